@@ -1,0 +1,3 @@
+from archsim.cli import main
+
+main()

@@ -1,0 +1,188 @@
+"""The ``archsim`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from archsim.errors import ArchsimError
+
+app = typer.Typer(
+    name="archsim",
+    help="Cycle-approximate architecture simulator for compute-in-memory.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+trace_app = typer.Typer(help="Make and inspect traces.", no_args_is_help=True)
+app.add_typer(trace_app, name="trace")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _emit_json(payload: dict, destination: str | None) -> None:
+    text = json.dumps(payload, indent=2)
+    if destination == "-":
+        sys.stdout.write(text + "\n")
+    elif destination:
+        Path(destination).write_text(text + "\n")
+
+
+@app.command()
+def presets() -> None:
+    """List the built-in systems, workloads, sweeps and sample traces."""
+    from archsim.config.presets import KINDS, list_presets
+    from archsim.workload.samples import list_samples
+
+    table = Table(title="archsim presets")
+    table.add_column("kind", style="bold")
+    table.add_column("names")
+    for kind in KINDS:
+        names = list_presets(kind)
+        if names:
+            table.add_row(kind, ", ".join(names))
+    table.add_row("sample traces", ", ".join(list_samples()))
+    out.print(table)
+
+
+@app.command()
+def replay(
+    system: Annotated[str, typer.Argument(help="system preset name or YAML path")],
+    trace: Annotated[str, typer.Argument(help="trace file, or a sample trace name")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, native, ramulator or dramsim3")
+    ] = "auto",
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="write the JSON report to PATH, or - for stdout")
+    ] = None,
+    stats: Annotated[
+        Path | None, typer.Option(help="write every statistic (.json, or gem5-style text)")
+    ] = None,
+    command_log: Annotated[
+        Path | None, typer.Option(help="write every issued DRAM command to this file")
+    ] = None,
+    wrap: Annotated[
+        bool, typer.Option(help="fold addresses beyond the capacity instead of failing")
+    ] = False,
+) -> None:
+    """Replay a memory trace on a DRAM system: time, bandwidth, latency and energy."""
+    from archsim.memory.command_log import CommandLogWriter
+    from archsim.memory.replay import replay as run_replay
+    from archsim.workload.samples import resolve_trace
+
+    path = resolve_trace(trace)
+    if fmt not in ("auto", "native", "ramulator", "dramsim3"):
+        raise ArchsimError(f"--format must be auto, native, ramulator or dramsim3, not {fmt!r}")
+    writer = None
+    if command_log is not None:
+        from archsim.config.presets import load_system
+
+        cfg = load_system(system)
+        writer = CommandLogWriter(command_log, cfg, system)
+        result = run_replay(cfg, path, fmt, wrap=wrap, command_log=writer.write)
+        writer.close()
+    else:
+        result = run_replay(system, path, fmt, wrap=wrap)
+    report = result.report
+    if stats is not None:
+        result.stats.write(stats)
+    if json_out != "-":
+        out.print(report.table())
+    _emit_json(report.model_dump(), json_out)
+
+
+@app.command("check-log")
+def check_log(
+    log: Annotated[Path, typer.Argument(help="command log written by replay --command-log")],
+    system: Annotated[
+        str | None, typer.Option(help="system the log was made on (default: from its header)")
+    ] = None,
+) -> None:
+    """Verify a command log against every timing constraint of its DRAM standard."""
+    from archsim.memory.checker import check_command_log
+
+    result = check_command_log(log, system)
+    if result.violations:
+        for v in result.violations[:20]:
+            err.print(f"[red]violation[/red] {v}")
+        more = len(result.violations) - 20
+        if more > 0:
+            err.print(f"... and {more} more")
+        raise typer.Exit(1)
+    out.print(
+        f"[green]ok[/green]: {result.commands:,} commands on {result.system} respect every"
+        f" constraint ({result.constraints} timing rules, tFAW, bank states, refresh)"
+    )
+
+
+@trace_app.command("gen")
+def trace_gen(
+    kind: Annotated[str, typer.Argument(help="stream, random or strided")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="file to write (.gz compresses)")],
+    requests: Annotated[int, typer.Option(help="number of requests")] = 100_000,
+    read_ratio: Annotated[float, typer.Option(help="fraction of reads, 0 to 1")] = 1.0,
+    span: Annotated[str, typer.Option(help="address span, e.g. 1GiB or 1073741824")] = "1GiB",
+    stride: Annotated[str, typer.Option(help="stride for 'strided', e.g. 4KiB")] = "64B",
+    line: Annotated[str, typer.Option(help="access granularity (alignment)")] = "64B",
+    base: Annotated[str, typer.Option(help="first address")] = "0B",
+    interval: Annotated[
+        int, typer.Option(help="arrival spacing: ps for native, tCK cycles for dramsim3")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="native, ramulator or dramsim3")] = "native",
+) -> None:
+    """Generate a synthetic memory trace."""
+    from archsim.config.units import UnitError, parse_quantity
+    from archsim.workload.memtrace import FORMATS, write_trace
+    from archsim.workload.memtrace_gen import MemoryTraceSpec, generate
+
+    if fmt not in FORMATS:
+        raise ArchsimError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if fmt == "ramulator" and interval:
+        raise ArchsimError("the ramulator format has no arrival times; drop --interval")
+
+    def size(name: str, value: str) -> int:
+        try:
+            return int(parse_quantity(value, "bytes"))
+        except UnitError as exc:
+            raise ArchsimError(f"--{name}: {exc}") from None
+
+    try:
+        spec = MemoryTraceSpec(
+            kind,  # type: ignore[arg-type]
+            requests,
+            read_ratio,
+            size("span", span),
+            size("stride", stride),
+            size("line", line),
+            size("base", base),
+            interval,
+            seed,
+        )
+    except ValueError as exc:
+        raise ArchsimError(str(exc)) from None
+    write_trace(output, *generate(spec), fmt)  # type: ignore[arg-type]
+    out.print(f"wrote {requests:,} {kind} requests to {output} ({fmt} format)")
+
+
+def main() -> None:
+    """Console entry point: user errors become one red line and exit code 2, never a traceback."""
+    try:
+        app()
+    except ArchsimError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

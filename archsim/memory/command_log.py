@@ -1,0 +1,94 @@
+"""Command logs: every DRAM command the controller issued, as text anyone can audit.
+
+Format: ``#`` header lines (format version, system, standard, tCK), then one command per line:
+``<cycle> <command> <channel> <rank> <bankgroup> <bank> <row> <column>`` with the cycle in tCK,
+``-1`` for fields a command does not have (REFab has no bank; a same-bank REFsb has no group).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from archsim.config.system import SystemConfig
+from archsim.memory.commands import COMMAND_IDS, COMMAND_NAMES
+
+HEADER = "# archsim command log v1"
+COLUMNS = "cycle command channel rank bankgroup bank row column"
+
+
+class CommandLogWriter:
+    """Streams kernel log rows (int64, 8 columns) to a text file."""
+
+    def __init__(self, path: str | Path, cfg: SystemConfig, system_ref: str) -> None:
+        self._f = Path(path).open("w")
+        org = cfg.memory.organization
+        self._f.write(
+            f"{HEADER}\n# system: {system_ref}\n# standard: {cfg.memory.standard}\n"
+            f"# tck_ps: {org.tck_ps:g}\n# {COLUMNS}\n"
+        )
+        self._names = np.array(COMMAND_NAMES)
+        self.commands = 0
+
+    def write(self, rows: np.ndarray) -> None:
+        names = self._names[rows[:, 1]]
+        cols = [rows[:, k].astype(str) for k in range(8)]
+        cols[1] = names
+        lines = cols[0]
+        for col in cols[1:]:
+            lines = np.char.add(np.char.add(lines, " "), col)
+        self._f.write("\n".join(lines.tolist()))
+        self._f.write("\n")
+        self.commands += len(rows)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def read_header(path: Path) -> dict[str, str]:
+    header: dict[str, str] = {}
+    with path.open() as f:
+        first = f.readline().rstrip("\n")
+        if first != HEADER:
+            raise ValueError(f"not an archsim command log (first line should be {HEADER!r})")
+        for line in f:
+            if not line.startswith("#"):
+                break
+            key, sep, value = line[1:].strip().partition(":")
+            if sep:
+                header[key.strip()] = value.strip()
+    return header
+
+
+def read_blocks(path: Path, rows: int = 1 << 18):
+    """Yield (first line number, int64 array [n, 8]) blocks of a command log."""
+    with path.open() as f:
+        number = 0
+        lines: list[str] = []
+        first = None
+        for line in f:
+            number += 1
+            if line.startswith("#") or not line.strip():
+                continue
+            if first is None:
+                first = number
+            lines.append(line)
+            if len(lines) == rows:
+                yield first, _parse(lines, first)
+                lines, first = [], None
+        if lines:
+            yield first, _parse(lines, first)
+
+
+def _parse(lines: list[str], first: int) -> np.ndarray:
+    out = np.empty((len(lines), 8), dtype=np.int64)
+    for k, line in enumerate(lines):
+        parts = line.split()
+        if len(parts) != 8 or parts[1] not in COMMAND_IDS:
+            raise ValueError(f"line {first + k}: expected '{COLUMNS}', got {line.strip()!r}")
+        try:
+            out[k] = [int(parts[0]), COMMAND_IDS[parts[1]], *map(int, parts[2:])]
+        except ValueError:
+            raise ValueError(f"line {first + k}: non-integer field in {line.strip()!r}") from None
+    return out

@@ -1,0 +1,637 @@
+"""The per-command DRAM controller loop, in numba.
+
+One call advances every bus channel of a memory system over a batch of requests: in-order
+admission into bounded read/write queues, FR-FCFS or FCFS selection, open/closed row policy,
+all-bank or per-bank refresh, write draining, and every constraint of
+:mod:`archsim.memory.constraints` plus tFAW and the command bus. Time is in command-clock cycles
+and jumps from event to event (the next cycle at which any command could issue), so cost scales
+with commands, not with cycles.
+
+State lives in the arrays held by :class:`archsim.memory.controller.DramTiming`, so successive
+calls continue one simulation exactly: splitting a trace into batches never changes the result.
+
+The functions are compiled with ``_nrt=False``: they never allocate, and without numba's runtime
+the many array arguments are not reference-counted on every call (measured: those atomic
+increments took 60% of the run time and made the loop 8x slower).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from archsim.memory.commands import ACT, PRE, RD, RDA, REFAB, REFPB, WR, WRA
+
+INF = np.int64(1) << np.int64(62)
+
+# Queues: q[channel, read/write, slot, field] holds entries in slots; order[channel, read/write]
+# is a permutation of the slots whose first n (the queue length) list live entries oldest
+# first, and the rest free slots. Dequeuing shifts only that small index list.
+# Queue entry fields.
+# RK/GBG/GB are global rank, bank-group and bank node indices, precomputed at admission.
+QF_ID, QF_RANK, QF_BG, QF_BANK, QF_ROW, QF_COL, QF_ENQ, QF_ACT, QF_RK, QF_GBG, QF_GB = range(11)
+N_QF = 11
+
+# Per-rank state.
+(RF_OPEN, RF_LAST, RF_ACTIVE_CYC, RF_IDLE_CYC, RF_REF_DUE, RF_REF_PEND, RF_PB_NEXT, RF_FAW_N,
+ RF_FAW_I) = range(9)
+N_RF = 9
+
+# Per-channel state.
+# HITS0/HITS1: queued requests (read/write queue) whose row is open in their bank.
+# CUR: how many of this channel's requests in the current batch have been admitted.
+CF_MODE, CF_RQ_N, CF_WQ_N, CF_WAKE, CF_BUS_ROW, CF_BUS_COL, CF_HITS0, CF_HITS1, CF_CUR = range(9)
+N_CF = 9
+
+# Per-channel counters.
+(CNT_READS, CNT_WRITES, CNT_ACT, CNT_PRE, CNT_RDA, CNT_WRA, CNT_REFAB, CNT_REFPB, CNT_HIT_R,
+ CNT_HIT_W, CNT_LAT_SUM, CNT_LAST_DATA, CNT_LAT_MAX) = range(13)
+N_CNT = 13
+
+# Global state.
+# HEAD/HEAD_T: the oldest request (trace id) not yet admitted, as fixed at the start of cycle
+# HEAD_T; the front end admits requests with ids below HEAD + window.
+(G_T, G_LOG_N, G_COMP_N, G_DEMAND, G_ITERS, G_SCANS, G_QUEUED, G_NEXT_REF, G_HEAD,
+ G_HEAD_T) = range(10)
+N_G = 10
+
+# Parameters (int64 vector).
+(P_C, P_R, P_BG, P_BPG, P_Q, P_FRFCFS, P_CLOSED, P_REFMODE, P_SAMEBANK, P_DUAL, P_HIGH, P_LOW,
+ P_CL, P_CWL, P_BL, P_FAW, P_REFI, P_REFIPB, P_LOG, P_RECORD, P_WINDOW) = range(21)
+N_P = 21
+
+REFMODE_NONE, REFMODE_ALL, REFMODE_PB = 0, 1, 2
+
+# Return codes.
+DONE_BATCH, DONE_ALL, LOG_FULL, COMP_FULL = 0, 1, 2, 3
+
+# Scratch per rank, rebuilt at each scan: earliest ACT, PRE and column command from the
+# channel, rank, tFAW and command-bus constraints (the part every entry of the rank shares).
+N_RS = 3
+
+# Latency histogram: one bin per cycle up to this many cycles; beyond it, only the maximum.
+HIST_BINS = 1 << 16
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _is_row_cmd(cmd):
+    return cmd == ACT or cmd == PRE or cmd == REFAB or cmd == REFPB
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _earliest(cmd, c, rk, gbg, gb, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw):
+    """First cycle at which ``cmd`` may issue at the given nodes (gbg/gb may be -1)."""
+    e = max(na_ch[c, cmd], na_rk[rk, cmd])
+    if gbg >= 0:
+        e = max(e, na_bg[gbg, cmd])
+    if gb >= 0:
+        e = max(e, na_bk[gb, cmd])
+    if cmd == ACT and rk_st[rk, RF_FAW_N] >= 4:
+        e = max(e, faw[rk, rk_st[rk, RF_FAW_I]] + p[P_FAW])
+    if p[P_DUAL] == 1 and not _is_row_cmd(cmd):
+        e = max(e, ch_st[c, CF_BUS_COL])
+    else:
+        e = max(e, ch_st[c, CF_BUS_ROW])
+    return e
+
+
+@njit(cache=True, _nrt=False)
+def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg,
+           na_bk):
+    """Record the constraints that ``cmd`` issued at cycle ``t`` puts on later commands."""
+    R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
+    rk = c * R + r
+    for k in range(cs_start[cmd], cs_start[cmd + 1]):
+        q = cs_next[k]
+        until = t + cs_lat[k]
+        level = cs_level[k]
+        if level == 0:
+            if na_ch[c, q] < until:
+                na_ch[c, q] = until
+        elif level == 1:
+            if cs_sib[k] == 0:
+                if na_rk[rk, q] < until:
+                    na_rk[rk, q] = until
+            else:
+                for r2 in range(R):
+                    if r2 != r and na_rk[c * R + r2, q] < until:
+                        na_rk[c * R + r2, q] = until
+        elif level == 2:
+            if bg >= 0:
+                gbg = rk * BG + bg
+                if na_bg[gbg, q] < until:
+                    na_bg[gbg, q] = until
+        elif b >= 0:
+            if bg >= 0:
+                gb = (rk * BG + bg) * BPG + b
+                if na_bk[gb, q] < until:
+                    na_bk[gb, q] = until
+            else:  # same-bank refresh: bank b of every group
+                for g2 in range(BG):
+                    gb = (rk * BG + g2) * BPG + b
+                    if na_bk[gb, q] < until:
+                        na_bk[gb, q] = until
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _set_open(rk, t, delta, rk_st):
+    """Track per-rank active (any bank open) vs precharged time for background energy."""
+    before = rk_st[rk, RF_OPEN]
+    after = before + delta
+    if before == 0 and after > 0:
+        rk_st[rk, RF_IDLE_CYC] += t - rk_st[rk, RF_LAST]
+        rk_st[rk, RF_LAST] = t
+    elif before > 0 and after == 0:
+        rk_st[rk, RF_ACTIVE_CYC] += t - rk_st[rk, RF_LAST]
+        rk_st[rk, RF_LAST] = t
+    rk_st[rk, RF_OPEN] = after
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _pb_target(rk, p, rk_st):
+    """(bank group or -1 for every group, bank) of a rank's next per-bank refresh."""
+    u = rk_st[rk, RF_PB_NEXT]
+    if p[P_SAMEBANK] == 1:
+        return -1, u
+    # Walk bank groups fastest so consecutive refreshes land in different groups.
+    return u % p[P_BG], u // p[P_BG]
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _in_refresh(rk, bg, b, p, rk_st):
+    """Whether a pending refresh blocks new work on bank (bg, b) of rank ``rk``."""
+    if rk_st[rk, RF_REF_PEND] == 0:
+        return False
+    if p[P_REFMODE] == REFMODE_ALL:
+        return True
+    tbg, tb = _pb_target(rk, p, rk_st)
+    return tb == b and (tbg < 0 or tbg == bg)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _set_hits(c, gb, qi, value, hits, ch_st):
+    ch_st[c, CF_HITS0 + qi] += value - hits[gb, qi]
+    hits[gb, qi] = value
+
+
+@njit(cache=True, _nrt=False)
+def _recount_hits(c, gb, row, q, order, ch_st, hits):
+    for qi in range(2):
+        n = ch_st[c, CF_RQ_N + qi]
+        count = 0
+        for i in range(n):
+            s = order[c, qi, i]
+            if q[c, qi, s, QF_GB] == gb and q[c, qi, s, QF_ROW] == row:
+                count += 1
+        _set_hits(c, gb, qi, count, hits, ch_st)
+
+
+@njit(cache=True, _nrt=False)
+def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_next, cs_level, cs_sib, cs_lat,
+           na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order, ch_st, rk_st, faw, cnt, hist, g,
+           log, comp):
+    """Issue one command: update bank/rank/queue state, constraints, counters, and logs."""
+    R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
+    rk = c * R + r
+    gb = (rk * BG + bg) * BPG + b
+    if cmd == ACT:
+        open_row[gb] = row
+        _set_open(rk, t, 1, rk_st)
+        i = rk_st[rk, RF_FAW_I]
+        if rk_st[rk, RF_FAW_N] < 4:
+            faw[rk, (i + rk_st[rk, RF_FAW_N]) % 4] = t
+            rk_st[rk, RF_FAW_N] += 1
+        else:
+            faw[rk, i] = t
+            rk_st[rk, RF_FAW_I] = (i + 1) % 4
+        q[c, qi, order[c, qi, idx], QF_ACT] = 1
+        g[G_DEMAND] += 1
+        _recount_hits(c, gb, row, q, order, ch_st, hits)
+        cnt[c, CNT_ACT] += 1
+    elif cmd == PRE:
+        open_row[gb] = -1
+        _set_hits(c, gb, 0, 0, hits, ch_st)
+        _set_hits(c, gb, 1, 0, hits, ch_st)
+        _set_open(rk, t, -1, rk_st)
+        cnt[c, CNT_PRE] += 1
+    elif cmd == REFAB:
+        rk_st[rk, RF_REF_PEND] = 0
+        rk_st[rk, RF_REF_DUE] += p[P_REFI]
+        g[G_NEXT_REF] = min(g[G_NEXT_REF], rk_st[rk, RF_REF_DUE])
+        cnt[c, CNT_REFAB] += 1
+    elif cmd == REFPB:
+        rk_st[rk, RF_REF_PEND] = 0
+        rk_st[rk, RF_REF_DUE] += p[P_REFIPB]
+        g[G_NEXT_REF] = min(g[G_NEXT_REF], rk_st[rk, RF_REF_DUE])
+        units = BPG if p[P_SAMEBANK] == 1 else BG * BPG
+        rk_st[rk, RF_PB_NEXT] = (rk_st[rk, RF_PB_NEXT] + 1) % units
+        cnt[c, CNT_REFPB] += 1
+    else:  # column command: serve and dequeue the request
+        slot = order[c, qi, idx]
+        rid = q[c, qi, slot, QF_ID]
+        enq = q[c, qi, slot, QF_ENQ]
+        demand_act = q[c, qi, slot, QF_ACT]
+        n = ch_st[c, CF_RQ_N + qi]
+        for i in range(idx, n - 1):
+            order[c, qi, i] = order[c, qi, i + 1]
+        order[c, qi, n - 1] = slot
+        ch_st[c, CF_RQ_N + qi] = n - 1
+        g[G_QUEUED] -= 1
+        _set_hits(c, gb, qi, hits[gb, qi] - 1, hits, ch_st)
+        if qi == 0:
+            done = t + p[P_CL] + p[P_BL]
+            lat = done - enq
+            cnt[c, CNT_READS] += 1
+            cnt[c, CNT_LAT_SUM] += lat
+            if lat > cnt[c, CNT_LAT_MAX]:
+                cnt[c, CNT_LAT_MAX] = lat
+            if lat < HIST_BINS:
+                hist[lat] += 1
+            if demand_act == 0:
+                cnt[c, CNT_HIT_R] += 1
+        else:
+            done = t + p[P_CWL] + p[P_BL]
+            cnt[c, CNT_WRITES] += 1
+            if demand_act == 0:
+                cnt[c, CNT_HIT_W] += 1
+        if done > cnt[c, CNT_LAST_DATA]:
+            cnt[c, CNT_LAST_DATA] = done
+        if cmd == RDA or cmd == WRA:
+            open_row[gb] = -1
+            _set_hits(c, gb, 0, 0, hits, ch_st)
+            _set_hits(c, gb, 1, 0, hits, ch_st)
+            _set_open(rk, t, -1, rk_st)
+            if cmd == RDA:
+                cnt[c, CNT_RDA] += 1
+            else:
+                cnt[c, CNT_WRA] += 1
+        if p[P_RECORD] == 1:
+            k = g[G_COMP_N]
+            comp[k, 0] = rid
+            comp[k, 1] = done
+            g[G_COMP_N] = k + 1
+    _apply(cmd, t, c, r, bg, b, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg,
+           na_bk)
+    if p[P_DUAL] == 1 and not _is_row_cmd(cmd):
+        ch_st[c, CF_BUS_COL] = t + 1
+    else:
+        ch_st[c, CF_BUS_ROW] = t + 1
+    if p[P_LOG] == 1:
+        k = g[G_LOG_N]
+        log[k, 0] = t
+        log[k, 1] = cmd
+        log[k, 2] = c
+        log[k, 3] = r
+        log[k, 4] = bg
+        log[k, 5] = b
+        log[k, 6] = row
+        log[k, 7] = col
+        g[G_LOG_N] = k + 1
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _update_mode(c, p, ch_st):
+    nr, nw = ch_st[c, CF_RQ_N], ch_st[c, CF_WQ_N]
+    if ch_st[c, CF_MODE] == 0:
+        if nw >= p[P_HIGH] or (nr == 0 and nw > 0):
+            ch_st[c, CF_MODE] = 1
+    elif nw == 0 or (nr > 0 and nw <= p[P_LOW]):
+        ch_st[c, CF_MODE] = 0
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _rank_bounds(c, col_cmd, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw, rscr):
+    """Fill ``rscr`` for the ranks of channel ``c``; return the per-type minimum over ranks."""
+    lo0 = lo1 = lo2 = INF
+    for r in range(p[P_R]):
+        rk = c * p[P_R] + r
+        rscr[rk, 0] = _earliest(ACT, c, rk, -1, -1, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st,
+                                faw)
+        rscr[rk, 1] = _earliest(PRE, c, rk, -1, -1, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st,
+                                faw)
+        rscr[rk, 2] = _earliest(col_cmd, c, rk, -1, -1, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st,
+                                faw)
+        lo0 = min(lo0, rscr[rk, 0])
+        lo1 = min(lo1, rscr[rk, 1])
+        lo2 = min(lo2, rscr[rk, 2])
+    return lo0, lo1, lo2
+
+
+@njit(cache=True, _nrt=False)
+def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg, na_bk,
+            open_row, hits, q, order, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr):
+    """Issue the best command of channel ``c`` ready at ``t``, if any.
+
+    Priority: refresh, then (FR-FCFS) the oldest ready row hit, then the oldest ready ACT/PRE.
+    Returns (issued, wake): ``wake`` is the next cycle worth looking at this channel again: the
+    exact next ready cycle when nothing issued (INF when idle), and after an issue a lower bound
+    built from the scan, so that the scan that follows an issue is rarely wasted.
+    """
+    R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
+    best_next = INF
+    sel_cmd = -1  # the command chosen to issue, if any
+    sel_r = sel_bg = sel_b = sel_row = sel_col = sel_qi = sel_idx = -1
+
+    # Refresh first: a pending refresh precharges its banks, then refreshes.
+    refreshing = False
+    if p[P_REFMODE] != REFMODE_NONE:
+        for r in range(R):
+            rk = c * R + r
+            if rk_st[rk, RF_REF_PEND] == 0:
+                continue
+            refreshing = True
+            if p[P_REFMODE] == REFMODE_ALL:
+                g_lo, g_hi, b_lo, b_hi = 0, BG, 0, BPG
+            else:
+                tbg, tb = _pb_target(rk, p, rk_st)
+                g_lo, g_hi = (0, BG) if tbg < 0 else (tbg, tbg + 1)
+                b_lo, b_hi = tb, tb + 1
+            all_closed = True
+            ref_e = np.int64(0)
+            for bg in range(g_lo, g_hi):
+                for b in range(b_lo, b_hi):
+                    gb = (rk * BG + bg) * BPG + b
+                    if open_row[gb] >= 0:
+                        all_closed = False
+                        e = _earliest(PRE, c, rk, rk * BG + bg, gb, p, na_ch, na_rk, na_bg, na_bk,
+                                      ch_st, rk_st, faw)
+                        if e <= t and sel_cmd < 0:
+                            sel_cmd, sel_r, sel_bg, sel_b, sel_row = PRE, r, bg, b, open_row[gb]
+                        best_next = min(best_next, e)
+                    elif p[P_REFMODE] == REFMODE_PB:
+                        ref_e = max(ref_e, na_bk[gb, REFPB])
+            if all_closed and sel_cmd < 0:
+                if p[P_REFMODE] == REFMODE_ALL:
+                    e = _earliest(REFAB, c, rk, -1, -1, p, na_ch, na_rk, na_bg, na_bk, ch_st,
+                                  rk_st, faw)
+                    if e <= t:
+                        sel_cmd, sel_r = REFAB, r
+                else:
+                    tbg, tb = _pb_target(rk, p, rk_st)
+                    gbg = rk * BG + tbg if tbg >= 0 else -1
+                    gb = (rk * BG + tbg) * BPG + tb if tbg >= 0 else -1
+                    e = max(ref_e, _earliest(REFPB, c, rk, gbg, gb, p, na_ch, na_rk, na_bg, na_bk,
+                                             ch_st, rk_st, faw))
+                    if e <= t:
+                        sel_cmd, sel_r, sel_bg, sel_b = REFPB, r, tbg, tb
+                best_next = min(best_next, e)
+
+    # Smallest bank-level part (max over bank group and bank constraints) per candidate type
+    # (ACT, PRE, column): with the rank bounds recomputed after an issue, these bound the next
+    # cycle at which any entry could become ready.
+    mb0 = mb1 = mb2 = INF
+    qi = ch_st[c, CF_MODE]
+    col_cmd = RD if qi == 0 else WR
+    if sel_cmd < 0:
+        _update_mode(c, p, ch_st)
+        qi = ch_st[c, CF_MODE]
+        n = ch_st[c, CF_RQ_N + qi]
+        if p[P_FRFCFS] == 0 and n > 1:
+            n = 1  # strict FCFS: only the oldest request may issue commands
+        col_cmd = RD if qi == 0 else WR
+        _rank_bounds(c, col_cmd, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw, rscr)
+        qq = q[c, qi]
+        oo = order[c, qi]
+        # The loop is written without data-dependent branches (random traffic made them
+        # mispredict on nearly every entry): each entry yields a candidate type (0 ACT, 1 PRE,
+        # 2 column), its ready cycle, and a priority key; the smallest key ready at t wins.
+        blocks_pre = 1 if p[P_FRFCFS] == 1 else 0
+        best_key = INF
+        for i in range(n):
+            s = oo[i]
+            rk = qq[s, QF_RK]
+            gbg = qq[s, QF_GBG]
+            gb = qq[s, QF_GB]
+            orow = open_row[gb]
+            is_hit = orow == qq[s, QF_ROW]
+            kind = 2 if is_hit else (0 if orow < 0 else 1)
+            cmd = col_cmd if is_hit else (ACT if orow < 0 else PRE)
+            bp = max(na_bg[gbg, cmd], na_bk[gb, cmd])
+            e = max(rscr[rk, kind], bp)
+            # A PRE must wait while the open row still has queued hits (they go first).
+            skip = (kind == 1) and blocks_pre == 1 and hits[gb, qi] > 0
+            if refreshing:
+                skip = skip or _in_refresh(rk, qq[s, QF_BG], qq[s, QF_BANK], p, rk_st)
+            e = INF if skip else e
+            bp = INF if skip else bp
+            mb0 = min(mb0, bp if kind == 0 else INF)
+            mb1 = min(mb1, bp if kind == 1 else INF)
+            mb2 = min(mb2, bp if kind == 2 else INF)
+            best_next = min(best_next, e)
+            key = i if is_hit else n + i
+            best_key = min(best_key, key if e <= t else INF)
+        if best_key < INF:
+            sel_idx = best_key if best_key < n else best_key - n
+            s = oo[sel_idx]
+            gb = qq[s, QF_GB]
+            orow = open_row[gb]
+            if best_key < n:
+                sel_cmd = col_cmd
+                if p[P_CLOSED] == 1 and hits[gb, 0] + hits[gb, 1] <= 1:
+                    sel_cmd = RDA if qi == 0 else WRA
+            else:
+                sel_cmd = ACT if orow < 0 else PRE
+        if sel_cmd >= 0:
+            sel_r, sel_bg, sel_b = qq[s, QF_RANK], qq[s, QF_BG], qq[s, QF_BANK]
+            sel_qi = qi
+            if sel_cmd == PRE:
+                sel_row = open_row[qq[s, QF_GB]]
+                sel_idx = -1
+            else:
+                sel_row = qq[s, QF_ROW]
+                sel_col = qq[s, QF_COL] if sel_cmd != ACT else 0
+
+    if sel_cmd < 0:
+        return False, best_next
+    if sel_col < 0:
+        sel_col = 0
+    _issue(sel_cmd, t, c, sel_r, sel_bg, sel_b, sel_row, sel_col, sel_qi, sel_idx, p, cs_start,
+           cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order,
+           ch_st, rk_st, faw, cnt, hist, g, log, comp)
+
+    # Lower bound on the next useful cycle. Anything that changes which entries are candidates
+    # (refresh, a queue switch, strict FCFS moving its head) gets the plain t + 1.
+    if refreshing or sel_cmd == REFAB or sel_cmd == REFPB or p[P_FRFCFS] == 0:
+        return True, t + 1
+    mode = ch_st[c, CF_MODE]
+    _update_mode(c, p, ch_st)
+    if ch_st[c, CF_MODE] != mode:
+        ch_st[c, CF_MODE] = mode  # decided again at the next scan
+        return True, t + 1
+    lo0, lo1, lo2 = _rank_bounds(c, col_cmd, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw,
+                                 rscr)
+    wake = min(max(lo0, mb0), max(lo1, mb1), max(lo2, mb2))
+    # The bank just used may now offer a different command (a column after ACT, an ACT after
+    # PRE, a PRE once its last hit is served): bound each type on that bank directly.
+    rk = c * R + sel_r
+    gbg = rk * BG + sel_bg
+    gb = gbg * BPG + sel_b
+    if open_row[gb] < 0:
+        wake = min(wake, max(rscr[rk, 0], na_bg[gbg, ACT], na_bk[gb, ACT]))
+    else:
+        wake = min(wake, max(rscr[rk, 1], na_bg[gbg, PRE], na_bk[gb, PRE]))
+        wake = min(wake, max(rscr[rk, 2], na_bg[gbg, col_cmd], na_bk[gb, col_cmd]))
+    return True, max(wake, t + 1)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na_ch, na_rk, na_bg, na_bk, open_row, hits, ch_st,
+                 rk_st, faw):
+    """Earliest cycle at which a request just admitted could make channel ``c`` issue.
+
+    The channel's wake cycle stays a valid lower bound for the entries already queued, so only
+    the newcomer needs bounding; cases that change which entries are candidates return ``t``.
+    """
+    if p[P_FRFCFS] == 0 or rk_st[rk, RF_REF_PEND] != 0:
+        return t
+    mode = ch_st[c, CF_MODE]
+    _update_mode(c, p, ch_st)
+    if ch_st[c, CF_MODE] != mode:
+        ch_st[c, CF_MODE] = mode  # decided again at the next scan
+        return t
+    if qi != mode:
+        return INF  # waits in the inactive queue
+    orow = open_row[gb]
+    if orow == row:
+        cmd = RD if qi == 0 else WR
+    elif orow < 0:
+        cmd = ACT
+    elif hits[gb, qi] > 0:
+        return INF  # its PRE waits for the open row's hits, which are queued already
+    else:
+        cmd = PRE
+    return max(t, _earliest(cmd, c, rk, gbg, gb, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw))
+
+
+@njit(cache=True, _nrt=False)
+def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, cstart, final):
+    """Advance the simulation over one batch of requests (arrays indexed by request, trace order).
+
+    The front end admits each channel's requests in trace order once they have arrived and the
+    queue has room, looking at most ``window`` requests past the oldest one not yet admitted, so
+    a full queue on one channel does not stall the others (``window`` 1 is a strictly in-order
+    front end). ``corder`` lists request indices grouped by channel, ``cstart`` delimits the
+    groups. Returns DONE_BATCH when the window reaches past the batch (and ``final`` is false:
+    call again with the requests not yet admitted plus the next ones), DONE_ALL when ``final``
+    and every request has completed, or LOG_FULL / COMP_FULL when an output buffer needs
+    flushing (call again with the same batch).
+    """
+    (cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg, na_bk, open_row, hits, q,
+     order, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr) = st
+    C, R, BG, BPG, Q, W = p[P_C], p[P_R], p[P_BG], p[P_BPG], p[P_Q], p[P_WINDOW]
+    nreq = arrival.shape[0]
+    end_id = req_id[nreq - 1] + 1 if nreq > 0 else g[G_HEAD]
+    t = g[G_T]
+    while True:
+        g[G_ITERS] += 1
+        if p[P_LOG] == 1 and g[G_LOG_N] + 2 * C > log.shape[0]:
+            g[G_T] = t
+            return LOG_FULL
+        if p[P_RECORD] == 1 and g[G_COMP_N] + 2 * C > comp.shape[0]:
+            g[G_T] = t
+            return COMP_FULL
+        # The window is fixed once per cycle, so that resuming a cycle after DONE_BATCH
+        # admits exactly what one uninterrupted run would.
+        if g[G_HEAD_T] != t:
+            head = end_id
+            for c in range(C):
+                k = cstart[c] + ch_st[c, CF_CUR]
+                if k < cstart[c + 1]:
+                    head = min(head, req_id[corder[k]])
+            g[G_HEAD] = head
+            g[G_HEAD_T] = t
+        limit = g[G_HEAD] + W
+        # Admission, in trace order within each channel.
+        remaining = False
+        for c in range(C):
+            k = cstart[c] + ch_st[c, CF_CUR]
+            while k < cstart[c + 1]:
+                i = corder[k]
+                if arrival[i] > t or req_id[i] >= limit:
+                    break
+                qi = 1 if is_write[i] else 0
+                n = ch_st[c, CF_RQ_N + qi]
+                if n >= Q:
+                    break
+                s = order[c, qi, n]
+                rk = c * R + rank[i]
+                gbg = rk * BG + bg[i]
+                gb = gbg * BPG + bank[i]
+                q[c, qi, s, QF_ID] = req_id[i]
+                q[c, qi, s, QF_RANK] = rank[i]
+                q[c, qi, s, QF_BG] = bg[i]
+                q[c, qi, s, QF_BANK] = bank[i]
+                q[c, qi, s, QF_ROW] = row[i]
+                q[c, qi, s, QF_COL] = col[i]
+                q[c, qi, s, QF_ENQ] = t
+                q[c, qi, s, QF_ACT] = 0
+                q[c, qi, s, QF_RK] = rk
+                q[c, qi, s, QF_GBG] = gbg
+                q[c, qi, s, QF_GB] = gb
+                ch_st[c, CF_RQ_N + qi] = n + 1
+                g[G_QUEUED] += 1
+                if open_row[gb] == row[i]:
+                    _set_hits(c, gb, qi, hits[gb, qi] + 1, hits, ch_st)
+                k += 1
+                if ch_st[c, CF_WAKE] > t:
+                    e = _admit_bound(c, qi, rk, gbg, gb, row[i], t, p, na_ch, na_rk, na_bg, na_bk,
+                                     open_row, hits, ch_st, rk_st, faw)
+                    if e < ch_st[c, CF_WAKE]:
+                        ch_st[c, CF_WAKE] = e
+            ch_st[c, CF_CUR] = k - cstart[c]
+            if k < cstart[c + 1]:
+                remaining = True
+        if not final and limit > end_id:
+            g[G_T] = t
+            return DONE_BATCH
+        if not remaining and g[G_QUEUED] == 0:
+            g[G_T] = t
+            return DONE_ALL
+        # Refresh becomes pending when due.
+        if g[G_NEXT_REF] <= t:
+            next_ref = INF
+            for rk in range(C * R):
+                if rk_st[rk, RF_REF_PEND] == 0:
+                    if rk_st[rk, RF_REF_DUE] <= t:
+                        rk_st[rk, RF_REF_PEND] = 1
+                        ch_st[rk // R, CF_WAKE] = t
+                    elif rk_st[rk, RF_REF_DUE] < next_ref:
+                        next_ref = rk_st[rk, RF_REF_DUE]
+            g[G_NEXT_REF] = next_ref
+        # Each channel issues at most one command per bus per cycle.
+        t_next = g[G_NEXT_REF]
+        for c in range(C):
+            if ch_st[c, CF_WAKE] <= t:
+                g[G_SCANS] += 1
+                issued, w = _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch,
+                                    na_rk, na_bg, na_bk, open_row, hits, q, order, ch_st, rk_st,
+                                    faw, cnt, hist, g, log, comp, rscr)
+                if issued and p[P_DUAL] == 1:
+                    # The other command bus may still take a command this cycle.
+                    issued2, w2 = _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat,
+                                          na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order,
+                                          ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr)
+                    w = w2 if not issued2 else min(w, w2)
+                ch_st[c, CF_WAKE] = w
+            if ch_st[c, CF_WAKE] < t_next:
+                t_next = ch_st[c, CF_WAKE]
+            # The channel's next request can enter once it has arrived and its queue has room
+            # (a slot freed this cycle is usable next cycle); a window stop lifts only when
+            # another channel admits, which is an event of its own.
+            k = cstart[c] + ch_st[c, CF_CUR]
+            if k < cstart[c + 1]:
+                i = corder[k]
+                if ch_st[c, CF_RQ_N + (1 if is_write[i] else 0)] < Q:
+                    a = max(arrival[i], t + 1)
+                    if a < t_next and (req_id[i] < limit or a > t + 1):
+                        t_next = a
+        if t_next <= t:
+            t_next = t + 1
+        if t_next >= INF:
+            if g[G_QUEUED] == 0:
+                t_next = t + 1  # all served: the next pass returns
+            else:
+                # Work is queued but nothing can ever issue: a controller bug; stop loudly.
+                g[G_T] = t
+                return -1
+        t = t_next

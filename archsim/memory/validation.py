@@ -1,0 +1,175 @@
+"""Validation of the DRAM timing model against closed forms (one study per preset).
+
+Each study runs the real controller on a synthetic pattern and compares one measured number
+with an analytic value derived from the standard's timings:
+
+* lone read on a closed bank: tRCD + tCL + tBL; a row hit: tCL + tBL (exact);
+* streaming reads, bank-group-interleaved mapping: at least 90% of peak after refresh;
+* streaming reads, column-low mapping with the bank group as the top address field (so every
+  access stays in one bank group), refresh off: one burst per max(tCCD_L, tBL);
+* uniform random reads: the bank-parallelism bound min(data bus, banks/tRC, ACT rate limited by
+  tRRD_S and tFAW/4, command bus), net of refresh;
+* refresh overhead: the time a stream loses to refresh lies between the refresh blackout,
+  tRFC / tREFI, and that blackout plus closing and reopening the stream's rows,
+  (tRFC + tRP + tRCD) / tREFI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from archsim.config.presets import list_presets, load_system
+from archsim.config.system import SystemConfig
+from archsim.memory.controller import DramTiming, RequestBatch
+from archsim.memory.mapping import AddressMapping
+
+
+@dataclass(frozen=True)
+class Study:
+    system: str
+    name: str
+    unit: str
+    model: float
+    reference: float
+    bound: float  # acceptance: |error| <= bound (relative)
+    kind: str = "match"  # "match"; "floor": model >= reference; "range": within [reference, upper]
+    upper: float = 0.0
+
+    @property
+    def error(self) -> float:
+        return (self.model - self.reference) / self.reference
+
+    @property
+    def ok(self) -> bool:
+        if self.kind == "floor":
+            return self.model >= self.reference * (1 - 1e-12)
+        if self.kind == "range":
+            return self.reference * (1 - self.bound) <= self.model <= self.upper * (1 + self.bound)
+        return abs(self.error) <= self.bound
+
+
+def _variant(cfg: SystemConfig, **controller) -> SystemConfig:
+    mem = cfg.memory.model_copy(
+        update={"controller": cfg.memory.controller.model_copy(update=controller)}
+    )
+    return cfg.model_copy(update={"memory": mem})
+
+
+def run_addresses(
+    cfg: SystemConfig, address: np.ndarray, is_write=None, arrival=None
+) -> DramTiming:
+    """Run a request list through the controller to completion; returns the timing model."""
+    timing = DramTiming(cfg.memory)
+    n = len(address)
+    batch = RequestBatch.from_addresses(
+        timing.mapping,
+        address.astype(np.uint64),
+        np.zeros(n, dtype=np.bool_) if is_write is None else is_write,
+        np.zeros(n, dtype=np.int64) if arrival is None else arrival,
+    )
+    timing.step(batch, final=True)
+    return timing
+
+
+def _throughput(timing: DramTiming) -> float:
+    """Completed requests per memory cycle per bus channel."""
+    cnt = timing.counters
+    done = int(cnt[:, 0].sum() + cnt[:, 1].sum())
+    return done / timing.end_cycle / timing.cfg.organization.bus_channels
+
+
+def _refresh_factor(cfg: SystemConfig) -> float:
+    n = cfg.memory.cycles
+    return 1.0 - n.nRFC / n.nREFI
+
+
+def lone_read_studies(cfg: SystemConfig) -> list[Study]:
+    """A single read to a closed bank, then a row hit long after it."""
+    n = cfg.memory.cycles
+    mapping = AddressMapping.for_config(cfg.memory)
+    t_miss = run_addresses(_variant(cfg, refresh="none"), np.array([0]))
+    miss = t_miss.counters[0, 10]  # read latency sum of the only read
+    hit_addr = mapping.encode(column=1)
+    t_hit = run_addresses(
+        _variant(cfg, refresh="none"),
+        np.array([0, int(hit_addr)]),
+        arrival=np.array([0, 10 * (n.nRCD + n.nCL + n.nBL)]),
+    )
+    hit = t_hit.counters[0, 10] - miss
+    return [
+        Study(cfg.name, "lone read, closed bank", "tCK", float(miss), n.nRCD + n.nCL + n.nBL, 0.0),
+        Study(cfg.name, "lone read, row hit", "tCK", float(hit), n.nCL + n.nBL, 0.0),
+    ]
+
+
+def stream_study(cfg: SystemConfig, requests: int = 200_000) -> Study:
+    org = cfg.memory.organization
+    addr = np.arange(requests, dtype=np.uint64) * np.uint64(org.line_bytes)
+    t = run_addresses(_variant(cfg, address_mapping="bg-interleaved"), addr)
+    achieved = requests * org.line_bytes / (t.end_cycle * org.tck_ps * 1e-12)
+    floor = 0.9 * org.peak_bandwidth_bytes_per_s * _refresh_factor(cfg)
+    return Study(
+        cfg.name, "stream, bg-interleaved (GB/s, floor 90% of peak net of refresh)", "GB/s",
+        achieved / 1e9, floor / 1e9, 0.0, "floor",
+    )
+
+
+def column_low_study(cfg: SystemConfig, requests: int = 200_000) -> Study:
+    org, n = cfg.memory.organization, cfg.memory.cycles
+    addr = np.arange(requests, dtype=np.uint64) * np.uint64(org.line_bytes)
+    mapping = "bankgroup:row:rank:bank:column:channel"
+    t = run_addresses(_variant(cfg, address_mapping=mapping, refresh="none"), addr)
+    model = _throughput(t)
+    reference = 1.0 / max(n.nCCD_L, n.nBL)
+    return Study(cfg.name, "stream, one bank group: bursts per tCK = 1/max(tCCD_L, tBL)",
+                 "1/tCK", model, reference, 0.02)
+
+
+def random_bound(cfg: SystemConfig) -> float:
+    """Random single-read requests per cycle per bus channel the timings allow."""
+    org, n = cfg.memory.organization, cfg.memory.cycles
+    per_channel = min(
+        1.0 / n.nBL,  # data bus
+        org.ranks * org.banks / n.nRC,  # every bank busy one row cycle per request
+        org.ranks / max(n.nRRD_S, n.nFAW / 4),  # activation rate per rank
+        # ACT, RD, PRE each take a command slot; HBM's separate row bus carries two of them.
+        (1.0 / 2) if org.dual_command_bus else (1.0 / 3),
+    )
+    return per_channel * _refresh_factor(cfg)
+
+
+def random_study(cfg: SystemConfig, requests: int = 200_000, seed: int = 7) -> Study:
+    org = cfg.memory.organization
+    rng = np.random.default_rng(seed)
+    lines = org.capacity_bytes // org.line_bytes
+    addr = rng.integers(0, lines, requests, dtype=np.uint64) * np.uint64(org.line_bytes)
+    t = run_addresses(cfg, addr)
+    return Study(cfg.name, "random reads vs bank-parallelism bound", "req/tCK/ch",
+                 _throughput(t), random_bound(cfg), 0.10)
+
+
+def refresh_study(cfg: SystemConfig, requests: int = 400_000) -> Study:
+    org, n = cfg.memory.organization, cfg.memory.cycles
+    addr = np.arange(requests, dtype=np.uint64) * np.uint64(org.line_bytes)
+    with_ref = run_addresses(cfg, addr)
+    without = run_addresses(_variant(cfg, refresh="none"), addr)
+    overhead = 1.0 - without.end_cycle / with_ref.end_cycle
+    return Study(cfg.name, "refresh overhead in [tRFC, tRFC+tRP+tRCD] / tREFI", "fraction",
+                 overhead, n.nRFC / n.nREFI, 0.10, "range",
+                 (n.nRFC + n.nRP + n.nRCD) / n.nREFI)
+
+
+def dram_studies(systems: list[str] | None = None, quick: bool = False) -> list[Study]:
+    """Every DRAM study for every system preset (``quick`` shortens the long runs)."""
+    scale = 4 if quick else 1
+    out: list[Study] = []
+    for name in systems or list_presets("systems"):
+        cfg = load_system(name)
+        out += lone_read_studies(cfg)
+        out.append(stream_study(cfg, 200_000 // scale))
+        out.append(column_low_study(cfg, 200_000 // scale))
+        out.append(random_study(cfg, 200_000 // scale))
+        out.append(refresh_study(cfg, 400_000 // scale))
+    return out

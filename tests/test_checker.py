@@ -1,0 +1,109 @@
+"""The command log and its independent checker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from archsim.config.presets import load_system
+from archsim.memory.checker import check_command_log
+from archsim.memory.command_log import CommandLogWriter
+from archsim.memory.controller import DramTiming, RequestBatch
+from tests.conftest import SYSTEMS, addresses
+
+
+def write_log(tmp_path, cfg, name, address, is_write=None):
+    path = tmp_path / f"{name}.log"
+    writer = CommandLogWriter(path, cfg, name)
+    timing = DramTiming(cfg.memory, command_log=writer.write, buffer_rows=4096)
+    n = len(address)
+    batch = RequestBatch.from_addresses(
+        timing.mapping,
+        address,
+        np.zeros(n, np.bool_) if is_write is None else is_write,
+        np.zeros(n, np.int64),
+    )
+    timing.step(batch, final=True)
+    writer.close()
+    return path
+
+
+def _cases():
+    for name in SYSTEMS:
+        controllers = [{}, {"row_policy": "closed"}, {"scheduler": "fcfs"}]
+        if load_system(name).memory.organization.per_bank_refresh != "none":
+            controllers.append({"refresh": "per-bank"})
+        for controller in controllers:
+            yield name, controller
+
+
+@pytest.mark.parametrize(("name", "controller"), list(_cases()))
+def test_simulated_logs_pass_the_checker(tmp_path, name, controller):
+    cfg = load_system(name, {"memory": {"controller": controller}})
+    rng = np.random.default_rng(0)
+    n = 20_000
+    address = np.where(rng.random(n) < 0.5, addresses(cfg, "random", n, 1),
+                       addresses(cfg, "stream", n))
+    path = write_log(tmp_path, cfg, name, address.astype(np.uint64), rng.random(n) < 0.3)
+    result = check_command_log(path, cfg)
+    assert result.violations == []
+    assert result.commands > n
+
+
+def _tamper(path, edit):
+    lines = path.read_text().splitlines()
+    body = [i for i, line in enumerate(lines) if not line.startswith("#")]
+    edit(lines, body)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_read_moved_too_early_violates_trcd(tmp_path):
+    cfg = load_system("ddr4-3200")
+    path = write_log(tmp_path, cfg, "ddr4-3200", np.array([0], dtype=np.uint64))
+
+    def edit(lines, body):
+        act, rd = lines[body[0]].split(), lines[body[1]].split()
+        assert act[1] == "ACT" and rd[1] == "RD"
+        rd[0] = str(int(act[0]) + 5)
+        lines[body[1]] = " ".join(rd)
+
+    _tamper(path, edit)
+    violations = check_command_log(path).violations
+    assert any("violates tRCD" in v and "needs 22" in v for v in violations)
+
+
+def test_five_activates_in_a_faw_window_are_caught(tmp_path):
+    cfg = load_system("ddr4-3200", {"memory": {"controller": {"refresh": "none"}}})
+    path = tmp_path / "faw.log"
+    header = "# archsim command log v1\n# system: ddr4-3200\n# standard: DDR4\n"
+    acts = [f"{4 * i + 100} ACT 0 0 {i % 4} {i // 4} 1 0" for i in range(5)]
+    path.write_text(header + "\n".join(acts) + "\n")
+    violations = check_command_log(path, cfg).violations
+    assert len(violations) == 1 and "fifth ACT within tFAW" in violations[0]
+
+
+def test_a_read_to_a_closed_bank_is_caught(tmp_path):
+    cfg = load_system("ddr4-3200", {"memory": {"controller": {"refresh": "none"}}})
+    path = tmp_path / "closed.log"
+    path.write_text("# archsim command log v1\n# system: ddr4-3200\n100 RD 0 0 0 0 0 0\n")
+    assert "accesses a closed bank" in check_command_log(path, cfg).violations[0]
+
+
+def test_missing_refresh_is_caught(tmp_path):
+    cfg = load_system("ddr4-3200")
+    path = tmp_path / "noref.log"
+    lines = ["# archsim command log v1", "# system: ddr4-3200"]
+    for k in range(12):
+        t = 20_000 * k
+        lines += [f"{t} ACT 0 0 0 0 5 0", f"{t + 22} RD 0 0 0 0 5 0", f"{t + 60} PRE 0 0 0 0 5 0"]
+    path.write_text("\n".join(lines) + "\n")
+    assert any("no refresh" in v for v in check_command_log(path, cfg).violations)
+
+
+def test_not_a_log(tmp_path):
+    from archsim.errors import ArchsimError
+
+    path = tmp_path / "x.log"
+    path.write_text("hello\n")
+    with pytest.raises(ArchsimError, match="not an archsim command log"):
+        check_command_log(path, "ddr4-3200")

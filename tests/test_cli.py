@@ -1,0 +1,94 @@
+"""The command line: JSON contract, trace generation, and bad input without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+REPLAY_KEYS = {
+    "requests", "reads", "writes", "cycles", "time_ns", "bandwidth_gbps", "row_hit_rate",
+    "avg_latency_ns", "p99_latency_ns", "energy_pj",
+}
+
+
+def archsim(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "archsim", *args], capture_output=True, text=True, cwd=cwd,
+        timeout=600,
+    )
+
+
+def test_replay_json_contract():
+    run = archsim("replay", "ddr4-3200", "stream", "--json", "-")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert set(report) >= REPLAY_KEYS
+    assert {"act_pre", "read", "write", "refresh", "background", "io", "total"} <= set(
+        report["energy_pj"]
+    )
+    assert report["requests"] == report["reads"] + report["writes"] == 20_000
+
+
+def test_presets_lists_systems_and_samples():
+    run = archsim("presets")
+    assert run.returncode == 0
+    for name in ("ddr4-3200", "hbm2", "hbm3", "gddr6-16g", "lpddr5-6400", "ddr5-4800", "stream"):
+        assert name in run.stdout
+
+
+def test_trace_gen_replay_and_check_log(tmp_path):
+    trace = tmp_path / "r.trace.gz"
+    run = archsim("trace", "gen", "random", "--requests", "3000", "--read-ratio", "0.7",
+                  "--span", "64MiB", "--seed", "4", "--format", "dramsim3", "-o", str(trace))
+    assert run.returncode == 0, run.stderr
+    log = tmp_path / "cmd.log"
+    stats = tmp_path / "stats.json"
+    run = archsim("replay", "lpddr5-6400", str(trace), "--command-log", str(log),
+                  "--stats", str(stats), "--json", str(tmp_path / "r.json"))
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["requests"] == 3000
+    assert "system.memory.ch0.reads" in json.loads(stats.read_text())
+    run = archsim("check-log", str(log))
+    assert run.returncode == 0, run.stderr + run.stdout
+    assert "respect every constraint" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["replay", "ddr9", "stream"], "unknown system preset 'ddr9'"),
+        (["replay", "ddr4-3200", "nope.trace"], "not a sample trace"),
+        (["replay", "ddr4-3200", "stream", "--format", "xml"], "--format"),
+        (["trace", "gen", "zigzag", "-o", "x.trace"], "unknown pattern"),
+        (["trace", "gen", "random", "--span", "12parsecs", "-o", "x.trace"], "--span"),
+    ],
+)
+def test_bad_input_is_one_clear_line(tmp_path, args, message):
+    run = archsim(*args, cwd=tmp_path)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_address_beyond_capacity_names_the_line(tmp_path):
+    trace = tmp_path / "far.trace"
+    trace.write_text("LD 0x40\nLD 0x40000000000\n")
+    run = archsim("replay", "ddr4-3200", str(trace))
+    assert run.returncode == 2
+    assert "far.trace:2:" in run.stderr and "--wrap" in run.stderr
+    run = archsim("replay", "ddr4-3200", str(trace), "--wrap", "--json", "-")
+    assert run.returncode == 0 and json.loads(run.stdout)["requests"] == 2
+
+
+def test_bad_system_yaml_names_the_field(tmp_path):
+    from archsim.config.presets import preset_text
+
+    _, text = preset_text("systems", "ddr4-3200")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("tRC: 74nCK", "tRC: 40nCK"))
+    run = archsim("replay", str(bad), "stream")
+    assert run.returncode == 2
+    assert "memory.timing.tRC" in run.stderr and "Traceback" not in run.stderr

@@ -1,0 +1,143 @@
+"""Config validation: presets load, units parse, and bad values name their field path."""
+
+from __future__ import annotations
+
+import pytest
+
+from archsim.config.presets import list_presets, load_system
+from archsim.config.units import UnitError, parse_quantity
+from archsim.errors import ConfigError
+from tests.conftest import SYSTEMS
+
+EXPECTED = {
+    # name: (peak GB/s, bus channels, line bytes)
+    "ddr4-3200": (25.6, 1, 64),
+    "ddr5-4800": (19.2, 1, 64),
+    "lpddr5-6400": (12.8, 1, 32),
+    "gddr6-16g": (32.0, 1, 32),
+    "hbm2": (256.0, 16, 32),
+    "hbm3": (819.2, 32, 32),
+}
+
+
+def test_every_required_preset_exists():
+    assert set(EXPECTED) <= set(list_presets("systems"))
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_preset_organization(name):
+    cfg = load_system(name)
+    org = cfg.memory.organization
+    peak, channels, line = EXPECTED[name]
+    assert org.peak_bandwidth_bytes_per_s / 1e9 == pytest.approx(peak)
+    assert org.bus_channels == channels
+    assert org.line_bytes == line
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_every_timing_and_current_cites_a_source(name):
+    """Each timing/power line in a preset carries a [label] defined under `sources`."""
+    from archsim.config.presets import preset_text
+
+    cfg = load_system(name)
+    _, text = preset_text("systems", name)
+    section = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("timing:", "power:")):
+            section = stripped.split(":")[0]
+            continue
+        if line.startswith("  ") and not line.startswith("    ") and stripped:
+            section = None
+        if section and stripped and not stripped.startswith("#") and ":" in stripped:
+            labels = [part.split("]")[0] for part in line.split("[")[1:]]
+            assert labels, f"{name}: no source for {stripped!r}"
+            assert set(labels) <= set(cfg.sources), f"{name}: unknown label in {stripped!r}"
+
+
+def test_ddr4_timings_resolve_to_cycles():
+    n = load_system("ddr4-3200").memory.cycles
+    assert (n.nRCD, n.nCL, n.nRP, n.nRAS, n.nRC, n.nBL, n.nFAW) == (22, 22, 22, 52, 74, 4, 34)
+
+
+def test_time_values_round_up_to_whole_cycles():
+    n = load_system("ddr5-4800").memory.cycles  # tCK 416.67 ps
+    assert n.nRCD == 39  # 16 ns / 0.41667 ns = 38.4 -> 39
+    assert n.nRC == 116  # 48 ns -> 115.2 -> 116
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension", "value"),
+    [
+        ("14ns", "time", 14e-9),
+        ("3200MT/s", "rate", 3.2e9),
+        ("3.9pJ/bit", "energy_per_bit", 3.9e-12),
+        ("60mA", "current", 0.06),
+        ("1.2V", "voltage", 1.2),
+        ("8GiB", "bytes", 8 * 2**30),
+    ],
+)
+def test_units(text, dimension, value):
+    assert parse_quantity(text, dimension) == pytest.approx(value)
+
+
+def test_wrong_unit_names_the_allowed_ones():
+    with pytest.raises(UnitError, match="allowed: s, ms, us"):
+        parse_quantity("14mA", "time")
+
+
+def _error(overrides, name="ddr4-3200") -> str:
+    with pytest.raises(ConfigError) as info:
+        load_system(name, overrides)
+    return str(info.value)
+
+
+def test_trc_shorter_than_tras_plus_trp_names_the_field():
+    message = _error({"memory": {"timing": {"tRC": "50nCK"}}})
+    assert "memory.timing.tRC" in message and "tRAS + tRP" in message
+
+
+def test_tras_shorter_than_trcd_is_rejected():
+    assert "memory.timing.tRAS" in _error({"memory": {"timing": {"tRAS": "10nCK"}}})
+
+
+def test_zero_banks_is_rejected_with_its_path():
+    message = _error({"memory": {"organization": {"banks_per_group": 0}}})
+    assert "memory.organization.banks_per_group" in message
+
+
+def test_unknown_field_suggests_the_right_one():
+    message = _error({"memory": {"timing": {"tRCDD": "10nCK"}}})
+    assert "memory.timing.tRCDD: unknown field" in message and "tRCD" in message
+
+
+def test_literal_lists_allowed_values():
+    message = _error({"memory": {"controller": {"scheduler": "lifo"}}})
+    assert "memory.controller.scheduler" in message and "'frfcfs' or 'fcfs'" in message
+
+
+def test_bad_address_mapping_lists_fields():
+    message = _error({"memory": {"controller": {"address_mapping": "row:col"}}})
+    assert "memory.controller.address_mapping" in message and "bg-interleaved" in message
+
+
+def test_per_bank_refresh_needs_the_standard_to_have_it():
+    message = _error({"memory": {"controller": {"refresh": "per-bank"}}})
+    assert "memory.controller.refresh" in message
+
+
+def test_negative_activation_energy_is_rejected():
+    message = _error({"memory": {"power": {"idd0": "40mA"}}})
+    assert "memory.power.idd0" in message
+
+
+def test_unknown_preset_lists_available():
+    with pytest.raises(ConfigError, match="available: ddr4-3200"):
+        load_system("ddr9")
+
+
+def test_yaml_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nmemory: [1, 2\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml"):
+        load_system(str(bad))
