@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from archsim.errors import TraceError
 
 
-def _folder() -> Path:
+def _folder() -> Traversable | Path:
     try:
-        return Path(str(resources.files("archsim.sample_traces")))
+        return resources.files("archsim.sample_traces")
     except ModuleNotFoundError:  # imported from a source tree without an install
         return Path(__file__).resolve().parents[2] / "traces"
 
@@ -19,9 +20,10 @@ def _samples() -> dict[str, Path]:
     folder = _folder()
     if not folder.is_dir():
         return {}
+    # Installed package data lives in a plain directory, so each entry is a real file path.
     return {
-        p.name.split(".", 1)[0]: p
-        for p in sorted(folder.iterdir())
+        p.name.split(".", 1)[0]: Path(str(p))
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
         if p.name.endswith((".trace", ".trace.gz"))
     }
 
