@@ -155,6 +155,7 @@ class DramTiming:
             np.zeros((NB, 2), dtype=np.int64),  # queued hits on the open row (read, write)
             np.zeros((C, 2, Q, K.N_QF), dtype=np.int64),  # read and write queue slots
             np.ascontiguousarray(np.broadcast_to(np.arange(Q, dtype=np.int64), (C, 2, Q))),
+            np.zeros((C, 2, K.N_H, Q), dtype=np.int64),  # hot fields in queue order
             self._ch_state,
             rk_st,
             np.zeros((NR, 4), dtype=np.int64),  # last four ACT cycles per rank (tFAW)

@@ -31,6 +31,10 @@ INF = np.int64(1) << np.int64(62)
 # RK/GBG/GB are global rank, bank-group and bank node indices, precomputed at admission.
 QF_ID, QF_RANK, QF_BG, QF_BANK, QF_ROW, QF_COL, QF_ENQ, QF_ACT, QF_RK, QF_GBG, QF_GB = range(11)
 N_QF = 11
+# The fields every scan reads are mirrored in hot[channel, read/write, field, position], kept in
+# queue (age) order, so the scheduler walks contiguous memory without the slot indirection.
+H_RK, H_GBG, H_GB, H_ROW = range(4)
+N_H = 4
 
 # Per-rank state.
 (RF_OPEN, RF_LAST, RF_ACTIVE_CYC, RF_IDLE_CYC, RF_REF_DUE, RF_REF_PEND, RF_PB_NEXT, RF_FAW_N,
@@ -175,21 +179,20 @@ def _set_hits(c, gb, qi, value, hits, ch_st):
 
 
 @njit(cache=True, _nrt=False)
-def _recount_hits(c, gb, row, q, order, ch_st, hits):
+def _recount_hits(c, gb, row, hot, ch_st, hits):
     for qi in range(2):
         n = ch_st[c, CF_RQ_N + qi]
         count = 0
         for i in range(n):
-            s = order[c, qi, i]
-            if q[c, qi, s, QF_GB] == gb and q[c, qi, s, QF_ROW] == row:
+            if hot[c, qi, H_GB, i] == gb and hot[c, qi, H_ROW, i] == row:
                 count += 1
         _set_hits(c, gb, qi, count, hits, ch_st)
 
 
 @njit(cache=True, _nrt=False)
 def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_next, cs_level, cs_sib, cs_lat,
-           na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order, ch_st, rk_st, faw, cnt, hist, g,
-           log, comp):
+           na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order, hot, ch_st, rk_st, faw, cnt, hist,
+           g, log, comp):
     """Issue one command: update bank/rank/queue state, constraints, counters, and logs."""
     R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
     rk = c * R + r
@@ -206,7 +209,7 @@ def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_next, cs_leve
             rk_st[rk, RF_FAW_I] = (i + 1) % 4
         q[c, qi, order[c, qi, idx], QF_ACT] = 1
         g[G_DEMAND] += 1
-        _recount_hits(c, gb, row, q, order, ch_st, hits)
+        _recount_hits(c, gb, row, hot, ch_st, hits)
         cnt[c, CNT_ACT] += 1
     elif cmd == PRE:
         open_row[gb] = -1
@@ -235,6 +238,9 @@ def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_next, cs_leve
         for i in range(idx, n - 1):
             order[c, qi, i] = order[c, qi, i + 1]
         order[c, qi, n - 1] = slot
+        for f in range(N_H):
+            for i in range(idx, n - 1):
+                hot[c, qi, f, i] = hot[c, qi, f, i + 1]
         ch_st[c, CF_RQ_N + qi] = n - 1
         g[G_QUEUED] -= 1
         _set_hits(c, gb, qi, hits[gb, qi] - 1, hits, ch_st)
@@ -319,7 +325,7 @@ def _rank_bounds(c, col_cmd, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw, r
 
 @njit(cache=True, _nrt=False)
 def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg, na_bk,
-            open_row, hits, q, order, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr):
+            open_row, hits, q, order, hot, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr):
     """Issue the best command of channel ``c`` ready at ``t``, if any.
 
     Priority: refresh, then (FR-FCFS) the oldest ready row hit, then the oldest ready ACT/PRE.
@@ -392,45 +398,57 @@ def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, 
         _rank_bounds(c, col_cmd, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw, rscr)
         qq = q[c, qi]
         oo = order[c, qi]
-        # The loop is written without data-dependent branches (random traffic made them
-        # mispredict on nearly every entry): each entry yields a candidate type (0 ACT, 1 PRE,
-        # 2 column), its ready cycle, and a priority key; the smallest key ready at t wins.
-        blocks_pre = 1 if p[P_FRFCFS] == 1 else 0
-        best_key = INF
+        h_rk = hot[c, qi, H_RK]
+        h_gbg = hot[c, qi, H_GBG]
+        h_gb = hot[c, qi, H_GB]
+        h_row = hot[c, qi, H_ROW]
+        hit = -1
+        other = -1
+        other_cmd = -1
         for i in range(n):
-            s = oo[i]
-            rk = qq[s, QF_RK]
-            gbg = qq[s, QF_GBG]
-            gb = qq[s, QF_GB]
-            orow = open_row[gb]
-            is_hit = orow == qq[s, QF_ROW]
-            kind = 2 if is_hit else (0 if orow < 0 else 1)
-            cmd = col_cmd if is_hit else (ACT if orow < 0 else PRE)
-            bp = max(na_bg[gbg, cmd], na_bk[gb, cmd])
-            e = max(rscr[rk, kind], bp)
-            # A PRE must wait while the open row still has queued hits (they go first).
-            skip = (kind == 1) and blocks_pre == 1 and hits[gb, qi] > 0
+            rk = h_rk[i]
+            gbg = h_gbg[i]
+            gb = h_gb[i]
             if refreshing:
-                skip = skip or _in_refresh(rk, qq[s, QF_BG], qq[s, QF_BANK], p, rk_st)
-            e = INF if skip else e
-            bp = INF if skip else bp
-            mb0 = min(mb0, bp if kind == 0 else INF)
-            mb1 = min(mb1, bp if kind == 1 else INF)
-            mb2 = min(mb2, bp if kind == 2 else INF)
-            best_next = min(best_next, e)
-            key = i if is_hit else n + i
-            best_key = min(best_key, key if e <= t else INF)
-        if best_key < INF:
-            sel_idx = best_key if best_key < n else best_key - n
-            s = oo[sel_idx]
-            gb = qq[s, QF_GB]
+                s = oo[i]
+                if _in_refresh(rk, qq[s, QF_BG], qq[s, QF_BANK], p, rk_st):
+                    continue
             orow = open_row[gb]
-            if best_key < n:
-                sel_cmd = col_cmd
-                if p[P_CLOSED] == 1 and hits[gb, 0] + hits[gb, 1] <= 1:
-                    sel_cmd = RDA if qi == 0 else WRA
+            if orow == h_row[i]:
+                bp = max(na_bg[gbg, col_cmd], na_bk[gb, col_cmd])
+                mb2 = min(mb2, bp)
+                e = max(rscr[rk, 2], bp)
+                if e <= t and hit < 0:
+                    hit = i
+            elif orow < 0:
+                bp = max(na_bg[gbg, ACT], na_bk[gb, ACT])
+                mb0 = min(mb0, bp)
+                e = max(rscr[rk, 0], bp)
+                if e <= t and other < 0:
+                    other = i
+                    other_cmd = ACT
+            elif p[P_FRFCFS] == 1 and hits[gb, qi] > 0:
+                continue  # the open row still has queued hits; they go first
             else:
-                sel_cmd = ACT if orow < 0 else PRE
+                bp = max(na_bg[gbg, PRE], na_bk[gb, PRE])
+                mb1 = min(mb1, bp)
+                e = max(rscr[rk, 1], bp)
+                if e <= t and other < 0:
+                    other = i
+                    other_cmd = PRE
+            if e < best_next:
+                best_next = e
+        if hit >= 0:
+            s = oo[hit]
+            sel_idx = hit
+            sel_cmd = col_cmd
+            gb = h_gb[hit]
+            if p[P_CLOSED] == 1 and hits[gb, 0] + hits[gb, 1] <= 1:
+                sel_cmd = RDA if qi == 0 else WRA
+        elif other >= 0:
+            s = oo[other]
+            sel_idx = other
+            sel_cmd = other_cmd
         if sel_cmd >= 0:
             sel_r, sel_bg, sel_b = qq[s, QF_RANK], qq[s, QF_BG], qq[s, QF_BANK]
             sel_qi = qi
@@ -447,7 +465,7 @@ def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, 
         sel_col = 0
     _issue(sel_cmd, t, c, sel_r, sel_bg, sel_b, sel_row, sel_col, sel_qi, sel_idx, p, cs_start,
            cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order,
-           ch_st, rk_st, faw, cnt, hist, g, log, comp)
+           hot, ch_st, rk_st, faw, cnt, hist, g, log, comp)
 
     # Lower bound on the next useful cycle. Anything that changes which entries are candidates
     # (refresh, a queue switch, strict FCFS moving its head) gets the plain t + 1.
@@ -517,7 +535,7 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
     flushing (call again with the same batch).
     """
     (cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg, na_bk, open_row, hits, q,
-     order, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr) = st
+     order, hot, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr) = st
     C, R, BG, BPG, Q, W = p[P_C], p[P_R], p[P_BG], p[P_BPG], p[P_Q], p[P_WINDOW]
     nreq = arrival.shape[0]
     end_id = req_id[nreq - 1] + 1 if nreq > 0 else g[G_HEAD]
@@ -568,6 +586,10 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
                 q[c, qi, s, QF_RK] = rk
                 q[c, qi, s, QF_GBG] = gbg
                 q[c, qi, s, QF_GB] = gb
+                hot[c, qi, H_RK, n] = rk
+                hot[c, qi, H_GBG, n] = gbg
+                hot[c, qi, H_GB, n] = gb
+                hot[c, qi, H_ROW, n] = row[i]
                 ch_st[c, CF_RQ_N + qi] = n + 1
                 g[G_QUEUED] += 1
                 if open_row[gb] == row[i]:
@@ -604,13 +626,13 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
             if ch_st[c, CF_WAKE] <= t:
                 g[G_SCANS] += 1
                 issued, w = _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch,
-                                    na_rk, na_bg, na_bk, open_row, hits, q, order, ch_st, rk_st,
-                                    faw, cnt, hist, g, log, comp, rscr)
+                                    na_rk, na_bg, na_bk, open_row, hits, q, order, hot, ch_st,
+                                    rk_st, faw, cnt, hist, g, log, comp, rscr)
                 if issued and p[P_DUAL] == 1:
                     # The other command bus may still take a command this cycle.
                     issued2, w2 = _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat,
                                           na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order,
-                                          ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr)
+                                          hot, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr)
                     w = w2 if not issued2 else min(w, w2)
                 ch_st[c, CF_WAKE] = w
             if ch_st[c, CF_WAKE] < t_next:
