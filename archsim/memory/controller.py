@@ -125,6 +125,7 @@ class DramTiming:
         p[K.P_LOG] = command_log is not None
         p[K.P_RECORD] = completions is not None
         p[K.P_WINDOW] = ctl.frontend_window
+        p[K.P_BG_SH], p[K.P_BPG_SH] = BG.bit_length() - 1, BPG.bit_length() - 1
         self.params = p
         self.constraints = build_constraints(n)
         NR, NBG, NB = C * R, C * R * BG, C * R * BG * BPG
@@ -137,6 +138,9 @@ class DramTiming:
             rk_st[:, K.RF_REF_DUE] = K.INF
         self._rank_state = rk_st
         self._ch_state = np.zeros((C, K.N_CF), dtype=np.int64)
+        bq = np.zeros((NB, 2, K.N_BQ), dtype=np.int64)
+        bq[:, :, K.BQ_HIT] = K.INF
+        bq[:, :, K.BQ_OTHER] = K.INF
         self._counters = np.zeros((C, K.N_CNT), dtype=np.int64)
         self._histogram = np.zeros(K.HIST_BINS, dtype=np.int64)  # read latency (cycles)
         self._g = np.zeros(K.N_G, dtype=np.int64)
@@ -145,17 +149,20 @@ class DramTiming:
         self._pending = RequestBatch.empty()  # requests handed over but not yet admitted
         self._log = np.zeros((buffer_rows if command_log else 1, 8), dtype=np.int64)
         self._comp = np.zeros((buffer_rows if completions else 1, 2), dtype=np.int64)
+        cs_start, cs_next, cs_level, cs_sib, cs_lat = constraint_arrays(self.constraints)
+        p[K.P_O_RK], p[K.P_O_BG], p[K.P_O_BK] = C, C + NR, C + NR + NBG
         self.state = (
-            *constraint_arrays(self.constraints),
-            np.zeros((C, N_COMMANDS), dtype=np.int64),  # next allowed per channel
-            np.zeros((NR, N_COMMANDS), dtype=np.int64),  # ... per rank
-            np.zeros((NBG, N_COMMANDS), dtype=np.int64),  # ... per bank group
-            np.zeros((NB, N_COMMANDS), dtype=np.int64),  # ... per bank
+            cs_start,
+            np.ascontiguousarray(np.stack([cs_next, cs_level, cs_sib, cs_lat], axis=1)),
+            # next allowed cycle per node (channels, then ranks, bank groups, banks) and command
+            np.zeros((C + NR + NBG + NB, N_COMMANDS), dtype=np.int64),
             np.full(NB, -1, dtype=np.int64),  # open row per bank
             np.zeros((NB, 2), dtype=np.int64),  # queued hits on the open row (read, write)
             np.zeros((C, 2, Q, K.N_QF), dtype=np.int64),  # read and write queue slots
             np.ascontiguousarray(np.broadcast_to(np.arange(Q, dtype=np.int64), (C, 2, Q))),
             np.zeros((C, 2, K.N_H, Q), dtype=np.int64),  # hot fields in queue order
+            bq,
+            np.zeros((C, 2, R * BG * BPG), dtype=np.int64),  # banks with queued work
             self._ch_state,
             rk_st,
             np.zeros((NR, 4), dtype=np.int64),  # last four ACT cycles per rank (tFAW)

@@ -33,8 +33,15 @@ QF_ID, QF_RANK, QF_BG, QF_BANK, QF_ROW, QF_COL, QF_ENQ, QF_ACT, QF_RK, QF_GBG, Q
 N_QF = 11
 # The fields every scan reads are mirrored in hot[channel, read/write, field, position], kept in
 # queue (age) order, so the scheduler walks contiguous memory without the slot indirection.
-H_RK, H_GBG, H_GB, H_ROW = range(4)
-N_H = 4
+H_RK, H_GBG, H_GB, H_ROW, H_SEQ = range(5)
+N_H = 5
+# Per-bank queue summary bq[bank, read/write, field]: entries queued for the bank, the sequence
+# number (age) of its oldest entry hitting the open row and of its oldest other entry (INF if
+# none), and the bank's position in its channel's list of banks with work (alist). All entries
+# of a bank that want the same command are ready at the same cycle, so FR-FCFS only ever needs
+# these two candidates per bank: the scheduler walks banks with work instead of queue entries.
+BQ_N, BQ_HIT, BQ_OTHER, BQ_POS = range(4)
+N_BQ = 4
 
 # Per-rank state.
 (RF_OPEN, RF_LAST, RF_ACTIVE_CYC, RF_IDLE_CYC, RF_REF_DUE, RF_REF_PEND, RF_PB_NEXT, RF_FAW_N,
@@ -44,8 +51,10 @@ N_RF = 9
 # Per-channel state.
 # HITS0/HITS1: queued requests (read/write queue) whose row is open in their bank.
 # CUR: how many of this channel's requests in the current batch have been admitted.
-CF_MODE, CF_RQ_N, CF_WQ_N, CF_WAKE, CF_BUS_ROW, CF_BUS_COL, CF_HITS0, CF_HITS1, CF_CUR = range(9)
-N_CF = 9
+# AN0/AN1: banks in the active list of the read/write queue; SEQ: next entry sequence number.
+(CF_MODE, CF_RQ_N, CF_WQ_N, CF_WAKE, CF_BUS_ROW, CF_BUS_COL, CF_HITS0, CF_HITS1, CF_CUR, CF_AN0,
+ CF_AN1, CF_SEQ) = range(12)
+N_CF = 12
 
 # Per-channel counters.
 (CNT_READS, CNT_WRITES, CNT_ACT, CNT_PRE, CNT_RDA, CNT_WRA, CNT_REFAB, CNT_REFPB, CNT_HIT_R,
@@ -60,9 +69,14 @@ N_CNT = 13
 N_G = 10
 
 # Parameters (int64 vector).
+# BG_SH/BPG_SH: log2 of bank groups and banks per group (both powers of two), so that bank
+# indices split with shifts: integer division showed up as the hottest instruction.
+# O_RK/O_BG/O_BK: where rank, bank-group and bank nodes start in the next-allowed table
+# na[node, command] (channel nodes come first).
 (P_C, P_R, P_BG, P_BPG, P_Q, P_FRFCFS, P_CLOSED, P_REFMODE, P_SAMEBANK, P_DUAL, P_HIGH, P_LOW,
- P_CL, P_CWL, P_BL, P_FAW, P_REFI, P_REFIPB, P_LOG, P_RECORD, P_WINDOW) = range(21)
-N_P = 21
+ P_CL, P_CWL, P_BL, P_FAW, P_REFI, P_REFIPB, P_LOG, P_RECORD, P_WINDOW, P_BG_SH, P_BPG_SH,
+ P_O_RK, P_O_BG, P_O_BK) = range(26)
+N_P = 26
 
 REFMODE_NONE, REFMODE_ALL, REFMODE_PB = 0, 1, 2
 
@@ -83,13 +97,13 @@ def _is_row_cmd(cmd):
 
 
 @njit(cache=True, inline="always", _nrt=False)
-def _earliest(cmd, c, rk, gbg, gb, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw):
+def _earliest(cmd, c, rk, gbg, gb, p, na, ch_st, rk_st, faw):
     """First cycle at which ``cmd`` may issue at the given nodes (gbg/gb may be -1)."""
-    e = max(na_ch[c, cmd], na_rk[rk, cmd])
+    e = max(na[c, cmd], na[p[P_O_RK] + rk, cmd])
     if gbg >= 0:
-        e = max(e, na_bg[gbg, cmd])
+        e = max(e, na[p[P_O_BG] + gbg, cmd])
     if gb >= 0:
-        e = max(e, na_bk[gb, cmd])
+        e = max(e, na[p[P_O_BK] + gb, cmd])
     if cmd == ACT and rk_st[rk, RF_FAW_N] >= 4:
         e = max(e, faw[rk, rk_st[rk, RF_FAW_I]] + p[P_FAW])
     if p[P_DUAL] == 1 and not _is_row_cmd(cmd):
@@ -99,42 +113,41 @@ def _earliest(cmd, c, rk, gbg, gb, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, 
     return e
 
 
-@njit(cache=True, _nrt=False)
-def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg,
-           na_bk):
+@njit(cache=True, inline="always", _nrt=False)
+def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na):
     """Record the constraints that ``cmd`` issued at cycle ``t`` puts on later commands."""
     R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
     rk = c * R + r
     for k in range(cs_start[cmd], cs_start[cmd + 1]):
-        q = cs_next[k]
-        until = t + cs_lat[k]
-        level = cs_level[k]
+        q = cs_tab[k, 0]
+        until = t + cs_tab[k, 3]
+        level = cs_tab[k, 1]
         if level == 0:
-            if na_ch[c, q] < until:
-                na_ch[c, q] = until
+            if na[c, q] < until:
+                na[c, q] = until
         elif level == 1:
-            if cs_sib[k] == 0:
-                if na_rk[rk, q] < until:
-                    na_rk[rk, q] = until
+            if cs_tab[k, 2] == 0:
+                if na[p[P_O_RK] + rk, q] < until:
+                    na[p[P_O_RK] + rk, q] = until
             else:
                 for r2 in range(R):
-                    if r2 != r and na_rk[c * R + r2, q] < until:
-                        na_rk[c * R + r2, q] = until
+                    if r2 != r and na[p[P_O_RK] + c * R + r2, q] < until:
+                        na[p[P_O_RK] + c * R + r2, q] = until
         elif level == 2:
             if bg >= 0:
                 gbg = rk * BG + bg
-                if na_bg[gbg, q] < until:
-                    na_bg[gbg, q] = until
+                if na[p[P_O_BG] + gbg, q] < until:
+                    na[p[P_O_BG] + gbg, q] = until
         elif b >= 0:
             if bg >= 0:
                 gb = (rk * BG + bg) * BPG + b
-                if na_bk[gb, q] < until:
-                    na_bk[gb, q] = until
+                if na[p[P_O_BK] + gb, q] < until:
+                    na[p[P_O_BK] + gb, q] = until
             else:  # same-bank refresh: bank b of every group
                 for g2 in range(BG):
                     gb = (rk * BG + g2) * BPG + b
-                    if na_bk[gb, q] < until:
-                        na_bk[gb, q] = until
+                    if na[p[P_O_BK] + gb, q] < until:
+                        na[p[P_O_BK] + gb, q] = until
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -178,21 +191,55 @@ def _set_hits(c, gb, qi, value, hits, ch_st):
     hits[gb, qi] = value
 
 
-@njit(cache=True, _nrt=False)
-def _recount_hits(c, gb, row, hot, ch_st, hits):
+@njit(cache=True, inline="always", _nrt=False)
+def _set_count(c, gb, qi, count, bq, alist, ch_st):
+    """Set a bank's queued-entry count, adding it to or removing it from the active list."""
+    before = bq[gb, qi, BQ_N]
+    bq[gb, qi, BQ_N] = count
+    if before == 0 and count > 0:
+        k = ch_st[c, CF_AN0 + qi]
+        alist[c, qi, k] = gb
+        bq[gb, qi, BQ_POS] = k
+        ch_st[c, CF_AN0 + qi] = k + 1
+    elif before > 0 and count == 0:
+        k = bq[gb, qi, BQ_POS]
+        last = ch_st[c, CF_AN0 + qi] - 1
+        moved = alist[c, qi, last]
+        alist[c, qi, k] = moved
+        bq[moved, qi, BQ_POS] = k
+        ch_st[c, CF_AN0 + qi] = last
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist):
+    """Recompute bank ``gb``'s queue summary after its open row or its entries changed."""
+    orow = open_row[gb]
     for qi in range(2):
+        if bq[gb, qi, BQ_N] == 0 and hits[gb, qi] == 0:
+            continue  # nothing queued for this bank: the summary is already empty
         n = ch_st[c, CF_RQ_N + qi]
         count = 0
-        for i in range(n):
-            if hot[c, qi, H_GB, i] == gb and hot[c, qi, H_ROW, i] == row:
-                count += 1
-        _set_hits(c, gb, qi, count, hits, ch_st)
+        n_hit = 0
+        hit_seq = INF
+        other_seq = INF
+        for i in range(n):  # branch-free: the matches are unpredictable
+            mine = hot[c, qi, H_GB, i] == gb
+            is_hit = mine & (hot[c, qi, H_ROW, i] == orow)
+            seq = hot[c, qi, H_SEQ, i]
+            count += mine
+            n_hit += is_hit
+            hit_seq = min(hit_seq, seq if is_hit else INF)
+            other_seq = min(other_seq, seq if mine and not is_hit else INF)
+        _set_hits(c, gb, qi, n_hit, hits, ch_st)
+        bq[gb, qi, BQ_HIT] = hit_seq
+        bq[gb, qi, BQ_OTHER] = other_seq
+        _set_count(c, gb, qi, count, bq, alist, ch_st)
 
 
 @njit(cache=True, _nrt=False)
-def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_next, cs_level, cs_sib, cs_lat,
-           na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order, hot, ch_st, rk_st, faw, cnt, hist,
-           g, log, comp):
+def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_tab,
+           na, open_row, hits, q, order, hot, bq, alist, ch_st, rk_st, faw,
+           cnt, hist, g, log, comp):
     """Issue one command: update bank/rank/queue state, constraints, counters, and logs."""
     R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
     rk = c * R + r
@@ -209,12 +256,11 @@ def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_next, cs_leve
             rk_st[rk, RF_FAW_I] = (i + 1) % 4
         q[c, qi, order[c, qi, idx], QF_ACT] = 1
         g[G_DEMAND] += 1
-        _recount_hits(c, gb, row, hot, ch_st, hits)
+        _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
         cnt[c, CNT_ACT] += 1
     elif cmd == PRE:
         open_row[gb] = -1
-        _set_hits(c, gb, 0, 0, hits, ch_st)
-        _set_hits(c, gb, 1, 0, hits, ch_st)
+        _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
         _set_open(rk, t, -1, rk_st)
         cnt[c, CNT_PRE] += 1
     elif cmd == REFAB:
@@ -243,7 +289,6 @@ def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_next, cs_leve
                 hot[c, qi, f, i] = hot[c, qi, f, i + 1]
         ch_st[c, CF_RQ_N + qi] = n - 1
         g[G_QUEUED] -= 1
-        _set_hits(c, gb, qi, hits[gb, qi] - 1, hits, ch_st)
         if qi == 0:
             done = t + p[P_CL] + p[P_BL]
             lat = done - enq
@@ -264,20 +309,18 @@ def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_next, cs_leve
             cnt[c, CNT_LAST_DATA] = done
         if cmd == RDA or cmd == WRA:
             open_row[gb] = -1
-            _set_hits(c, gb, 0, 0, hits, ch_st)
-            _set_hits(c, gb, 1, 0, hits, ch_st)
             _set_open(rk, t, -1, rk_st)
             if cmd == RDA:
                 cnt[c, CNT_RDA] += 1
             else:
                 cnt[c, CNT_WRA] += 1
+        _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
         if p[P_RECORD] == 1:
             k = g[G_COMP_N]
             comp[k, 0] = rid
             comp[k, 1] = done
             g[G_COMP_N] = k + 1
-    _apply(cmd, t, c, r, bg, b, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg,
-           na_bk)
+    _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na)
     if p[P_DUAL] == 1 and not _is_row_cmd(cmd):
         ch_st[c, CF_BUS_COL] = t + 1
     else:
@@ -306,16 +349,16 @@ def _update_mode(c, p, ch_st):
 
 
 @njit(cache=True, inline="always", _nrt=False)
-def _rank_bounds(c, col_cmd, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw, rscr):
+def _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw, rscr):
     """Fill ``rscr`` for the ranks of channel ``c``; return the per-type minimum over ranks."""
     lo0 = lo1 = lo2 = INF
     for r in range(p[P_R]):
         rk = c * p[P_R] + r
-        rscr[rk, 0] = _earliest(ACT, c, rk, -1, -1, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st,
+        rscr[rk, 0] = _earliest(ACT, c, rk, -1, -1, p, na, ch_st, rk_st,
                                 faw)
-        rscr[rk, 1] = _earliest(PRE, c, rk, -1, -1, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st,
+        rscr[rk, 1] = _earliest(PRE, c, rk, -1, -1, p, na, ch_st, rk_st,
                                 faw)
-        rscr[rk, 2] = _earliest(col_cmd, c, rk, -1, -1, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st,
+        rscr[rk, 2] = _earliest(col_cmd, c, rk, -1, -1, p, na, ch_st, rk_st,
                                 faw)
         lo0 = min(lo0, rscr[rk, 0])
         lo1 = min(lo1, rscr[rk, 1])
@@ -323,9 +366,10 @@ def _rank_bounds(c, col_cmd, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw, r
     return lo0, lo1, lo2
 
 
-@njit(cache=True, _nrt=False)
-def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg, na_bk,
-            open_row, hits, q, order, hot, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr):
+@njit(cache=True, inline="always", _nrt=False)
+def _select(c, t, p, cs_start, cs_tab, na,
+            open_row, hits, q, order, hot, bq, alist, ch_st, rk_st, faw, cnt, hist, g, log, comp,
+            rscr):
     """Issue the best command of channel ``c`` ready at ``t``, if any.
 
     Priority: refresh, then (FR-FCFS) the oldest ready row hit, then the oldest ready ACT/PRE.
@@ -335,8 +379,9 @@ def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, 
     """
     R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
     best_next = INF
-    sel_cmd = -1  # the command chosen to issue, if any
-    sel_r = sel_bg = sel_b = sel_row = sel_col = sel_qi = sel_idx = -1
+    sel_cmd = sel2_cmd = -1  # the command(s) chosen to issue, if any
+    sel_seq = sel2_seq = -1  # their queue entries (sequence numbers); -1 for refresh commands
+    sel_r = sel_bg = sel_b = sel_row = -1
 
     # Refresh first: a pending refresh precharges its banks, then refreshes.
     refreshing = False
@@ -359,16 +404,16 @@ def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, 
                     gb = (rk * BG + bg) * BPG + b
                     if open_row[gb] >= 0:
                         all_closed = False
-                        e = _earliest(PRE, c, rk, rk * BG + bg, gb, p, na_ch, na_rk, na_bg, na_bk,
+                        e = _earliest(PRE, c, rk, rk * BG + bg, gb, p, na,
                                       ch_st, rk_st, faw)
                         if e <= t and sel_cmd < 0:
                             sel_cmd, sel_r, sel_bg, sel_b, sel_row = PRE, r, bg, b, open_row[gb]
                         best_next = min(best_next, e)
                     elif p[P_REFMODE] == REFMODE_PB:
-                        ref_e = max(ref_e, na_bk[gb, REFPB])
+                        ref_e = max(ref_e, na[p[P_O_BK] + gb, REFPB])
             if all_closed and sel_cmd < 0:
                 if p[P_REFMODE] == REFMODE_ALL:
-                    e = _earliest(REFAB, c, rk, -1, -1, p, na_ch, na_rk, na_bg, na_bk, ch_st,
+                    e = _earliest(REFAB, c, rk, -1, -1, p, na, ch_st,
                                   rk_st, faw)
                     if e <= t:
                         sel_cmd, sel_r = REFAB, r
@@ -376,7 +421,7 @@ def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, 
                     tbg, tb = _pb_target(rk, p, rk_st)
                     gbg = rk * BG + tbg if tbg >= 0 else -1
                     gb = (rk * BG + tbg) * BPG + tb if tbg >= 0 else -1
-                    e = max(ref_e, _earliest(REFPB, c, rk, gbg, gb, p, na_ch, na_rk, na_bg, na_bk,
+                    e = max(ref_e, _earliest(REFPB, c, rk, gbg, gb, p, na,
                                              ch_st, rk_st, faw))
                     if e <= t:
                         sel_cmd, sel_r, sel_bg, sel_b = REFPB, r, tbg, tb
@@ -388,6 +433,7 @@ def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, 
     mb0 = mb1 = mb2 = INF
     qi = ch_st[c, CF_MODE]
     col_cmd = RD if qi == 0 else WR
+    gb1 = gb2 = -1  # banks of the commands issued from the queues
     if sel_cmd < 0:
         _update_mode(c, p, ch_st)
         qi = ch_st[c, CF_MODE]
@@ -395,77 +441,107 @@ def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, 
         if p[P_FRFCFS] == 0 and n > 1:
             n = 1  # strict FCFS: only the oldest request may issue commands
         col_cmd = RD if qi == 0 else WR
-        _rank_bounds(c, col_cmd, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw, rscr)
-        qq = q[c, qi]
-        oo = order[c, qi]
-        h_rk = hot[c, qi, H_RK]
-        h_gbg = hot[c, qi, H_GBG]
-        h_gb = hot[c, qi, H_GB]
-        h_row = hot[c, qi, H_ROW]
-        hit = -1
-        other = -1
-        other_cmd = -1
-        for i in range(n):
-            rk = h_rk[i]
-            gbg = h_gbg[i]
-            gb = h_gb[i]
-            if refreshing:
-                s = oo[i]
-                if _in_refresh(rk, qq[s, QF_BG], qq[s, QF_BANK], p, rk_st):
-                    continue
-            orow = open_row[gb]
-            if orow == h_row[i]:
-                bp = max(na_bg[gbg, col_cmd], na_bk[gb, col_cmd])
-                mb2 = min(mb2, bp)
-                e = max(rscr[rk, 2], bp)
-                if e <= t and hit < 0:
-                    hit = i
-            elif orow < 0:
-                bp = max(na_bg[gbg, ACT], na_bk[gb, ACT])
-                mb0 = min(mb0, bp)
-                e = max(rscr[rk, 0], bp)
-                if e <= t and other < 0:
-                    other = i
-                    other_cmd = ACT
-            elif p[P_FRFCFS] == 1 and hits[gb, qi] > 0:
-                continue  # the open row still has queued hits; they go first
-            else:
-                bp = max(na_bg[gbg, PRE], na_bk[gb, PRE])
-                mb1 = min(mb1, bp)
-                e = max(rscr[rk, 1], bp)
-                if e <= t and other < 0:
-                    other = i
-                    other_cmd = PRE
-            if e < best_next:
-                best_next = e
-        if hit >= 0:
-            s = oo[hit]
-            sel_idx = hit
+        _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw, rscr)
+        # Strict FCFS considers only the oldest entry; FR-FCFS every bank's two candidates.
+        fcfs = p[P_FRFCFS] == 0
+        head_seq = hot[c, qi, H_SEQ, 0] if n > 0 else INF
+        hit_seq = INF
+        hit_gb = -1
+        oth_seq = INF
+        oth_cmd = -1
+        # Written without data-dependent branches: with random traffic they mispredicted on
+        # nearly every bank.
+        o_bg = p[P_O_BG]
+        o_bk = p[P_O_BK]
+        block_pre = not fcfs
+        for j in range(ch_st[c, CF_AN0 + qi]):
+            gb = alist[c, qi, j]
+            gbg = gb >> p[P_BPG_SH]
+            rk = gbg >> p[P_BG_SH]
+            if refreshing and _in_refresh(rk, gbg & (BG - 1), gb & (BPG - 1), p, rk_st):
+                continue
+            hs = bq[gb, qi, BQ_HIT]
+            os = bq[gb, qi, BQ_OTHER]
+            if fcfs:
+                hs = hs if hs == head_seq else INF
+                os = os if os == head_seq else INF
+            # Oldest row hit: a column command.
+            bph = max(na[o_bg + gbg, col_cmd], na[o_bk + gb, col_cmd])
+            bph = bph if hs < INF else INF
+            mb2 = min(mb2, bph)
+            eh = max(rscr[rk, 2], bph)
+            best_next = min(best_next, eh)
+            take = (eh <= t) & (hs < hit_seq)
+            hit_seq = hs if take else hit_seq
+            hit_gb = gb if take else hit_gb
+            # Oldest other entry: ACT on a closed bank, else PRE unless the open row has hits.
+            closed = open_row[gb] < 0
+            kind = 0 if closed else 1
+            cmd = ACT if closed else PRE
+            blocked = (not closed) & block_pre & (hits[gb, qi] > 0)
+            bpo = max(na[o_bg + gbg, cmd], na[o_bk + gb, cmd])
+            bpo = INF if (os == INF) | blocked else bpo
+            mb0 = min(mb0, bpo if closed else INF)
+            mb1 = min(mb1, INF if closed else bpo)
+            eo = max(rscr[rk, kind], bpo)
+            best_next = min(best_next, eo)
+            take = (eo <= t) & (os < oth_seq)
+            oth_seq = os if take else oth_seq
+            oth_cmd = cmd if take else oth_cmd
+        # Up to two commands issue: the best one, and with separate row and column command
+        # buses also the best row command when the best one was a column command. That row
+        # command is on another bank, and no constraint links a column command to a row
+        # command of another bank, so it is still ready (unless the queue to serve changes,
+        # which the next scan decides).
+        if hit_gb >= 0:
             sel_cmd = col_cmd
-            gb = h_gb[hit]
-            if p[P_CLOSED] == 1 and hits[gb, 0] + hits[gb, 1] <= 1:
+            if p[P_CLOSED] == 1 and hits[hit_gb, 0] + hits[hit_gb, 1] <= 1:
                 sel_cmd = RDA if qi == 0 else WRA
-        elif other >= 0:
-            s = oo[other]
-            sel_idx = other
-            sel_cmd = other_cmd
-        if sel_cmd >= 0:
-            sel_r, sel_bg, sel_b = qq[s, QF_RANK], qq[s, QF_BG], qq[s, QF_BANK]
-            sel_qi = qi
-            if sel_cmd == PRE:
-                sel_row = open_row[qq[s, QF_GB]]
-                sel_idx = -1
-            else:
-                sel_row = qq[s, QF_ROW]
-                sel_col = qq[s, QF_COL] if sel_cmd != ACT else 0
+            sel_seq = hit_seq
+            if p[P_DUAL] == 1 and oth_cmd >= 0:
+                sel2_cmd = oth_cmd
+                sel2_seq = oth_seq
+        elif oth_cmd >= 0:
+            sel_cmd = oth_cmd
+            sel_seq = oth_seq
+        if sel_cmd < 0:
+            return False, best_next
 
-    if sel_cmd < 0:
-        return False, best_next
-    if sel_col < 0:
-        sel_col = 0
-    _issue(sel_cmd, t, c, sel_r, sel_bg, sel_b, sel_row, sel_col, sel_qi, sel_idx, p, cs_start,
-           cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order,
-           hot, ch_st, rk_st, faw, cnt, hist, g, log, comp)
+    # One call site for _issue keeps the kernel small enough to inline everything.
+    for k in range(2):
+        cmd = sel_cmd if k == 0 else sel2_cmd
+        if cmd < 0:
+            break
+        seq = sel_seq if k == 0 else sel2_seq
+        if k == 1:
+            mode = ch_st[c, CF_MODE]
+            _update_mode(c, p, ch_st)
+            switched = ch_st[c, CF_MODE] != mode
+            ch_st[c, CF_MODE] = mode
+            if switched:
+                break
+        idx = -1
+        col = 0
+        if seq >= 0:  # a queued entry (refresh commands have none)
+            idx = 0
+            while hot[c, qi, H_SEQ, idx] != seq:
+                idx += 1
+            s = order[c, qi, idx]
+            sel_r, sel_bg, sel_b = q[c, qi, s, QF_RANK], q[c, qi, s, QF_BG], q[c, qi, s, QF_BANK]
+            gb = q[c, qi, s, QF_GB]
+            if cmd == PRE:
+                sel_row = open_row[gb]
+                idx = -1
+            else:
+                sel_row = q[c, qi, s, QF_ROW]
+                col = q[c, qi, s, QF_COL] if cmd != ACT else 0
+            if k == 0:
+                gb1 = gb
+            else:
+                gb2 = gb
+        _issue(cmd, t, c, sel_r, sel_bg, sel_b, sel_row, col, qi, idx, p, cs_start, cs_tab, na,
+               open_row, hits, q, order, hot,
+               bq, alist, ch_st, rk_st, faw, cnt, hist, g, log, comp)
 
     # Lower bound on the next useful cycle. Anything that changes which entries are candidates
     # (refresh, a queue switch, strict FCFS moving its head) gets the plain t + 1.
@@ -476,24 +552,26 @@ def _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, 
     if ch_st[c, CF_MODE] != mode:
         ch_st[c, CF_MODE] = mode  # decided again at the next scan
         return True, t + 1
-    lo0, lo1, lo2 = _rank_bounds(c, col_cmd, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw,
+    lo0, lo1, lo2 = _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw,
                                  rscr)
     wake = min(max(lo0, mb0), max(lo1, mb1), max(lo2, mb2))
-    # The bank just used may now offer a different command (a column after ACT, an ACT after
+    # A bank just used may now offer a different command (a column after ACT, an ACT after
     # PRE, a PRE once its last hit is served): bound each type on that bank directly.
-    rk = c * R + sel_r
-    gbg = rk * BG + sel_bg
-    gb = gbg * BPG + sel_b
-    if open_row[gb] < 0:
-        wake = min(wake, max(rscr[rk, 0], na_bg[gbg, ACT], na_bk[gb, ACT]))
-    else:
-        wake = min(wake, max(rscr[rk, 1], na_bg[gbg, PRE], na_bk[gb, PRE]))
-        wake = min(wake, max(rscr[rk, 2], na_bg[gbg, col_cmd], na_bk[gb, col_cmd]))
+    for gb in (gb1, gb2):
+        if gb < 0:
+            continue
+        gbg = gb >> p[P_BPG_SH]
+        rk = gbg >> p[P_BG_SH]
+        if open_row[gb] < 0:
+            wake = min(wake, max(rscr[rk, 0], na[p[P_O_BG] + gbg, ACT], na[p[P_O_BK] + gb, ACT]))
+        else:
+            wake = min(wake, max(rscr[rk, 1], na[p[P_O_BG] + gbg, PRE], na[p[P_O_BK] + gb, PRE]))
+            wake = min(wake, max(rscr[rk, 2], na[p[P_O_BG] + gbg, col_cmd], na[p[P_O_BK] + gb, col_cmd]))
     return True, max(wake, t + 1)
 
 
 @njit(cache=True, inline="always", _nrt=False)
-def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na_ch, na_rk, na_bg, na_bk, open_row, hits, ch_st,
+def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na, open_row, hits, ch_st,
                  rk_st, faw):
     """Earliest cycle at which a request just admitted could make channel ``c`` issue.
 
@@ -518,10 +596,10 @@ def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na_ch, na_rk, na_bg, na_bk, open
         return INF  # its PRE waits for the open row's hits, which are queued already
     else:
         cmd = PRE
-    return max(t, _earliest(cmd, c, rk, gbg, gb, p, na_ch, na_rk, na_bg, na_bk, ch_st, rk_st, faw))
+    return max(t, _earliest(cmd, c, rk, gbg, gb, p, na, ch_st, rk_st, faw))
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, cstart, final):
     """Advance the simulation over one batch of requests (arrays indexed by request, trace order).
 
@@ -534,8 +612,8 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
     and every request has completed, or LOG_FULL / COMP_FULL when an output buffer needs
     flushing (call again with the same batch).
     """
-    (cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch, na_rk, na_bg, na_bk, open_row, hits, q,
-     order, hot, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr) = st
+    (cs_start, cs_tab, na, open_row, hits, q,
+     order, hot, bq, alist, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr) = st
     C, R, BG, BPG, Q, W = p[P_C], p[P_R], p[P_BG], p[P_BPG], p[P_Q], p[P_WINDOW]
     nreq = arrival.shape[0]
     end_id = req_id[nreq - 1] + 1 if nreq > 0 else g[G_HEAD]
@@ -590,13 +668,21 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
                 hot[c, qi, H_GBG, n] = gbg
                 hot[c, qi, H_GB, n] = gb
                 hot[c, qi, H_ROW, n] = row[i]
+                seq = ch_st[c, CF_SEQ]
+                ch_st[c, CF_SEQ] = seq + 1
+                hot[c, qi, H_SEQ, n] = seq
                 ch_st[c, CF_RQ_N + qi] = n + 1
                 g[G_QUEUED] += 1
                 if open_row[gb] == row[i]:
                     _set_hits(c, gb, qi, hits[gb, qi] + 1, hits, ch_st)
+                    if bq[gb, qi, BQ_HIT] == INF:
+                        bq[gb, qi, BQ_HIT] = seq
+                elif bq[gb, qi, BQ_OTHER] == INF:
+                    bq[gb, qi, BQ_OTHER] = seq
+                _set_count(c, gb, qi, bq[gb, qi, BQ_N] + 1, bq, alist, ch_st)
                 k += 1
                 if ch_st[c, CF_WAKE] > t:
-                    e = _admit_bound(c, qi, rk, gbg, gb, row[i], t, p, na_ch, na_rk, na_bg, na_bk,
+                    e = _admit_bound(c, qi, rk, gbg, gb, row[i], t, p, na,
                                      open_row, hits, ch_st, rk_st, faw)
                     if e < ch_st[c, CF_WAKE]:
                         ch_st[c, CF_WAKE] = e
@@ -625,15 +711,8 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
         for c in range(C):
             if ch_st[c, CF_WAKE] <= t:
                 g[G_SCANS] += 1
-                issued, w = _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat, na_ch,
-                                    na_rk, na_bg, na_bk, open_row, hits, q, order, hot, ch_st,
-                                    rk_st, faw, cnt, hist, g, log, comp, rscr)
-                if issued and p[P_DUAL] == 1:
-                    # The other command bus may still take a command this cycle.
-                    issued2, w2 = _select(c, t, p, cs_start, cs_next, cs_level, cs_sib, cs_lat,
-                                          na_ch, na_rk, na_bg, na_bk, open_row, hits, q, order,
-                                          hot, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr)
-                    w = w2 if not issued2 else min(w, w2)
+                issued, w = _select(c, t, p, cs_start, cs_tab, na, open_row, hits, q, order, hot, bq, alist,
+                                    ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr)
                 ch_st[c, CF_WAKE] = w
             if ch_st[c, CF_WAKE] < t_next:
                 t_next = ch_st[c, CF_WAKE]

@@ -11,6 +11,7 @@ import numpy as np
 from archsim.config.presets import load_system
 from archsim.config.system import SystemConfig
 from archsim.energy.dram_idd import action_energy, energy_breakdown
+from archsim.engine.prefetch import prefetch
 from archsim.engine.sim import Simulation
 from archsim.engine.stats import Stats
 from archsim.errors import TraceError
@@ -86,7 +87,8 @@ def replay(
     timing = DramTiming(cfg.memory, command_log=command_log, completions=completions)
     sim = Simulation()
     controller = MemoryController(sim, timing)
-    sim.start(controller.process(_batches(blocks, timing, TIME_UNIT[fmt], str(trace), wrap)))
+    batches = prefetch(_batches(blocks, timing, TIME_UNIT[fmt], str(trace), wrap))
+    sim.start(controller.process(batches))
     sim.run()
     stats = memory_stats(cfg, timing, sim.stats)
     return ReplayResult(_report(cfg, timing, stats, str(trace), fmt), stats, timing)

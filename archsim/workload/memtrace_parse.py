@@ -87,7 +87,7 @@ def _token_is(buf, lo, hi, a, b, c, d, e):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def parse_block(buf, fmt, arrival, is_write, address, line_of, last_time):
     """Parse complete lines in ``buf`` into the output arrays (sized for the block's lines).
 
