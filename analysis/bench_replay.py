@@ -39,8 +39,9 @@ def compile_seconds() -> float:
             f"replay('ddr4-3200', {str(trace)!r}); print(time.perf_counter()-t)"
         )
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -62,8 +63,14 @@ def main() -> None:
             start = time.perf_counter()
             report = replay(system, trace).report
             wall = time.perf_counter() - start
-            table.add_row(system, pattern, f"{wall:.2f}", f"{n / wall / 1e6:.2f}",
-                          f"{report.bandwidth_gbps:.1f}", f"{100 * report.row_hit_rate:.1f}%")
+            table.add_row(
+                system,
+                pattern,
+                f"{wall:.2f}",
+                f"{n / wall / 1e6:.2f}",
+                f"{report.bandwidth_gbps:.1f}",
+                f"{100 * report.row_hit_rate:.1f}%",
+            )
     console = Console(width=120)
     console.print(table)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

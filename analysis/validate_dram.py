@@ -24,8 +24,15 @@ def main() -> int:
     for s in studies:
         ref = f"{s.reference:.4g}" + (f"..{s.upper:.4g}" if s.kind == "range" else "")
         ref = (">= " if s.kind == "floor" else "") + ref
-        table.add_row(s.system, s.name, s.unit, f"{s.model:.4g}", ref, f"{100 * s.error:+.2f}%",
-                      "yes" if s.ok else "NO")
+        table.add_row(
+            s.system,
+            s.name,
+            s.unit,
+            f"{s.model:.4g}",
+            ref,
+            f"{100 * s.error:+.2f}%",
+            "yes" if s.ok else "NO",
+        )
     Console(width=160).print(table)
     return 0 if all(s.ok for s in studies) else 1
 

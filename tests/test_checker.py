@@ -42,8 +42,9 @@ def test_simulated_logs_pass_the_checker(tmp_path, name, controller):
     cfg = load_system(name, {"memory": {"controller": controller}})
     rng = np.random.default_rng(0)
     n = 20_000
-    address = np.where(rng.random(n) < 0.5, addresses(cfg, "random", n, 1),
-                       addresses(cfg, "stream", n))
+    address = np.where(
+        rng.random(n) < 0.5, addresses(cfg, "random", n, 1), addresses(cfg, "stream", n)
+    )
     path = write_log(tmp_path, cfg, name, address.astype(np.uint64), rng.random(n) < 0.3)
     result = check_command_log(path, cfg)
     assert result.violations == []

@@ -9,14 +9,25 @@ import sys
 import pytest
 
 REPLAY_KEYS = {
-    "requests", "reads", "writes", "cycles", "time_ns", "bandwidth_gbps", "row_hit_rate",
-    "avg_latency_ns", "p99_latency_ns", "energy_pj",
+    "requests",
+    "reads",
+    "writes",
+    "cycles",
+    "time_ns",
+    "bandwidth_gbps",
+    "row_hit_rate",
+    "avg_latency_ns",
+    "p99_latency_ns",
+    "energy_pj",
 }
 
 
 def archsim(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "archsim", *args], capture_output=True, text=True, cwd=cwd,
+        [sys.executable, "-m", "archsim", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
         timeout=600,
     )
 
@@ -41,13 +52,37 @@ def test_presets_lists_systems_and_samples():
 
 def test_trace_gen_replay_and_check_log(tmp_path):
     trace = tmp_path / "r.trace.gz"
-    run = archsim("trace", "gen", "random", "--requests", "3000", "--read-ratio", "0.7",
-                  "--span", "64MiB", "--seed", "4", "--format", "dramsim3", "-o", str(trace))
+    run = archsim(
+        "trace",
+        "gen",
+        "random",
+        "--requests",
+        "3000",
+        "--read-ratio",
+        "0.7",
+        "--span",
+        "64MiB",
+        "--seed",
+        "4",
+        "--format",
+        "dramsim3",
+        "-o",
+        str(trace),
+    )
     assert run.returncode == 0, run.stderr
     log = tmp_path / "cmd.log"
     stats = tmp_path / "stats.json"
-    run = archsim("replay", "lpddr5-6400", str(trace), "--command-log", str(log),
-                  "--stats", str(stats), "--json", str(tmp_path / "r.json"))
+    run = archsim(
+        "replay",
+        "lpddr5-6400",
+        str(trace),
+        "--command-log",
+        str(log),
+        "--stats",
+        str(stats),
+        "--json",
+        str(tmp_path / "r.json"),
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads((tmp_path / "r.json").read_text())["requests"] == 3000
     assert "system.memory.ch0.reads" in json.loads(stats.read_text())

@@ -37,9 +37,7 @@ def test_energy_components_add_up(trace):
     parts = sum(v for k, v in energy.items() if k != "total")
     assert energy["total"] == pytest.approx(parts)
     # ... and the report is the sum of the per-channel statistics.
-    per_channel = sum(
-        s.value for s in result.stats if s.name.endswith(".energy.total")
-    )
+    per_channel = sum(s.value for s in result.stats if s.name.endswith(".energy.total"))
     assert energy["total"] == pytest.approx(per_channel)
     assert min(energy.values()) >= 0
 

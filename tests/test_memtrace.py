@@ -15,16 +15,19 @@ from archsim.workload.memtrace_gen import MemoryTraceSpec, generate
 def _read_all(path, fmt="auto", block_bytes=4 << 20):
     fmt, blocks = read_trace(path, fmt, block_bytes)
     blocks = list(blocks)
-    cat = {k: np.concatenate([getattr(b, k) for b in blocks]) for k in
-           ("arrival", "is_write", "address", "line")}
+    cat = {
+        k: np.concatenate([getattr(b, k) for b in blocks])
+        for k in ("arrival", "is_write", "address", "line")
+    }
     return fmt, cat
 
 
 @pytest.mark.parametrize("fmt", ["native", "ramulator", "dramsim3"])
 @pytest.mark.parametrize("suffix", [".trace", ".trace.gz"])
 def test_round_trip_and_detection(tmp_path, fmt, suffix):
-    spec = MemoryTraceSpec("random", 5000, 0.6, 1 << 32, interval=0 if fmt == "ramulator" else 3,
-                           seed=4)
+    spec = MemoryTraceSpec(
+        "random", 5000, 0.6, 1 << 32, interval=0 if fmt == "ramulator" else 3, seed=4
+    )
     arrival, is_write, address = generate(spec)
     path = tmp_path / f"t{suffix}"
     write_trace(path, arrival, is_write, address, fmt)

@@ -33,9 +33,11 @@ def traces(draw):
     lines = org.capacity_bytes // org.line_bytes
     pool = draw(st.lists(st.integers(0, lines - 1), min_size=1, max_size=12))
     picks = draw(st.lists(st.integers(0, len(pool) * 4 - 1), min_size=n, max_size=n))
-    address = np.array(
-        [pool[p % len(pool)] + (p // len(pool)) for p in picks], dtype=np.uint64
-    ) % np.uint64(lines) * np.uint64(org.line_bytes)
+    address = (
+        np.array([pool[p % len(pool)] + (p // len(pool)) for p in picks], dtype=np.uint64)
+        % np.uint64(lines)
+        * np.uint64(org.line_bytes)
+    )
     is_write = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     gaps = draw(st.lists(st.integers(0, 200), min_size=n, max_size=n))
     arrival = np.cumsum(gaps).astype(np.int64)
@@ -52,8 +54,9 @@ def test_controller_invariants(tmp_path_factory, case):
     path = tmp_path_factory.mktemp("log") / "cmd.log"
     writer = CommandLogWriter(path, cfg, name)
     done = []
-    timing = DramTiming(cfg.memory, command_log=writer.write, completions=done.append,
-                        buffer_rows=256)
+    timing = DramTiming(
+        cfg.memory, command_log=writer.write, completions=done.append, buffer_rows=256
+    )
     full = RequestBatch.from_addresses(timing.mapping, address, is_write, arrival)
     n = len(address)
     for lo in range(0, n, batch_size):

@@ -105,9 +105,7 @@ def _model_at(title: str, loc: tuple) -> type[BaseModel] | None:
     for part in loc:
         if model is None or not isinstance(part, str):
             return None
-        field = next(
-            (f for n, f in model.model_fields.items() if part in (n, f.alias)), None
-        )
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
         if field is None:
             return None
         annotation = field.annotation

@@ -128,7 +128,9 @@ def _cycles_or_time(value: object) -> object:
     return value
 
 
-Timing = Annotated[dict[str, float], BeforeValidator(_cycles_or_time), PlainSerializer(
-    lambda v: f"{v['cycles']:g}nCK" if "cycles" in v else f"{v['ns']:g}ns"
-)]
+Timing = Annotated[
+    dict[str, float],
+    BeforeValidator(_cycles_or_time),
+    PlainSerializer(lambda v: f"{v['cycles']:g}nCK" if "cycles" in v else f"{v['ns']:g}ns"),
+]
 """A JEDEC timing: either ``{"cycles": n}`` (from "22nCK" or a bare number) or ``{"ns": t}``."""

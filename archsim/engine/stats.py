@@ -43,7 +43,8 @@ class Stats:
     def sum(self, pattern_prefix: str, suffix: str) -> float:
         """Sum of every stat whose name starts with ``pattern_prefix`` and ends with ``suffix``."""
         return sum(
-            s.value for s in self._stats.values()
+            s.value
+            for s in self._stats.values()
             if s.name.startswith(pattern_prefix) and s.name.endswith(suffix)
         )
 

@@ -35,22 +35,63 @@ from archsim.memory.constraints import build_constraints
 NEG = np.int64(-(1 << 60))
 MAX_VIOLATIONS = 200
 # Violation codes below zero (a code >= 0 is the index of the violated pairwise constraint).
-(V_FAW, V_BUS, V_TIME, V_ACT_OPEN, V_PRE_CLOSED, V_COL_CLOSED, V_COL_ROW, V_REFAB_OPEN,
- V_REFPB_OPEN, V_REF_GAP, V_NODE) = range(-1, -12, -1)
+(
+    V_FAW,
+    V_BUS,
+    V_TIME,
+    V_ACT_OPEN,
+    V_PRE_CLOSED,
+    V_COL_CLOSED,
+    V_COL_ROW,
+    V_REFAB_OPEN,
+    V_REFPB_OPEN,
+    V_REF_GAP,
+    V_NODE,
+) = range(-1, -12, -1)
 # JEDEC lets a controller postpone up to eight refreshes, so gaps up to 9 x tREFI are legal.
 REFRESH_SLACK = 9
 
 
 @njit(cache=True, _nrt=False)
-def _check_block(rows, dims, prev_of, level_of, sib_of, lat_of, start_of, st, lc_ch, lc_rk, lc_bg,
-                 lc_bk, open_row, faw, viol):
+def _check_block(
+    rows,
+    dims,
+    prev_of,
+    level_of,
+    sib_of,
+    lat_of,
+    start_of,
+    st,
+    lc_ch,
+    lc_rk,
+    lc_bg,
+    lc_bk,
+    open_row,
+    faw,
+    viol,
+):
     """Check rows [n, 8] in order; st = [n_viol, last_t, ...]; returns nothing, fills ``viol``."""
-    C, R, BG, BPG, nFAW, dual, _refmode, nREFI, nREFIpb = (dims[0], dims[1], dims[2], dims[3],
-                                                          dims[4], dims[5], dims[6], dims[7],
-                                                          dims[8])
+    C, R, BG, BPG, nFAW, dual, _refmode, nREFI, nREFIpb = (
+        dims[0],
+        dims[1],
+        dims[2],
+        dims[3],
+        dims[4],
+        dims[5],
+        dims[6],
+        dims[7],
+        dims[8],
+    )
     for i in range(rows.shape[0]):
-        t, cmd, c, r, bg, b, row = (rows[i, 0], rows[i, 1], rows[i, 2], rows[i, 3], rows[i, 4],
-                                    rows[i, 5], rows[i, 6])
+        t, cmd, c, r, bg, b, row = (
+            rows[i, 0],
+            rows[i, 1],
+            rows[i, 2],
+            rows[i, 3],
+            rows[i, 4],
+            rows[i, 5],
+            rows[i, 6],
+        )
         bad = c < 0 or c >= C or r < 0 or r >= R or bg >= BG or b >= BPG or cmd < 0 or cmd > 7
         if cmd != REFAB and cmd != REFPB:
             bad = bad or bg < 0 or b < 0 or row < 0
@@ -216,8 +257,9 @@ def check_command_log(path: str | Path, system: str | SystemConfig | None = None
     try:
         for first_line, rows in read_blocks(path):
             before = int(st[0])
-            _check_block(rows, dims, prev_of, level_of, sib_of, lat_of, start, st, *lc, open_row,
-                         faw, viol)
+            _check_block(
+                rows, dims, prev_of, level_of, sib_of, lat_of, start, st, *lc, open_row, faw, viol
+            )
             for v in viol[before : min(int(st[0]), MAX_VIOLATIONS)]:
                 messages.append(_describe(v, rows[v[0]], first_line, ordered, n.nFAW))
             total += len(rows)

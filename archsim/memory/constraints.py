@@ -116,4 +116,3 @@ def constraint_arrays(rows: list[Constraint]) -> tuple[np.ndarray, ...]:
         np.array([int(r.sibling) for r in rows], dtype=np.int64),
         np.array([r.cycles for r in rows], dtype=np.int64),
     )
-

@@ -180,7 +180,6 @@ class DramTiming:
     def now_cycles(self) -> int:
         return int(self._g[K.G_T])
 
-
     def step(self, batch: RequestBatch, final: bool = False) -> None:
         """Hand ``batch`` (the next requests in trace order) to the controllers.
 

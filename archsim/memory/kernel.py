@@ -44,28 +44,63 @@ BQ_N, BQ_HIT, BQ_OTHER, BQ_POS = range(4)
 N_BQ = 4
 
 # Per-rank state.
-(RF_OPEN, RF_LAST, RF_ACTIVE_CYC, RF_IDLE_CYC, RF_REF_DUE, RF_REF_PEND, RF_PB_NEXT, RF_FAW_N,
- RF_FAW_I) = range(9)
+(
+    RF_OPEN,
+    RF_LAST,
+    RF_ACTIVE_CYC,
+    RF_IDLE_CYC,
+    RF_REF_DUE,
+    RF_REF_PEND,
+    RF_PB_NEXT,
+    RF_FAW_N,
+    RF_FAW_I,
+) = range(9)
 N_RF = 9
 
 # Per-channel state.
 # HITS0/HITS1: queued requests (read/write queue) whose row is open in their bank.
 # CUR: how many of this channel's requests in the current batch have been admitted.
 # AN0/AN1: banks in the active list of the read/write queue; SEQ: next entry sequence number.
-(CF_MODE, CF_RQ_N, CF_WQ_N, CF_WAKE, CF_BUS_ROW, CF_BUS_COL, CF_HITS0, CF_HITS1, CF_CUR, CF_AN0,
- CF_AN1, CF_SEQ) = range(12)
+(
+    CF_MODE,
+    CF_RQ_N,
+    CF_WQ_N,
+    CF_WAKE,
+    CF_BUS_ROW,
+    CF_BUS_COL,
+    CF_HITS0,
+    CF_HITS1,
+    CF_CUR,
+    CF_AN0,
+    CF_AN1,
+    CF_SEQ,
+) = range(12)
 N_CF = 12
 
 # Per-channel counters.
-(CNT_READS, CNT_WRITES, CNT_ACT, CNT_PRE, CNT_RDA, CNT_WRA, CNT_REFAB, CNT_REFPB, CNT_HIT_R,
- CNT_HIT_W, CNT_LAT_SUM, CNT_LAST_DATA, CNT_LAT_MAX) = range(13)
+(
+    CNT_READS,
+    CNT_WRITES,
+    CNT_ACT,
+    CNT_PRE,
+    CNT_RDA,
+    CNT_WRA,
+    CNT_REFAB,
+    CNT_REFPB,
+    CNT_HIT_R,
+    CNT_HIT_W,
+    CNT_LAT_SUM,
+    CNT_LAST_DATA,
+    CNT_LAT_MAX,
+) = range(13)
 N_CNT = 13
 
 # Global state.
 # HEAD/HEAD_T: the oldest request (trace id) not yet admitted, as fixed at the start of cycle
 # HEAD_T; the front end admits requests with ids below HEAD + window.
-(G_T, G_LOG_N, G_COMP_N, G_DEMAND, G_ITERS, G_SCANS, G_QUEUED, G_NEXT_REF, G_HEAD,
- G_HEAD_T) = range(10)
+(G_T, G_LOG_N, G_COMP_N, G_DEMAND, G_ITERS, G_SCANS, G_QUEUED, G_NEXT_REF, G_HEAD, G_HEAD_T) = (
+    range(10)
+)
 N_G = 10
 
 # Parameters (int64 vector).
@@ -73,9 +108,34 @@ N_G = 10
 # indices split with shifts: integer division showed up as the hottest instruction.
 # O_RK/O_BG/O_BK: where rank, bank-group and bank nodes start in the next-allowed table
 # na[node, command] (channel nodes come first).
-(P_C, P_R, P_BG, P_BPG, P_Q, P_FRFCFS, P_CLOSED, P_REFMODE, P_SAMEBANK, P_DUAL, P_HIGH, P_LOW,
- P_CL, P_CWL, P_BL, P_FAW, P_REFI, P_REFIPB, P_LOG, P_RECORD, P_WINDOW, P_BG_SH, P_BPG_SH,
- P_O_RK, P_O_BG, P_O_BK) = range(26)
+(
+    P_C,
+    P_R,
+    P_BG,
+    P_BPG,
+    P_Q,
+    P_FRFCFS,
+    P_CLOSED,
+    P_REFMODE,
+    P_SAMEBANK,
+    P_DUAL,
+    P_HIGH,
+    P_LOW,
+    P_CL,
+    P_CWL,
+    P_BL,
+    P_FAW,
+    P_REFI,
+    P_REFIPB,
+    P_LOG,
+    P_RECORD,
+    P_WINDOW,
+    P_BG_SH,
+    P_BPG_SH,
+    P_O_RK,
+    P_O_BG,
+    P_O_BK,
+) = range(26)
 N_P = 26
 
 REFMODE_NONE, REFMODE_ALL, REFMODE_PB = 0, 1, 2
@@ -237,9 +297,37 @@ def _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist):
 
 
 @njit(cache=True, _nrt=False)
-def _issue(cmd, t, c, r, bg, b, row, col, qi, idx, p, cs_start, cs_tab,
-           na, open_row, hits, q, order, hot, bq, alist, ch_st, rk_st, faw,
-           cnt, hist, g, log, comp):
+def _issue(
+    cmd,
+    t,
+    c,
+    r,
+    bg,
+    b,
+    row,
+    col,
+    qi,
+    idx,
+    p,
+    cs_start,
+    cs_tab,
+    na,
+    open_row,
+    hits,
+    q,
+    order,
+    hot,
+    bq,
+    alist,
+    ch_st,
+    rk_st,
+    faw,
+    cnt,
+    hist,
+    g,
+    log,
+    comp,
+):
     """Issue one command: update bank/rank/queue state, constraints, counters, and logs."""
     R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
     rk = c * R + r
@@ -354,12 +442,9 @@ def _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw, rscr):
     lo0 = lo1 = lo2 = INF
     for r in range(p[P_R]):
         rk = c * p[P_R] + r
-        rscr[rk, 0] = _earliest(ACT, c, rk, -1, -1, p, na, ch_st, rk_st,
-                                faw)
-        rscr[rk, 1] = _earliest(PRE, c, rk, -1, -1, p, na, ch_st, rk_st,
-                                faw)
-        rscr[rk, 2] = _earliest(col_cmd, c, rk, -1, -1, p, na, ch_st, rk_st,
-                                faw)
+        rscr[rk, 0] = _earliest(ACT, c, rk, -1, -1, p, na, ch_st, rk_st, faw)
+        rscr[rk, 1] = _earliest(PRE, c, rk, -1, -1, p, na, ch_st, rk_st, faw)
+        rscr[rk, 2] = _earliest(col_cmd, c, rk, -1, -1, p, na, ch_st, rk_st, faw)
         lo0 = min(lo0, rscr[rk, 0])
         lo1 = min(lo1, rscr[rk, 1])
         lo2 = min(lo2, rscr[rk, 2])
@@ -367,15 +452,36 @@ def _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw, rscr):
 
 
 @njit(cache=True, inline="always", _nrt=False)
-def _select(c, t, p, cs_start, cs_tab, na,
-            open_row, hits, q, order, hot, bq, alist, ch_st, rk_st, faw, cnt, hist, g, log, comp,
-            rscr):
+def _select(
+    c,
+    t,
+    p,
+    cs_start,
+    cs_tab,
+    na,
+    open_row,
+    hits,
+    q,
+    order,
+    hot,
+    bq,
+    alist,
+    ch_st,
+    rk_st,
+    faw,
+    cnt,
+    hist,
+    g,
+    log,
+    comp,
+    rscr,
+):
     """Issue the best command of channel ``c`` ready at ``t``, if any.
 
     Priority: refresh, then (FR-FCFS) the oldest ready row hit, then the oldest ready ACT/PRE.
-    Returns (issued, wake): ``wake`` is the next cycle worth looking at this channel again: the
-    exact next ready cycle when nothing issued (INF when idle), and after an issue a lower bound
-    built from the scan, so that the scan that follows an issue is rarely wasted.
+    Returns the next cycle worth looking at this channel again: the exact next ready cycle when
+    nothing issued (INF when idle), and after an issue a lower bound built from the scan, so
+    that the scan that follows an issue is rarely wasted.
     """
     R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
     best_next = INF
@@ -404,8 +510,7 @@ def _select(c, t, p, cs_start, cs_tab, na,
                     gb = (rk * BG + bg) * BPG + b
                     if open_row[gb] >= 0:
                         all_closed = False
-                        e = _earliest(PRE, c, rk, rk * BG + bg, gb, p, na,
-                                      ch_st, rk_st, faw)
+                        e = _earliest(PRE, c, rk, rk * BG + bg, gb, p, na, ch_st, rk_st, faw)
                         if e <= t and sel_cmd < 0:
                             sel_cmd, sel_r, sel_bg, sel_b, sel_row = PRE, r, bg, b, open_row[gb]
                         best_next = min(best_next, e)
@@ -413,16 +518,14 @@ def _select(c, t, p, cs_start, cs_tab, na,
                         ref_e = max(ref_e, na[p[P_O_BK] + gb, REFPB])
             if all_closed and sel_cmd < 0:
                 if p[P_REFMODE] == REFMODE_ALL:
-                    e = _earliest(REFAB, c, rk, -1, -1, p, na, ch_st,
-                                  rk_st, faw)
+                    e = _earliest(REFAB, c, rk, -1, -1, p, na, ch_st, rk_st, faw)
                     if e <= t:
                         sel_cmd, sel_r = REFAB, r
                 else:
                     tbg, tb = _pb_target(rk, p, rk_st)
                     gbg = rk * BG + tbg if tbg >= 0 else -1
                     gb = (rk * BG + tbg) * BPG + tb if tbg >= 0 else -1
-                    e = max(ref_e, _earliest(REFPB, c, rk, gbg, gb, p, na,
-                                             ch_st, rk_st, faw))
+                    e = max(ref_e, _earliest(REFPB, c, rk, gbg, gb, p, na, ch_st, rk_st, faw))
                     if e <= t:
                         sel_cmd, sel_r, sel_bg, sel_b = REFPB, r, tbg, tb
                 best_next = min(best_next, e)
@@ -505,7 +608,7 @@ def _select(c, t, p, cs_start, cs_tab, na,
             sel_cmd = oth_cmd
             sel_seq = oth_seq
         if sel_cmd < 0:
-            return False, best_next
+            return best_next
 
     # One call site for _issue keeps the kernel small enough to inline everything.
     for k in range(2):
@@ -539,40 +642,67 @@ def _select(c, t, p, cs_start, cs_tab, na,
                 gb1 = gb
             else:
                 gb2 = gb
-        _issue(cmd, t, c, sel_r, sel_bg, sel_b, sel_row, col, qi, idx, p, cs_start, cs_tab, na,
-               open_row, hits, q, order, hot,
-               bq, alist, ch_st, rk_st, faw, cnt, hist, g, log, comp)
+        _issue(
+            cmd,
+            t,
+            c,
+            sel_r,
+            sel_bg,
+            sel_b,
+            sel_row,
+            col,
+            qi,
+            idx,
+            p,
+            cs_start,
+            cs_tab,
+            na,
+            open_row,
+            hits,
+            q,
+            order,
+            hot,
+            bq,
+            alist,
+            ch_st,
+            rk_st,
+            faw,
+            cnt,
+            hist,
+            g,
+            log,
+            comp,
+        )
 
     # Lower bound on the next useful cycle. Anything that changes which entries are candidates
     # (refresh, a queue switch, strict FCFS moving its head) gets the plain t + 1.
     if refreshing or sel_cmd == REFAB or sel_cmd == REFPB or p[P_FRFCFS] == 0:
-        return True, t + 1
+        return t + 1
     mode = ch_st[c, CF_MODE]
     _update_mode(c, p, ch_st)
     if ch_st[c, CF_MODE] != mode:
         ch_st[c, CF_MODE] = mode  # decided again at the next scan
-        return True, t + 1
-    lo0, lo1, lo2 = _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw,
-                                 rscr)
+        return t + 1
+    lo0, lo1, lo2 = _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw, rscr)
     wake = min(max(lo0, mb0), max(lo1, mb1), max(lo2, mb2))
     # A bank just used may now offer a different command (a column after ACT, an ACT after
     # PRE, a PRE once its last hit is served): bound each type on that bank directly.
+    o_bg, o_bk = p[P_O_BG], p[P_O_BK]
     for gb in (gb1, gb2):
         if gb < 0:
             continue
         gbg = gb >> p[P_BPG_SH]
         rk = gbg >> p[P_BG_SH]
         if open_row[gb] < 0:
-            wake = min(wake, max(rscr[rk, 0], na[p[P_O_BG] + gbg, ACT], na[p[P_O_BK] + gb, ACT]))
+            wake = min(wake, max(rscr[rk, 0], na[o_bg + gbg, ACT], na[o_bk + gb, ACT]))
         else:
-            wake = min(wake, max(rscr[rk, 1], na[p[P_O_BG] + gbg, PRE], na[p[P_O_BK] + gb, PRE]))
-            wake = min(wake, max(rscr[rk, 2], na[p[P_O_BG] + gbg, col_cmd], na[p[P_O_BK] + gb, col_cmd]))
-    return True, max(wake, t + 1)
+            wake = min(wake, max(rscr[rk, 1], na[o_bg + gbg, PRE], na[o_bk + gb, PRE]))
+            wake = min(wake, max(rscr[rk, 2], na[o_bg + gbg, col_cmd], na[o_bk + gb, col_cmd]))
+    return max(wake, t + 1)
 
 
 @njit(cache=True, inline="always", _nrt=False)
-def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na, open_row, hits, ch_st,
-                 rk_st, faw):
+def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na, open_row, hits, ch_st, rk_st, faw):
     """Earliest cycle at which a request just admitted could make channel ``c`` issue.
 
     The channel's wake cycle stays a valid lower bound for the entries already queued, so only
@@ -612,8 +742,27 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
     and every request has completed, or LOG_FULL / COMP_FULL when an output buffer needs
     flushing (call again with the same batch).
     """
-    (cs_start, cs_tab, na, open_row, hits, q,
-     order, hot, bq, alist, ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr) = st
+    (
+        cs_start,
+        cs_tab,
+        na,
+        open_row,
+        hits,
+        q,
+        order,
+        hot,
+        bq,
+        alist,
+        ch_st,
+        rk_st,
+        faw,
+        cnt,
+        hist,
+        g,
+        log,
+        comp,
+        rscr,
+    ) = st
     C, R, BG, BPG, Q, W = p[P_C], p[P_R], p[P_BG], p[P_BPG], p[P_Q], p[P_WINDOW]
     nreq = arrival.shape[0]
     end_id = req_id[nreq - 1] + 1 if nreq > 0 else g[G_HEAD]
@@ -682,8 +831,9 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
                 _set_count(c, gb, qi, bq[gb, qi, BQ_N] + 1, bq, alist, ch_st)
                 k += 1
                 if ch_st[c, CF_WAKE] > t:
-                    e = _admit_bound(c, qi, rk, gbg, gb, row[i], t, p, na,
-                                     open_row, hits, ch_st, rk_st, faw)
+                    e = _admit_bound(
+                        c, qi, rk, gbg, gb, row[i], t, p, na, open_row, hits, ch_st, rk_st, faw
+                    )
                     if e < ch_st[c, CF_WAKE]:
                         ch_st[c, CF_WAKE] = e
             ch_st[c, CF_CUR] = k - cstart[c]
@@ -711,9 +861,30 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
         for c in range(C):
             if ch_st[c, CF_WAKE] <= t:
                 g[G_SCANS] += 1
-                issued, w = _select(c, t, p, cs_start, cs_tab, na, open_row, hits, q, order, hot, bq, alist,
-                                    ch_st, rk_st, faw, cnt, hist, g, log, comp, rscr)
-                ch_st[c, CF_WAKE] = w
+                ch_st[c, CF_WAKE] = _select(
+                    c,
+                    t,
+                    p,
+                    cs_start,
+                    cs_tab,
+                    na,
+                    open_row,
+                    hits,
+                    q,
+                    order,
+                    hot,
+                    bq,
+                    alist,
+                    ch_st,
+                    rk_st,
+                    faw,
+                    cnt,
+                    hist,
+                    g,
+                    log,
+                    comp,
+                    rscr,
+                )
             if ch_st[c, CF_WAKE] < t_next:
                 t_next = ch_st[c, CF_WAKE]
             # The channel's next request can enter once it has arrived and its queue has room

@@ -32,9 +32,7 @@ class AddressMapping:
             "row": _log2(org.rows),
             "column": _log2(org.columns // org.burst_length),
         }
-        return cls(
-            cfg.controller.mapping_fields, widths, _log2(org.line_bytes), org.burst_length
-        )
+        return cls(cfg.controller.mapping_fields, widths, _log2(org.line_bytes), org.burst_length)
 
     @property
     def address_bits(self) -> int:

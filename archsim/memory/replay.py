@@ -125,10 +125,18 @@ def memory_stats(cfg: SystemConfig, timing: DramTiming, stats: Stats) -> Stats:
         stats.add(f"{base}.ch{c}.bytes", bytes_moved, "B", "data moved over this channel's bus")
         for r in range(R):
             rk = c * R + r
-            stats.add(f"{base}.ch{c}.rank{r}.active_cycles", int(active[rk]), "tCK",
-                      "cycles with at least one bank open")
-            stats.add(f"{base}.ch{c}.rank{r}.precharged_cycles", int(idle[rk]), "tCK",
-                      "cycles with every bank closed")
+            stats.add(
+                f"{base}.ch{c}.rank{r}.active_cycles",
+                int(active[rk]),
+                "tCK",
+                "cycles with at least one bank open",
+            )
+            stats.add(
+                f"{base}.ch{c}.rank{r}.precharged_cycles",
+                int(idle[rk]),
+                "tCK",
+                "cycles with every bank closed",
+            )
         energy = energy_breakdown(
             e,
             activations=int(cnt[c, K.CNT_ACT]),

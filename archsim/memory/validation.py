@@ -111,8 +111,13 @@ def stream_study(cfg: SystemConfig, requests: int = 200_000) -> Study:
     achieved = requests * org.line_bytes / (t.end_cycle * org.tck_ps * 1e-12)
     floor = 0.9 * org.peak_bandwidth_bytes_per_s * _refresh_factor(cfg)
     return Study(
-        cfg.name, "stream, bg-interleaved (GB/s, floor 90% of peak net of refresh)", "GB/s",
-        achieved / 1e9, floor / 1e9, 0.0, "floor",
+        cfg.name,
+        "stream, bg-interleaved (GB/s, floor 90% of peak net of refresh)",
+        "GB/s",
+        achieved / 1e9,
+        floor / 1e9,
+        0.0,
+        "floor",
     )
 
 
@@ -123,8 +128,14 @@ def column_low_study(cfg: SystemConfig, requests: int = 200_000) -> Study:
     t = run_addresses(_variant(cfg, address_mapping=mapping, refresh="none"), addr)
     model = _throughput(t)
     reference = 1.0 / max(n.nCCD_L, n.nBL)
-    return Study(cfg.name, "stream, one bank group: bursts per tCK = 1/max(tCCD_L, tBL)",
-                 "1/tCK", model, reference, 0.02)
+    return Study(
+        cfg.name,
+        "stream, one bank group: bursts per tCK = 1/max(tCCD_L, tBL)",
+        "1/tCK",
+        model,
+        reference,
+        0.02,
+    )
 
 
 def random_bound(cfg: SystemConfig) -> float:
@@ -146,8 +157,14 @@ def random_study(cfg: SystemConfig, requests: int = 200_000, seed: int = 7) -> S
     lines = org.capacity_bytes // org.line_bytes
     addr = rng.integers(0, lines, requests, dtype=np.uint64) * np.uint64(org.line_bytes)
     t = run_addresses(cfg, addr)
-    return Study(cfg.name, "random reads vs bank-parallelism bound", "req/tCK/ch",
-                 _throughput(t), random_bound(cfg), 0.10)
+    return Study(
+        cfg.name,
+        "random reads vs bank-parallelism bound",
+        "req/tCK/ch",
+        _throughput(t),
+        random_bound(cfg),
+        0.10,
+    )
 
 
 def refresh_study(cfg: SystemConfig, requests: int = 400_000) -> Study:
@@ -156,9 +173,16 @@ def refresh_study(cfg: SystemConfig, requests: int = 400_000) -> Study:
     with_ref = run_addresses(cfg, addr)
     without = run_addresses(_variant(cfg, refresh="none"), addr)
     overhead = 1.0 - without.end_cycle / with_ref.end_cycle
-    return Study(cfg.name, "refresh overhead in [tRFC, tRFC+tRP+tRCD] / tREFI", "fraction",
-                 overhead, n.nRFC / n.nREFI, 0.10, "range",
-                 (n.nRFC + n.nRP + n.nRCD) / n.nREFI)
+    return Study(
+        cfg.name,
+        "refresh overhead in [tRFC, tRFC+tRP+tRCD] / tREFI",
+        "fraction",
+        overhead,
+        n.nRFC / n.nREFI,
+        0.10,
+        "range",
+        (n.nRFC + n.nRP + n.nRCD) / n.nREFI,
+    )
 
 
 def dram_studies(systems: list[str] | None = None, quick: bool = False) -> list[Study]:
