@@ -122,6 +122,24 @@ def check_log(
     )
 
 
+@app.command()
+def validate(
+    quick: Annotated[bool, typer.Option(help="shorter runs (a minute instead of several)")] = False,
+) -> None:
+    """Run every validation study: model vs published figure or closed form, with the error."""
+    from archsim.memory.validation import dram_studies
+    from archsim.report.validation import studies_table
+
+    with out.status("running validation studies..."):
+        studies = dram_studies(quick=quick)
+    out.print(studies_table(studies))
+    failed = [s for s in studies if not s.ok]
+    if failed:
+        err.print(f"[red]{len(failed)} of {len(studies)} studies outside their bounds[/red]")
+        raise typer.Exit(1)
+    out.print(f"[green]all {len(studies)} studies within their bounds[/green]")
+
+
 @trace_app.command("gen")
 def trace_gen(
     kind: Annotated[str, typer.Argument(help="stream, random or strided")],

@@ -126,3 +126,23 @@ def test_in_order_front_end_stalls_other_channels():
         load_system("hbm2", {"memory": {"controller": {"frontend_window": 1}}}), address
     )
     assert strict.end_cycle > windowed.end_cycle
+
+
+@pytest.mark.slow
+def test_full_length_validation_studies_all_pass():
+    from archsim.memory.validation import dram_studies
+
+    failed = [s for s in dram_studies() if not s.ok]
+    assert failed == []
+
+
+def test_replay_is_deterministic_and_conserves_bytes():
+    from archsim.memory.replay import replay
+    from archsim.workload.samples import resolve_trace
+
+    first = replay("hbm2", resolve_trace("random"))
+    second = replay("hbm2", resolve_trace("random"))
+    assert first.report.model_dump() == second.report.model_dump()
+    moved = first.stats.sum("system.memory.ch", ".bytes")
+    assert moved == first.report.requests * 32
+    assert first.report.bandwidth_gbps == pytest.approx(moved / first.report.time_ns)

@@ -87,6 +87,14 @@ def test_malformed_line_in_a_later_block_has_the_right_number(tmp_path):
         _read_all(path, block_bytes=4096)
 
 
+def test_dramsim3_addresses_are_hex_even_without_prefix(tmp_path):
+    path = tmp_path / "d.trace"
+    path.write_text("2000 READ 0\n0x1f40 WRITE 3\n1F40 READ 7\n")
+    _, got = _read_all(path, "dramsim3")
+    assert got["address"].tolist() == [0x2000, 0x1F40, 0x1F40]
+    assert got["is_write"].tolist() == [False, True, False]
+
+
 def test_undetectable_format_is_a_clear_error(tmp_path):
     path = tmp_path / "x.trace"
     path.write_text("hello world again\n")

@@ -6,9 +6,10 @@ Formats (plain text or gzip, detected from the content):
   non-decreasing; an optional first line ``# archsim memory trace v1``. ``#`` starts a comment.
 * ``ramulator``: Ramulator 2 load/store trace, ``LD <address>`` / ``ST <address>``; no times, so
   requests are issued as fast as the controller queues accept them.
-* ``dramsim3``: ``<address> READ|WRITE <cycle>``, the cycle counted in the memory clock (tCK).
+* ``dramsim3``: ``<address> READ|WRITE <cycle>``, the cycle counted in the memory clock (tCK);
+  as in DRAMsim3 the address is hexadecimal with or without ``0x``.
 
-Addresses are decimal or ``0x`` hexadecimal byte addresses. The reader streams the file in blocks,
+Other addresses are decimal or ``0x`` hexadecimal byte addresses. The reader streams the file in blocks,
 so memory use does not grow with trace length.
 """
 

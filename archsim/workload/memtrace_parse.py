@@ -18,6 +18,7 @@ ERR_OP = 2  # unknown operation
 ERR_ADDRESS = 3  # not a number
 ERR_TIME = 4  # not a non-negative integer
 ERR_ORDER = 5  # arrival time goes backwards
+ERR_HEX_ADDRESS = 6  # DRAMsim3 addresses are hexadecimal, 0x optional
 
 ERROR_TEXT = {
     ERR_FIELDS: "wrong number of fields",
@@ -25,6 +26,7 @@ ERROR_TEXT = {
     ERR_ADDRESS: "address is not a decimal or 0x-hex number below 2**64",
     ERR_TIME: "arrival time is not a non-negative integer",
     ERR_ORDER: "arrival time is earlier than the previous request's",
+    ERR_HEX_ADDRESS: "address is not a hexadecimal number below 2**64 (DRAMsim3 reads it as hex)",
 }
 
 _SPACE, _TAB, _CR, _NL, _HASH = 32, 9, 13, 10, 35
@@ -36,15 +38,18 @@ def _is_space(ch):
 
 
 @njit(cache=True)
-def _parse_uint(buf, lo, hi):
-    """Decimal or 0x-hex unsigned integer in buf[lo:hi]; returns (value, ok)."""
+def _parse_uint(buf, lo, hi, always_hex=False):
+    """Decimal or 0x-hex unsigned integer in buf[lo:hi] (hex with or without 0x if
+    ``always_hex``, as DRAMsim3 reads addresses); returns (value, ok)."""
     if hi <= lo:
         return np.uint64(0), False
     value = np.uint64(0)
-    if hi - lo > 2 and buf[lo] == 48 and (buf[lo + 1] == 120 or buf[lo + 1] == 88):
-        if hi - lo - 2 > 16:
+    prefixed = hi - lo > 2 and buf[lo] == 48 and (buf[lo + 1] == 120 or buf[lo + 1] == 88)
+    if prefixed or always_hex:
+        first = lo + 2 if prefixed else lo
+        if hi - first > 16 or hi == first:
             return value, False
-        for k in range(lo + 2, hi):
+        for k in range(first, hi):
             ch = buf[k]
             if 48 <= ch <= 57:
                 d = ch - 48
@@ -138,9 +143,9 @@ def parse_block(buf, fmt, arrival, is_write, address, line_of, last_time):
             elif fmt == FMT_DRAMSIM3:
                 if ntok != 3:
                     return n, line, line, ERR_FIELDS, last_time
-                a, ok = _parse_uint(buf, starts[0], ends[0])
+                a, ok = _parse_uint(buf, starts[0], ends[0], True)
                 if not ok:
-                    return n, line, line, ERR_ADDRESS, last_time
+                    return n, line, line, ERR_HEX_ADDRESS, last_time
                 if _token_is(buf, starts[1], ends[1], 82, 69, 65, 68, 0):  # READ
                     w = False
                 elif _token_is(buf, starts[1], ends[1], 87, 82, 73, 84, 69):  # WRITE
