@@ -43,8 +43,9 @@ def test_replay_json_contract():
     assert report["requests"] == report["reads"] + report["writes"] == 20_000
 
 
-def test_presets_lists_systems_and_samples():
-    run = archsim("presets")
+def test_presets_lists_systems_and_samples(tmp_path):
+    # From outside the source tree, so the installed package's data is what is listed.
+    run = archsim("presets", cwd=tmp_path)
     assert run.returncode == 0
     for name in ("ddr4-3200", "hbm2", "hbm3", "gddr6-16g", "lpddr5-6400", "ddr5-4800", "stream"):
         assert name in run.stdout

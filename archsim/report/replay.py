@@ -31,7 +31,8 @@ class ReplayReport(BaseModel):
     commands: dict[str, int] = Field(description="issued DRAM commands by type")
 
     def table(self) -> Table:
-        t = Table(title=f"archsim replay: {self.trace} on {self.system}", show_header=False)
+        name = self.trace.replace("\\", "/").rsplit("/", 1)[-1]
+        t = Table(title=f"archsim replay: {name} on {self.system}", show_header=False)
         t.add_column("metric", style="bold")
         t.add_column("value", justify="right")
         rows = [

@@ -16,8 +16,15 @@ def studies_table(studies: Sequence[Study], title: str = "archsim validation") -
     for s in studies:
         ref = f"{s.reference:.4g}" + (f"..{s.upper:.4g}" if s.kind == "range" else "")
         ref = (">= " if s.kind == "floor" else "") + ref
-        table.add_row(s.system, s.name, s.unit, f"{s.model:.4g}", ref, f"{100 * s.error:+.2f}%",
-                      "yes" if s.ok else "[red]NO[/red]")
+        table.add_row(
+            s.system,
+            s.name,
+            s.unit,
+            f"{s.model:.4g}",
+            ref,
+            f"{100 * s.error:+.2f}%",
+            "yes" if s.ok else "[red]NO[/red]",
+        )
     return table
 
 
@@ -27,6 +34,7 @@ def studies_markdown(studies: Sequence[Study]) -> str:
     for s in studies:
         ref = f"{s.reference:.4g}" + (f" to {s.upper:.4g}" if s.kind == "range" else "")
         ref = ("at least " if s.kind == "floor" else "") + ref
-        lines.append(f"| {s.system} | {s.name} ({s.unit}) | {s.model:.4g} | {ref} |"
-                     f" {100 * s.error:+.2f}% |")
+        lines.append(
+            f"| {s.system} | {s.name} ({s.unit}) | {s.model:.4g} | {ref} | {100 * s.error:+.2f}% |"
+        )
     return "\n".join(lines)
