@@ -9,8 +9,8 @@ Formats (plain text or gzip, detected from the content):
 * ``dramsim3``: ``<address> READ|WRITE <cycle>``, the cycle counted in the memory clock (tCK);
   as in DRAMsim3 the address is hexadecimal with or without ``0x``.
 
-Other addresses are decimal or ``0x`` hexadecimal byte addresses. The reader streams the file in blocks,
-so memory use does not grow with trace length.
+Other addresses are decimal or ``0x`` hexadecimal byte addresses. The reader streams the file
+in blocks, so memory use does not grow with trace length.
 """
 
 from __future__ import annotations
