@@ -22,6 +22,10 @@ app = typer.Typer(
 )
 trace_app = typer.Typer(help="Make and inspect traces.", no_args_is_help=True)
 app.add_typer(trace_app, name="trace")
+gen_app = typer.Typer(
+    help="Generate a trace: memory access patterns or operator workloads.", no_args_is_help=True
+)
+trace_app.add_typer(gen_app, name="gen")
 
 out = Console()
 err = Console(stderr=True)
@@ -140,54 +144,13 @@ def validate(
     out.print(f"[green]all {len(studies)} studies within their bounds[/green]")
 
 
-@trace_app.command("gen")
-def trace_gen(
-    kind: Annotated[str, typer.Argument(help="stream, random or strided")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="file to write (.gz compresses)")],
-    requests: Annotated[int, typer.Option(help="number of requests")] = 100_000,
-    read_ratio: Annotated[float, typer.Option(help="fraction of reads, 0 to 1")] = 1.0,
-    span: Annotated[str, typer.Option(help="address span, e.g. 1GiB or 1073741824")] = "1GiB",
-    stride: Annotated[str, typer.Option(help="stride for 'strided', e.g. 4KiB")] = "64B",
-    line: Annotated[str, typer.Option(help="access granularity (alignment)")] = "64B",
-    base: Annotated[str, typer.Option(help="first address")] = "0B",
-    interval: Annotated[
-        int, typer.Option(help="arrival spacing: ps for native, tCK cycles for dramsim3")
-    ] = 0,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
-    fmt: Annotated[str, typer.Option("--format", help="native, ramulator or dramsim3")] = "native",
-) -> None:
-    """Generate a synthetic memory trace."""
-    from archsim.config.units import UnitError, parse_quantity
-    from archsim.workload.memtrace import FORMATS, write_trace
-    from archsim.workload.memtrace_gen import MemoryTraceSpec, generate
+def _register_subcommands() -> None:
+    from archsim.workload import memtrace_cli
 
-    if fmt not in FORMATS:
-        raise ArchsimError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if fmt == "ramulator" and interval:
-        raise ArchsimError("the ramulator format has no arrival times; drop --interval")
+    memtrace_cli.register(gen_app)
 
-    def size(name: str, value: str) -> int:
-        try:
-            return int(parse_quantity(value, "bytes"))
-        except UnitError as exc:
-            raise ArchsimError(f"--{name}: {exc}") from None
 
-    try:
-        spec = MemoryTraceSpec(
-            kind,  # type: ignore[arg-type]
-            requests,
-            read_ratio,
-            size("span", span),
-            size("stride", stride),
-            size("line", line),
-            size("base", base),
-            interval,
-            seed,
-        )
-    except ValueError as exc:
-        raise ArchsimError(str(exc)) from None
-    write_trace(output, *generate(spec), fmt)  # type: ignore[arg-type]
-    out.print(f"wrote {requests:,} {kind} requests to {output} ({fmt} format)")
+_register_subcommands()
 
 
 def main() -> None:
