@@ -146,3 +146,18 @@ def test_replay_is_deterministic_and_conserves_bytes():
     moved = first.stats.sum("system.memory.ch", ".bytes")
     assert moved == first.report.requests * 32
     assert first.report.bandwidth_gbps == pytest.approx(moved / first.report.time_ns)
+
+
+@pytest.mark.parametrize("name", ["ddr4-3200", "lpddr5-6400", "hbm2"])
+@pytest.mark.parametrize("write_share", [0.0, 0.3])
+def test_fast_forward_agrees_with_full_simulation(name, write_share):
+    from archsim.memory.fastforward import sample_requests, stream_timing
+
+    cfg = load_system(name).memory
+    n = 3 * sample_requests(cfg) + 12_345
+    fast = stream_timing(cfg, n, write_share)
+    full = stream_timing(cfg, n, write_share, fidelity="full")
+    assert fast.fast_forwarded and not full.fast_forwarded
+    assert fast.cycles == pytest.approx(full.cycles, rel=0.01)
+    for key in ("reads", "writes", "activations"):
+        assert fast.counts[key] == pytest.approx(full.counts[key], rel=0.01, abs=50)
