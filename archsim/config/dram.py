@@ -37,6 +37,7 @@ def _is_power_of_two(n: int) -> bool:
 class Organization(Model):
     """How one memory device set is built: channels down to columns, and its interface."""
 
+    stacks: PositiveInt = Field(1, description="HBM stacks, or DIMMs, each with `channels`")
     channels: PositiveInt = Field(description="independent channels (per stack for HBM)")
     pseudo_channels: PositiveInt = Field(
         1, description="pseudo-channels per channel; each has its own data bus and banks"
@@ -67,6 +68,7 @@ class Organization(Model):
     @model_validator(mode="after")
     def _check(self) -> Organization:
         for name in (
+            "stacks",
             "channels",
             "pseudo_channels",
             "ranks",
@@ -104,8 +106,8 @@ class Organization(Model):
 
     @property
     def bus_channels(self) -> int:
-        """Independent data buses the controller schedules: channels x pseudo-channels."""
-        return self.channels * self.pseudo_channels
+        """Independent data buses the controller schedules: stacks x channels x pseudo-channels."""
+        return self.stacks * self.channels * self.pseudo_channels
 
     @property
     def banks(self) -> int:

@@ -127,6 +127,7 @@ def load_yaml_model(model: type[M], kind: str, name: str, overrides: dict | None
         raise ConfigError(f"{label}{where}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{label}: expected a mapping of fields at the top level")
+    data = _resolve_bases(data, kind, label)
     if overrides:
         data = _merge(data, overrides)
     try:
@@ -134,6 +135,25 @@ def load_yaml_model(model: type[M], kind: str, name: str, overrides: dict | None
     except ValidationError as exc:
         details = format_validation_error(exc)
         raise ConfigError(f"{label}: invalid configuration\n{details}") from None
+
+
+def _resolve_bases(data: dict, kind: str, label: str) -> dict:
+    """A section ``{base: PRESET, ...}`` starts from that preset's section, then overrides it.
+
+    Systems use it to build on a memory preset (``memory: {base: hbm2, organization:
+    {stacks: 4}}``) instead of copying its timing table.
+    """
+    out = dict(data)
+    for key, value in data.items():
+        if isinstance(value, dict) and "base" in value:
+            name = value["base"]
+            _, text = preset_text(kind, name)
+            base_data = yaml.safe_load(text)
+            if not isinstance(base_data, dict) or key not in base_data:
+                raise ConfigError(f"{label}: {key}.base {name!r} has no {key!r} section")
+            rest = {k: v for k, v in value.items() if k != "base"}
+            out[key] = _merge(base_data[key], rest)
+    return out
 
 
 def _merge(base: dict, overrides: dict) -> dict:

@@ -1,15 +1,21 @@
-"""A simulated system: the memory system (and, as components land, compute and links)."""
+"""A simulated system: memory, host NPU, links, in-memory compute unit, mapping, energy."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from archsim.config.base import Model
+from archsim.config.base import FieldError, Model
+from archsim.config.compute import HostConfig, LinkConfig, MappingConfig, PimConfig
 from archsim.config.dram import DramConfig
 
 
 class SystemConfig(Model):
-    """Top-level system description, loaded from ``configs/systems/*.yaml`` or a user file."""
+    """Top-level system description, loaded from ``configs/systems/*.yaml`` or a user file.
+
+    A memory-only system (the DRAM presets) is enough for ``archsim replay``. ``archsim run``
+    also needs a ``host`` and its ``host_link``; the in-memory side needs ``pim``. The baseline
+    twin of a system is the same system without ``pim`` (:meth:`baseline`).
+    """
 
     name: str = Field(description="preset or user name, echoed in reports")
     description: str = ""
@@ -17,3 +23,24 @@ class SystemConfig(Model):
         default_factory=dict, description="citation labels used in the YAML comments, e.g. [D3]"
     )
     memory: DramConfig
+    host: HostConfig | None = None
+    host_link: LinkConfig | None = Field(
+        None, description="the Von Neumann bus between memory and host"
+    )
+    pim: PimConfig | None = None
+    mapping: MappingConfig = MappingConfig()
+    energy: str | None = Field(None, description="energy table preset in configs/energy/")
+
+    def baseline(self) -> SystemConfig:
+        """The same memory, host and links, with no in-memory compute."""
+        return self.model_copy(update={"pim": None, "name": f"{self.name} (baseline)"})
+
+    def require_run_parts(self) -> None:
+        """Raise a FieldError naming what ``archsim run`` needs and this system lacks."""
+        for field in ("host", "host_link", "energy"):
+            if getattr(self, field) is None:
+                raise FieldError(
+                    field,
+                    f"system {self.name!r} has no {field}; `archsim run` needs a host NPU, its"
+                    " host link and an energy table (memory-only presets are for `replay`)",
+                )

@@ -33,6 +33,7 @@ UNITS: dict[str, dict[str, float]] = {
     "current": {"A": 1.0, "mA": 1e-3, "uA": 1e-6, "µA": 1e-6},
     "energy": {"J": 1.0, "nJ": 1e-9, "pJ": 1e-12, "fJ": 1e-15},
     "energy_per_bit": {"J/bit": 1.0, "nJ/bit": 1e-9, "pJ/bit": 1e-12, "fJ/bit": 1e-15},
+    "power": {"W": 1.0, "mW": 1e-3, "uW": 1e-6, "kW": 1e3},
     "bytes": {
         "B": 1.0,
         "KB": 1e3,
@@ -89,6 +90,7 @@ def _example(dimension: str) -> str:
         "current": "60mA",
         "energy": "3.9pJ",
         "energy_per_bit": "3.9pJ/bit",
+        "power": "25W",
         "bytes": "8GiB",
         "bits": "8Gb",
     }[dimension]
@@ -106,6 +108,8 @@ TransfersPerSecond = Annotated[float, _quantity("rate")]
 Volts = Annotated[float, _quantity("voltage")]
 Milliamps = Annotated[float, _quantity("current", 1e-3)]
 PicojoulesPerBit = Annotated[float, _quantity("energy_per_bit", 1e-12)]
+Picojoules = Annotated[float, _quantity("energy", 1e-12)]
+Watts = Annotated[float, _quantity("power")]
 Bytes = Annotated[float, _quantity("bytes")]
 
 

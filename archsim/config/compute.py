@@ -1,0 +1,110 @@
+"""Compute components: the host NPU, links, and in-memory compute units (PIM / near-memory)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt
+
+from archsim.config.base import Model
+from archsim.config.units import Bytes, Hertz, Nanoseconds, PicojoulesPerBit, TransfersPerSecond
+
+DType = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
+DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
+
+
+class HostConfig(Model):
+    """A systolic-array NPU (the Von Neumann baseline runs every op here)."""
+
+    kind: Literal["npu"] = "npu"
+    model: str = Field("", description="what the numbers describe, e.g. 'A100-class'")
+    arrays: PositiveInt = Field(1, description="systolic arrays working in parallel")
+    array_rows: PositiveInt
+    array_cols: PositiveInt
+    dataflow: Literal["ws", "os"] = Field("ws", description="weight- or output-stationary")
+    clock_hz: Hertz = Field(alias="clock", gt=0)
+    macs_per_pe: dict[DType, PositiveFloat] = Field(
+        description="MACs per processing element per cycle, by operand type"
+    )
+    vector_flops_per_cycle: PositiveInt = Field(
+        description="element-wise FLOPs per cycle of the vector unit (all arrays together)"
+    )
+    sram_bytes: Bytes = Field(alias="sram", gt=0, description="on-chip buffer for operands")
+
+    def peak_macs_per_s(self, dtype: str) -> float:
+        if dtype not in self.macs_per_pe:
+            raise KeyError(dtype)
+        pes = self.arrays * self.array_rows * self.array_cols
+        return pes * self.macs_per_pe[dtype] * self.clock_hz  # type: ignore[index]
+
+    def peak_flops(self, dtype: str = "fp16") -> float:
+        return 2.0 * self.peak_macs_per_s(dtype)
+
+
+class LinkConfig(Model):
+    """A physical link: width x rate, a latency, and an energy per bit moved."""
+
+    kind: Literal["ddr", "hbm-phy", "tsv", "cxl", "pcie", "nvlink", "ucie", "on-chip"]
+    width_bits: PositiveInt = Field(alias="width", description="data bits per transfer")
+    rate_tps: TransfersPerSecond = Field(alias="rate", gt=0, description="transfers per second")
+    count: PositiveInt = Field(1, description="identical links in parallel")
+    latency_ns: Nanoseconds = Field(0.0, alias="latency", ge=0)
+    energy_pj_per_bit: PicojoulesPerBit = Field(alias="energy", ge=0)
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float:
+        return self.count * self.width_bits * self.rate_tps / 8
+
+
+class HbmPimConfig(Model):
+    """Samsung HBM-PIM-like in-bank digital PIM: one SIMD unit per two banks."""
+
+    kind: Literal["hbm-pim"]
+    banks_per_unit: PositiveInt = Field(2, description="banks sharing one PIM unit")
+    lanes: PositiveInt = Field(16, description="SIMD lanes per unit")
+    dtype: DType = "fp16"
+    grf_entries: PositiveInt = Field(8, description="256-bit registers per GRF half (A and B)")
+    ops: tuple[str, ...] = Field(
+        ("gemv", "eltwise", "attention"), description="op kinds the unit runs"
+    )
+
+
+class AimConfig(Model):
+    """SK hynix AiM-like: a MAC unit in every bank, a global input buffer, an activation LUT."""
+
+    kind: Literal["aim"]
+    macs_per_bank: PositiveInt = Field(16, description="MACs per bank per column command")
+    dtype: DType = "bf16"
+    global_buffer_bytes: Bytes = Field(alias="global_buffer", gt=0)
+    activation_lut: bool = True
+    ops: tuple[str, ...] = ("gemv", "eltwise", "attention")
+
+
+class NearMemoryConfig(Model):
+    """Compute beside the memory: on a DIMM buffer chip (AXDIMM-like) or an HBM logic die."""
+
+    kind: Literal["dimm-buffer", "logic-die"]
+    peak_flops: PositiveFloat = Field(description="FLOP/s of the unit (all of them together)")
+    dtype: DType = "fp16"
+    internal_bandwidth_factor: PositiveFloat = Field(
+        1.0,
+        description="internal bandwidth seen by the unit as a multiple of the memory's peak"
+        " (ranks read in parallel behind a buffer chip, wider TSV paths on a logic die)",
+    )
+    ops: tuple[str, ...] = ("gemv", "eltwise", "attention", "embedding", "norm", "softmax")
+
+
+PimConfig = Annotated[HbmPimConfig | AimConfig | NearMemoryConfig, Field(discriminator="kind")]
+
+
+class MappingConfig(Model):
+    """Where ops run: a policy and manual per-op overrides."""
+
+    policy: Literal["roofline", "host", "memory"] = Field(
+        "roofline",
+        description="roofline: ops below the host's ridge point go to memory when the unit can"
+        " run them; host: everything on the host; memory: everything the unit can run",
+    )
+    overrides: dict[str, Literal["host", "memory"]] = Field(
+        default_factory=dict, description="op name (or glob) to unit"
+    )
