@@ -20,6 +20,13 @@ from archsim.errors import ArchsimError
 from archsim.memory.command_log import read_blocks, read_header
 from archsim.memory.commands import (
     ACT,
+    ACT_AB,
+    MAC_AB,
+    PRE_AB,
+    RD_REG,
+    SET_ODD,
+    WR_AB,
+    WR_REG,
     COMMAND_NAMES,
     N_COMMANDS,
     PRE,
@@ -31,6 +38,7 @@ from archsim.memory.commands import (
     WRA,
 )
 from archsim.memory.constraints import build_constraints
+from archsim.memory.kernel import APPLY_ALL, APPLY_BUS_ONLY, APPLY_NO_BUS, _in_set
 
 NEG = np.int64(-(1 << 60))
 MAX_VIOLATIONS = 200
@@ -53,6 +61,81 @@ REFRESH_SLACK = 9
 
 
 @njit(cache=True, _nrt=False)
+def _check_pairs(
+    i,
+    base,
+    mode,
+    t,
+    c,
+    r,
+    bg,
+    b,
+    R,
+    BG,
+    BPG,
+    prev_of,
+    level_of,
+    sib_of,
+    lat_of,
+    start_of,
+    lc_ch,
+    lc_rk,
+    lc_rk_bus,
+    lc_bg,
+    lc_bk,
+    st,
+    viol,
+):
+    """Check the pairwise constraints on ``base`` at one node set (bg/b may be -1: not touched).
+
+    ``mode`` mirrors the kernel: all constraints, none on the data bus (in-bank PIM access),
+    or only the data bus and rank ones (a PIM register access).
+    """
+    rk = c * R + r
+    for k in range(start_of[base], start_of[base + 1]):
+        prev, level, lat = prev_of[k], level_of[k], lat_of[k]
+        if mode == APPLY_NO_BUS and (level == 0 or sib_of[k] == 1):
+            continue
+        if mode == APPLY_BUS_ONLY and level > 1:
+            continue
+        if level == 0:
+            last = lc_ch[c, prev]
+        elif level == 1:
+            if sib_of[k] == 0:
+                last = lc_rk[rk, prev]
+            else:
+                last = NEG
+                for r2 in range(R):
+                    if r2 != r:
+                        last = max(last, lc_rk_bus[c * R + r2, prev])
+        elif level == 2:
+            last = lc_bg[rk * BG + bg, prev] if bg >= 0 else NEG
+        else:
+            last = NEG
+            if b >= 0:
+                for g2 in range(BG):
+                    if bg < 0 or g2 == bg:
+                        last = max(last, lc_bk[(rk * BG + g2) * BPG + b, prev])
+        if t - last < lat:
+            _flag(viol, st, i, k, last, 0)
+
+
+@njit(cache=True, _nrt=False)
+def _record(base, t, c, rk, bg, b, bus, BG, BPG, lc_ch, lc_rk, lc_rk_bus, lc_bg, lc_bk):
+    """Remember a command at every node it touched (``bus``: it used the data bus)."""
+    if bus:
+        lc_ch[c, base] = t
+        lc_rk_bus[rk, base] = t
+    lc_rk[rk, base] = t
+    if bg >= 0:
+        lc_bg[rk * BG + bg, base] = t
+    if b >= 0:
+        for g2 in range(BG):
+            if bg < 0 or g2 == bg:
+                lc_bk[(rk * BG + g2) * BPG + b, base] = t
+
+
+@njit(cache=True, _nrt=False)
 def _check_block(
     rows,
     dims,
@@ -64,6 +147,7 @@ def _check_block(
     st,
     lc_ch,
     lc_rk,
+    lc_rk_bus,
     lc_bg,
     lc_bk,
     open_row,
@@ -71,17 +155,9 @@ def _check_block(
     viol,
 ):
     """Check rows [n, 8] in order; st = [n_viol, last_t, ...]; returns nothing, fills ``viol``."""
-    C, R, BG, BPG, nFAW, dual, _refmode, nREFI, nREFIpb = (
-        dims[0],
-        dims[1],
-        dims[2],
-        dims[3],
-        dims[4],
-        dims[5],
-        dims[6],
-        dims[7],
-        dims[8],
-    )
+    C, R, BG, BPG, nFAW, dual = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]
+    nREFI, nREFIpb = dims[7], dims[8]
+    nb = BG * BPG
     for i in range(rows.shape[0]):
         t, cmd, c, r, bg, b, row = (
             rows[i, 0],
@@ -92,11 +168,16 @@ def _check_block(
             rows[i, 5],
             rows[i, 6],
         )
-        bad = c < 0 or c >= C or r < 0 or r >= R or bg >= BG or b >= BPG or cmd < 0 or cmd > 7
-        if cmd != REFAB and cmd != REFPB:
-            bad = bad or bg < 0 or b < 0 or row < 0
-        elif cmd == REFPB:
-            bad = bad or b < 0
+        pim = cmd >= ACT_AB
+        bad = c < 0 or c >= C or r < 0 or r >= R or bg >= BG or cmd < 0 or cmd > RD_REG
+        if pim:
+            bad = bad or b >= nb or b < SET_ODD or bg != -1
+        else:
+            bad = bad or b >= BPG
+            if cmd != REFAB and cmd != REFPB:
+                bad = bad or bg < 0 or b < 0 or row < 0
+            elif cmd == REFPB:
+                bad = bad or b < 0
         if bad:
             _flag(viol, st, i, V_NODE, 0, 0)
             continue
@@ -105,34 +186,154 @@ def _check_block(
         if t < st[1]:
             _flag(viol, st, i, V_TIME, st[1], 0)
         st[1] = t
-        is_row = cmd == ACT or cmd == PRE or cmd == REFAB or cmd == REFPB
+        is_row = (
+            cmd == ACT
+            or cmd == PRE
+            or cmd == REFAB
+            or cmd == REFPB
+            or cmd == ACT_AB
+            or cmd == PRE_AB
+        )
         bus = 0 if (dual == 0 or is_row) else 1
         if st[2 + 2 * c + bus] == t:
             _flag(viol, st, i, V_BUS, t, 0)
         st[2 + 2 * c + bus] = t
-        # Pairwise constraints, looking back at the last command of each kind.
-        for k in range(start_of[cmd], start_of[cmd + 1]):
-            prev, level, lat = prev_of[k], level_of[k], lat_of[k]
-            if level == 0:
-                last = lc_ch[c, prev]
-            elif level == 1:
-                if sib_of[k] == 0:
-                    last = lc_rk[rk, prev]
-                else:
-                    last = NEG
-                    for r2 in range(R):
-                        if r2 != r:
-                            last = max(last, lc_rk[c * R + r2, prev])
-            elif level == 2:
-                last = lc_bg[rk * BG + bg, prev] if bg >= 0 else NEG
+        if pim:
+            code = b
+            if cmd == ACT_AB:
+                base, mode = ACT, APPLY_ALL
+            elif cmd == PRE_AB:
+                base, mode = PRE, APPLY_ALL
+            elif cmd == MAC_AB:
+                base, mode = RD, APPLY_NO_BUS
+            elif cmd == WR_AB:
+                base, mode = WR, APPLY_NO_BUS
+            elif cmd == WR_REG:
+                base, mode = WR, APPLY_BUS_ONLY
             else:
-                last = NEG
-                if b >= 0:
-                    for g2 in range(BG):
-                        if bg < 0 or g2 == bg:
-                            last = max(last, lc_bk[(rk * BG + g2) * BPG + b, prev])
-            if t - last < lat:
-                _flag(viol, st, i, k, last, 0)
+                base, mode = RD, APPLY_BUS_ONLY
+            if cmd == WR_REG or cmd == RD_REG:
+                _check_pairs(
+                    i,
+                    base,
+                    mode,
+                    t,
+                    c,
+                    r,
+                    -1,
+                    -1,
+                    R,
+                    BG,
+                    BPG,
+                    prev_of,
+                    level_of,
+                    sib_of,
+                    lat_of,
+                    start_of,
+                    lc_ch,
+                    lc_rk,
+                    lc_rk_bus,
+                    lc_bg,
+                    lc_bk,
+                    st,
+                    viol,
+                )
+                _record(
+                    base, t, c, rk, -1, -1, True, BG, BPG, lc_ch, lc_rk, lc_rk_bus, lc_bg, lc_bk
+                )
+                continue
+            for lb in range(nb):
+                if not _in_set(code, lb):
+                    continue
+                gb = rk * nb + lb
+                if cmd == PRE_AB and open_row[gb] < 0:
+                    continue
+                _check_pairs(
+                    i,
+                    base,
+                    mode,
+                    t,
+                    c,
+                    r,
+                    lb // BPG,
+                    lb % BPG,
+                    R,
+                    BG,
+                    BPG,
+                    prev_of,
+                    level_of,
+                    sib_of,
+                    lat_of,
+                    start_of,
+                    lc_ch,
+                    lc_rk,
+                    lc_rk_bus,
+                    lc_bg,
+                    lc_bk,
+                    st,
+                    viol,
+                )
+                if cmd == ACT_AB:
+                    if open_row[gb] >= 0:
+                        _flag(viol, st, i, V_ACT_OPEN, open_row[gb], 0)
+                    open_row[gb] = row
+                elif cmd == PRE_AB:
+                    open_row[gb] = -1
+                elif open_row[gb] < 0:
+                    _flag(viol, st, i, V_COL_CLOSED, 0, 0)
+                elif open_row[gb] != row:
+                    _flag(viol, st, i, V_COL_ROW, open_row[gb], 0)
+            for lb in range(nb):
+                if _in_set(code, lb):
+                    _record(
+                        base,
+                        t,
+                        c,
+                        rk,
+                        lb // BPG,
+                        lb % BPG,
+                        mode == APPLY_ALL and base != ACT and base != PRE,
+                        BG,
+                        BPG,
+                        lc_ch,
+                        lc_rk,
+                        lc_rk_bus,
+                        lc_bg,
+                        lc_bk,
+                    )
+            if cmd == ACT_AB:
+                n_act = st[2 + 2 * C + rk]
+                if n_act >= 4 and t - faw[rk, n_act % 4] < nFAW:
+                    _flag(viol, st, i, V_FAW, faw[rk, n_act % 4], 0)
+                faw[rk, n_act % 4] = t
+                st[2 + 2 * C + rk] = n_act + 1
+            continue
+        # Pairwise constraints, looking back at the last command of each kind.
+        _check_pairs(
+            i,
+            cmd,
+            APPLY_ALL,
+            t,
+            c,
+            r,
+            bg,
+            b,
+            R,
+            BG,
+            BPG,
+            prev_of,
+            level_of,
+            sib_of,
+            lat_of,
+            start_of,
+            lc_ch,
+            lc_rk,
+            lc_rk_bus,
+            lc_bg,
+            lc_bk,
+            st,
+            viol,
+        )
         # Bank state machine.
         if cmd == ACT:
             gb = (rk * BG + bg) * BPG + b
@@ -158,9 +359,9 @@ def _check_block(
             if cmd == RDA or cmd == WRA:
                 open_row[gb] = -1
         elif cmd == REFAB:
-            for gb in range(rk * BG * BPG, (rk + 1) * BG * BPG):
+            for gb in range(rk * nb, (rk + 1) * nb):
                 if open_row[gb] >= 0:
-                    _flag(viol, st, i, V_REFAB_OPEN, gb - rk * BG * BPG, 0)
+                    _flag(viol, st, i, V_REFAB_OPEN, gb - rk * nb, 0)
                     break
         else:
             for g2 in range(BG):
@@ -175,15 +376,22 @@ def _check_block(
             if t - st[slot] > REFRESH_SLACK * interval:
                 _flag(viol, st, i, V_REF_GAP, st[slot], interval)
             st[slot] = t
-        # Remember this command at every node it touched.
-        lc_ch[c, cmd] = t
-        lc_rk[rk, cmd] = t
-        if bg >= 0:
-            lc_bg[rk * BG + bg, cmd] = t
-        if b >= 0:
-            for g2 in range(BG):
-                if bg < 0 or g2 == bg:
-                    lc_bk[(rk * BG + g2) * BPG + b, cmd] = t
+        _record(
+            cmd,
+            t,
+            c,
+            rk,
+            bg,
+            b,
+            cmd == RD or cmd == WR or cmd == RDA or cmd == WRA,
+            BG,
+            BPG,
+            lc_ch,
+            lc_rk,
+            lc_rk_bus,
+            lc_bg,
+            lc_bk,
+        )
 
 
 @njit(cache=True, _nrt=False)
@@ -247,7 +455,7 @@ def check_command_log(path: str | Path, system: str | SystemConfig | None = None
     st[1] = NEG
     st[2 : 2 + 2 * C] = NEG
     # Refresh gaps are measured from time 0: the first refresh is due one interval in.
-    lc = [np.full((m, N_COMMANDS), NEG, dtype=np.int64) for m in (C, NR, NBG, NB)]
+    lc = [np.full((m, N_COMMANDS), NEG, dtype=np.int64) for m in (C, NR, NR, NBG, NB)]
     open_row = np.full(NB, -1, dtype=np.int64)
     faw = np.full((NR, 4), NEG, dtype=np.int64)
     viol = np.zeros((MAX_VIOLATIONS, 4), dtype=np.int64)

@@ -1,16 +1,37 @@
-"""DRAM commands and hierarchy levels, numbered for the numba kernels and the command log."""
+"""DRAM commands and hierarchy levels, numbered for the numba kernels and the command log.
+
+The first eight are the JEDEC commands the constraint table is written for. The PIM commands
+after them act on a *set* of banks at once (all, even or odd banks of a rank, or one bank) and
+are timed as their base command applied to each bank of the set (see ``PIM_BASE``):
+
+* ``ACTab`` / ``PREab``: open / close the same row in every bank of the set (HBM-PIM all-bank mode);
+* ``MACab``: a column read in every bank of the set feeding the PIM units; no data on the bus;
+* ``WRab``: a column write of PIM results into every bank of the set; no data on the bus;
+* ``WRreg`` / ``RDreg``: the host writes (operand broadcast, program, mode switch) or reads a PIM
+  register over the data bus; no bank is accessed.
+"""
 
 from __future__ import annotations
 
 ACT, PRE, RD, WR, RDA, WRA, REFAB, REFPB = range(8)
-N_COMMANDS = 8
-COMMAND_NAMES = ("ACT", "PRE", "RD", "WR", "RDA", "WRA", "REFab", "REFpb")
+N_COMMANDS = 8  # commands with rows in the constraint table
+ACT_AB, PRE_AB, MAC_AB, WR_AB, WR_REG, RD_REG = range(8, 14)
+N_ALL_COMMANDS = 14
+COMMAND_NAMES = (
+    "ACT", "PRE", "RD", "WR", "RDA", "WRA", "REFab", "REFpb",
+    "ACTab", "PREab", "MACab", "WRab", "WRreg", "RDreg",
+)  # fmt: skip
 COMMAND_IDS = {name: i for i, name in enumerate(COMMAND_NAMES)}
+# Base command each PIM command is timed as.
+PIM_BASE = {ACT_AB: ACT, PRE_AB: PRE, MAC_AB: RD, WR_AB: WR, WR_REG: WR, RD_REG: RD}
 
-ROW_COMMANDS = (ACT, PRE, REFAB, REFPB)  # travel on the row command bus where it is separate
-COLUMN_COMMANDS = (RD, WR, RDA, WRA)
+ROW_COMMANDS = (ACT, PRE, REFAB, REFPB, ACT_AB, PRE_AB)  # the row bus where it is separate
+COLUMN_COMMANDS = (RD, WR, RDA, WRA, MAC_AB, WR_AB, WR_REG, RD_REG)
 READS = (RD, RDA)
 WRITES = (WR, WRA)
 
 CHANNEL, RANK, BANKGROUP, BANK = range(4)
 LEVEL_NAMES = ("channel", "rank", "bankgroup", "bank")
+
+# Bank-set codes for PIM commands (a value >= 0 is one bank: bankgroup * banks_per_group + bank).
+SET_ALL, SET_EVEN, SET_ODD = -1, -2, -3

@@ -26,6 +26,7 @@ class RequestBatch:
 
     arrival: np.ndarray
     is_write: np.ndarray
+    pim: np.ndarray  # -1 for a host request, else the PIM command (commands.ACT_AB ...)
     channel: np.ndarray
     rank: np.ndarray
     bankgroup: np.ndarray
@@ -49,7 +50,35 @@ class RequestBatch:
     @classmethod
     def empty(cls) -> RequestBatch:
         z = np.zeros(0, dtype=np.int64)
-        return cls(z, np.zeros(0, dtype=np.bool_), z, z, z, z, z, z, z)
+        return cls(z, np.zeros(0, dtype=np.bool_), z, z, z, z, z, z, z, z)
+
+    @classmethod
+    def pim_program(
+        cls,
+        command: np.ndarray,
+        channel: np.ndarray,
+        bank_set: np.ndarray,
+        row: np.ndarray,
+        column: np.ndarray,
+        arrival_cycles: np.ndarray | None = None,
+        rank: np.ndarray | None = None,
+        first_id: int = 0,
+    ) -> RequestBatch:
+        """PIM commands (commands.ACT_AB ...) in program order; ``bank_set`` uses SET_* codes."""
+        n = len(command)
+        zeros = np.zeros(n, dtype=np.int64)
+        return cls(
+            zeros.copy() if arrival_cycles is None else np.ascontiguousarray(arrival_cycles),
+            np.zeros(n, dtype=np.bool_),
+            np.ascontiguousarray(command, dtype=np.int64),
+            np.ascontiguousarray(channel, dtype=np.int64),
+            zeros.copy() if rank is None else np.ascontiguousarray(rank, dtype=np.int64),
+            zeros.copy(),
+            np.ascontiguousarray(bank_set, dtype=np.int64),
+            np.ascontiguousarray(row, dtype=np.int64),
+            np.ascontiguousarray(column, dtype=np.int64),
+            np.arange(first_id, first_id + n, dtype=np.int64),
+        )
 
     @classmethod
     def from_addresses(
@@ -65,6 +94,7 @@ class RequestBatch:
         return cls(
             np.ascontiguousarray(arrival_cycles, dtype=np.int64),
             np.ascontiguousarray(is_write, dtype=np.bool_),
+            np.full(len(address), -1, dtype=np.int64),
             f["channel"],
             f["rank"],
             f["bankgroup"],
@@ -78,6 +108,7 @@ class RequestBatch:
 _FIELDS = (
     "arrival",
     "is_write",
+    "pim",
     "channel",
     "rank",
     "bankgroup",
@@ -172,6 +203,7 @@ class DramTiming:
             self._log,
             self._comp,
             np.zeros((NR, K.N_RS), dtype=np.int64),  # per-scan rank bounds (scratch)
+            np.zeros((C, Q, K.N_PQF), dtype=np.int64),  # PIM program FIFO per channel
         )
         self.finished = False
 
@@ -200,6 +232,7 @@ class DramTiming:
                 self.state,
                 batch.arrival,
                 batch.is_write,
+                batch.pim,
                 batch.channel,
                 batch.rank,
                 batch.bankgroup,

@@ -20,7 +20,24 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from archsim.memory.commands import ACT, PRE, RD, RDA, REFAB, REFPB, WR, WRA
+from archsim.memory.commands import (
+    ACT,
+    ACT_AB,
+    MAC_AB,
+    PRE,
+    PRE_AB,
+    RD,
+    RD_REG,
+    RDA,
+    REFAB,
+    REFPB,
+    SET_ALL,
+    SET_EVEN,
+    WR,
+    WR_AB,
+    WR_REG,
+    WRA,
+)
 
 INF = np.int64(1) << np.int64(62)
 
@@ -74,10 +91,22 @@ N_RF = 9
     CF_AN0,
     CF_AN1,
     CF_SEQ,
-) = range(12)
-N_CF = 12
+    CF_PQ_HEAD,
+    CF_PQ_N,
+) = range(14)
+N_CF = 14
 
-# Per-channel counters.
+# PIM programs: pq[channel, slot, field] is a FIFO (head CF_PQ_HEAD, length CF_PQ_N) of PIM
+# commands issued strictly in order. While a channel has a program, its host queues wait: the
+# memory is in PIM mode, as HBM-PIM's all-bank modes shut out normal accesses.
+PQF_CMD, PQF_SET, PQF_RANK, PQF_ROW, PQF_COL, PQF_ID, PQF_ENQ = range(7)
+N_PQF = 7
+
+# _apply modes: every constraint; no data-bus ones (in-bank PIM access); data bus and rank only
+# (a PIM register access that touches no bank).
+APPLY_ALL, APPLY_NO_BUS, APPLY_BUS_ONLY = 0, 1, 2
+
+# Per-channel counters (the PIM ones count banks touched by all-bank commands).
 (
     CNT_READS,
     CNT_WRITES,
@@ -92,8 +121,15 @@ N_CF = 12
     CNT_LAT_SUM,
     CNT_LAST_DATA,
     CNT_LAT_MAX,
-) = range(13)
-N_CNT = 13
+    CNT_PIM_CMDS,
+    CNT_PIM_ACT_BANKS,
+    CNT_PIM_PRE_BANKS,
+    CNT_PIM_MAC_BANKS,
+    CNT_PIM_WR_BANKS,
+    CNT_PIM_REG_WR,
+    CNT_PIM_REG_RD,
+) = range(20)
+N_CNT = 20
 
 # Global state.
 # HEAD/HEAD_T: the oldest request (trace id) not yet admitted, as fixed at the start of cycle
@@ -174,7 +210,7 @@ def _earliest(cmd, c, rk, gbg, gb, p, na, ch_st, rk_st, faw):
 
 
 @njit(cache=True, inline="always", _nrt=False)
-def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na):
+def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na, mode=APPLY_ALL):
     """Record the constraints that ``cmd`` issued at cycle ``t`` puts on later commands."""
     R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
     rk = c * R + r
@@ -182,6 +218,10 @@ def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na):
         q = cs_tab[k, 0]
         until = t + cs_tab[k, 3]
         level = cs_tab[k, 1]
+        if mode == APPLY_NO_BUS and (level == 0 or cs_tab[k, 2] == 1):
+            continue
+        if mode == APPLY_BUS_ONLY and level > 1:
+            continue
         if level == 0:
             if na[c, q] < until:
                 na[c, q] = until
@@ -452,6 +492,177 @@ def _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw, rscr):
 
 
 @njit(cache=True, inline="always", _nrt=False)
+def _in_set(code, lb):
+    """Whether local bank ``lb`` (bankgroup * banks_per_group + bank) is in PIM bank set ``code``."""
+    if code >= 0:
+        return lb == code
+    if code == SET_ALL:
+        return True
+    if code == SET_EVEN:
+        return (lb & 1) == 0
+    return (lb & 1) == 1
+
+
+@njit(cache=True, _nrt=False)
+def _pim_step(
+    c,
+    t,
+    p,
+    cs_start,
+    cs_tab,
+    na,
+    open_row,
+    hits,
+    hot,
+    bq,
+    alist,
+    ch_st,
+    rk_st,
+    faw,
+    cnt,
+    g,
+    log,
+    comp,
+    pq,
+):
+    """Issue the head command of channel ``c``'s PIM program if it is ready at ``t``.
+
+    An all-bank command first brings its banks to the state it needs: a MAC or bank write to a
+    row that is not open issues ACTab (or PREab, if another row is open) in its place, so a
+    refresh in the middle of a program simply re-opens the row. Returns the next wake cycle.
+    """
+    R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
+    nb = BG * BPG
+    k = ch_st[c, CF_PQ_HEAD]
+    cmd = pq[c, k, PQF_CMD]
+    code = pq[c, k, PQF_SET]
+    r = pq[c, k, PQF_RANK]
+    row = pq[c, k, PQF_ROW]
+    rk = c * R + r
+    base_gb = rk * nb
+    actual = cmd
+    if cmd == MAC_AB or cmd == WR_AB or cmd == ACT_AB:
+        n_closed = 0
+        n_other = 0
+        for lb in range(nb):
+            if _in_set(code, lb):
+                orow = open_row[base_gb + lb]
+                if orow < 0:
+                    n_closed += 1
+                elif orow != row:
+                    n_other += 1
+        if n_other > 0:
+            actual = PRE_AB
+        elif n_closed > 0:
+            actual = ACT_AB
+        elif cmd == ACT_AB:
+            actual = -1  # already open at that row: nothing to issue
+    elif cmd == PRE_AB:
+        actual = -1
+        for lb in range(nb):
+            if _in_set(code, lb) and open_row[base_gb + lb] >= 0:
+                actual = PRE_AB
+    if actual < 0:
+        done = t
+    else:
+        if actual == ACT_AB:
+            base = ACT
+        elif actual == PRE_AB:
+            base = PRE
+        elif actual == MAC_AB or actual == RD_REG:
+            base = RD
+        else:
+            base = WR
+        row_bus = actual == ACT_AB or actual == PRE_AB
+        e = ch_st[c, CF_BUS_COL] if (p[P_DUAL] == 1 and not row_bus) else ch_st[c, CF_BUS_ROW]
+        e = max(e, na[p[P_O_RK] + rk, base])
+        if actual == WR_REG or actual == RD_REG:
+            e = max(e, na[c, base])
+        else:
+            if actual == ACT_AB:
+                e = max(e, na[c, base])
+                if rk_st[rk, RF_FAW_N] >= 4:
+                    e = max(e, faw[rk, rk_st[rk, RF_FAW_I]] + p[P_FAW])
+            for lb in range(nb):
+                if _in_set(code, lb) and (actual != PRE_AB or open_row[base_gb + lb] >= 0):
+                    gbg = rk * BG + lb // BPG
+                    e = max(e, na[p[P_O_BG] + gbg, base], na[p[P_O_BK] + base_gb + lb, base])
+        if e > t:
+            return e
+        # Issue it.
+        if actual == WR_REG or actual == RD_REG:
+            _apply(base, t, c, r, -1, -1, p, cs_start, cs_tab, na, APPLY_BUS_ONLY)
+            cnt[c, CNT_PIM_REG_WR if actual == WR_REG else CNT_PIM_REG_RD] += 1
+        else:
+            mode = APPLY_NO_BUS if (actual == MAC_AB or actual == WR_AB) else APPLY_ALL
+            for lb in range(nb):
+                if not _in_set(code, lb):
+                    continue
+                gb = base_gb + lb
+                if actual == PRE_AB and open_row[gb] < 0:
+                    continue
+                _apply(base, t, c, r, lb // BPG, lb % BPG, p, cs_start, cs_tab, na, mode)
+                if actual == ACT_AB:
+                    open_row[gb] = row
+                    _set_open(rk, t, 1, rk_st)
+                    cnt[c, CNT_PIM_ACT_BANKS] += 1
+                elif actual == PRE_AB:
+                    open_row[gb] = -1
+                    _set_open(rk, t, -1, rk_st)
+                    cnt[c, CNT_PIM_PRE_BANKS] += 1
+                elif actual == MAC_AB:
+                    cnt[c, CNT_PIM_MAC_BANKS] += 1
+                else:
+                    cnt[c, CNT_PIM_WR_BANKS] += 1
+                if actual == ACT_AB or actual == PRE_AB:
+                    _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
+            if actual == ACT_AB:  # one command in the four-activate window
+                i = rk_st[rk, RF_FAW_I]
+                if rk_st[rk, RF_FAW_N] < 4:
+                    faw[rk, (i + rk_st[rk, RF_FAW_N]) % 4] = t
+                    rk_st[rk, RF_FAW_N] += 1
+                else:
+                    faw[rk, i] = t
+                    rk_st[rk, RF_FAW_I] = (i + 1) % 4
+        if row_bus and p[P_DUAL] == 1:
+            ch_st[c, CF_BUS_ROW] = t + 1
+        elif p[P_DUAL] == 1:
+            ch_st[c, CF_BUS_COL] = t + 1
+        else:
+            ch_st[c, CF_BUS_ROW] = t + 1
+        cnt[c, CNT_PIM_CMDS] += 1
+        if p[P_LOG] == 1:
+            n = g[G_LOG_N]
+            log[n, 0] = t
+            log[n, 1] = actual
+            log[n, 2] = c
+            log[n, 3] = r
+            log[n, 4] = -1
+            log[n, 5] = code
+            log[n, 6] = row
+            log[n, 7] = pq[c, k, PQF_COL]
+            g[G_LOG_N] = n + 1
+        if actual == RD_REG:
+            done = t + p[P_CL] + p[P_BL]
+        elif actual == WR_REG:
+            done = t + p[P_CWL] + p[P_BL]
+        else:
+            done = t + 1
+    if actual == cmd or actual < 0:  # the program's own command (not a preparatory one)
+        ch_st[c, CF_PQ_HEAD] = (k + 1) % pq.shape[1]
+        ch_st[c, CF_PQ_N] -= 1
+        g[G_QUEUED] -= 1
+        if done > cnt[c, CNT_LAST_DATA]:
+            cnt[c, CNT_LAST_DATA] = done
+        if p[P_RECORD] == 1:
+            n = g[G_COMP_N]
+            comp[n, 0] = pq[c, k, PQF_ID]
+            comp[n, 1] = done
+            g[G_COMP_N] = n + 1
+    return t + 1 if actual >= 0 else t
+
+
+@njit(cache=True, inline="always", _nrt=False)
 def _select(
     c,
     t,
@@ -475,6 +686,7 @@ def _select(
     log,
     comp,
     rscr,
+    pq,
 ):
     """Issue the best command of channel ``c`` ready at ``t``, if any.
 
@@ -529,6 +741,32 @@ def _select(
                     if e <= t:
                         sel_cmd, sel_r, sel_bg, sel_b = REFPB, r, tbg, tb
                 best_next = min(best_next, e)
+
+    # A PIM program in progress owns the channel; a pending refresh still goes first.
+    if ch_st[c, CF_PQ_N] > 0 and sel_cmd < 0:
+        if refreshing:
+            return best_next
+        return _pim_step(
+            c,
+            t,
+            p,
+            cs_start,
+            cs_tab,
+            na,
+            open_row,
+            hits,
+            hot,
+            bq,
+            alist,
+            ch_st,
+            rk_st,
+            faw,
+            cnt,
+            g,
+            log,
+            comp,
+            pq,
+        )
 
     # Smallest bank-level part (max over bank group and bank constraints) per candidate type
     # (ACT, PRE, column): with the rank bounds recomputed after an issue, these bound the next
@@ -708,6 +946,8 @@ def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na, open_row, hits, ch_st, rk_st
     The channel's wake cycle stays a valid lower bound for the entries already queued, so only
     the newcomer needs bounding; cases that change which entries are candidates return ``t``.
     """
+    if ch_st[c, CF_PQ_N] > 0:
+        return INF  # the channel runs a PIM program; host entries wait for it to finish
     if p[P_FRFCFS] == 0 or rk_st[rk, RF_REF_PEND] != 0:
         return t
     mode = ch_st[c, CF_MODE]
@@ -730,7 +970,7 @@ def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na, open_row, hits, ch_st, rk_st
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, cstart, final):
+def run(p, st, arrival, is_write, pim, ch, rank, bg, bank, row, col, req_id, corder, cstart, final):
     """Advance the simulation over one batch of requests (arrays indexed by request, trace order).
 
     The front end admits each channel's requests in trace order once they have arrived and the
@@ -762,6 +1002,7 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
         log,
         comp,
         rscr,
+        pq,
     ) = st
     C, R, BG, BPG, Q, W = p[P_C], p[P_R], p[P_BG], p[P_BPG], p[P_Q], p[P_WINDOW]
     nreq = arrival.shape[0]
@@ -794,6 +1035,23 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
                 i = corder[k]
                 if arrival[i] > t or req_id[i] >= limit:
                     break
+                if pim[i] >= 0:  # a PIM program command: into the channel's FIFO
+                    n = ch_st[c, CF_PQ_N]
+                    if n >= Q:
+                        break
+                    slot = (ch_st[c, CF_PQ_HEAD] + n) % Q
+                    pq[c, slot, PQF_CMD] = pim[i]
+                    pq[c, slot, PQF_SET] = bank[i]
+                    pq[c, slot, PQF_RANK] = rank[i]
+                    pq[c, slot, PQF_ROW] = row[i]
+                    pq[c, slot, PQF_COL] = col[i]
+                    pq[c, slot, PQF_ID] = req_id[i]
+                    pq[c, slot, PQF_ENQ] = t
+                    ch_st[c, CF_PQ_N] = n + 1
+                    g[G_QUEUED] += 1
+                    ch_st[c, CF_WAKE] = t
+                    k += 1
+                    continue
                 qi = 1 if is_write[i] else 0
                 n = ch_st[c, CF_RQ_N + qi]
                 if n >= Q:
@@ -884,6 +1142,7 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
                     log,
                     comp,
                     rscr,
+                    pq,
                 )
             if ch_st[c, CF_WAKE] < t_next:
                 t_next = ch_st[c, CF_WAKE]
@@ -893,7 +1152,12 @@ def run(p, st, arrival, is_write, ch, rank, bg, bank, row, col, req_id, corder, 
             k = cstart[c] + ch_st[c, CF_CUR]
             if k < cstart[c + 1]:
                 i = corder[k]
-                if ch_st[c, CF_RQ_N + (1 if is_write[i] else 0)] < Q:
+                room = (
+                    ch_st[c, CF_PQ_N] < Q
+                    if pim[i] >= 0
+                    else (ch_st[c, CF_RQ_N + (1 if is_write[i] else 0)] < Q)
+                )
+                if room:
                     a = max(arrival[i], t + 1)
                     if a < t_next and (req_id[i] < limit or a > t + 1):
                         t_next = a
