@@ -52,7 +52,7 @@ def run_program(tmp_path, system="hbm2", host_requests=0, channel=0, **controlle
 
 
 def test_program_respects_every_constraint_with_host_traffic(tmp_path):
-    cfg, timing, log, done = run_program(tmp_path, host_requests=3000)
+    cfg, _, log, done = run_program(tmp_path, host_requests=3000)
     assert check_command_log(log, cfg).violations == []
     assert sorted(done[:, 0].tolist()) == list(range(len(done)))
 
@@ -73,7 +73,7 @@ def test_macs_issue_at_tccd_l_after_trcd(tmp_path):
 
 
 def test_host_requests_wait_for_the_program_on_their_channel(tmp_path):
-    _, timing, log, done = run_program(tmp_path, host_requests=64)
+    _, _, log, _ = run_program(tmp_path, host_requests=64)
     rows = [line.split() for line in log.read_text().splitlines() if not line.startswith("#")]
     last_pim = max(int(r[0]) for r in rows if r[1].endswith(("ab", "reg")) and r[2] == "0")
     host_ch0 = [int(r[0]) for r in rows if r[1] == "RD" and r[2] == "0"]

@@ -493,7 +493,7 @@ def _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw, rscr):
 
 @njit(cache=True, inline="always", _nrt=False)
 def _in_set(code, lb):
-    """Whether local bank ``lb`` (bankgroup * banks_per_group + bank) is in PIM bank set ``code``."""
+    """Whether local bank ``lb`` (bankgroup * banks_per_group + bank) is in PIM set ``code``."""
     if code >= 0:
         return lb == code
     if code == SET_ALL:
