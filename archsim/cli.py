@@ -145,9 +145,10 @@ def validate(
 
 
 def _register_subcommands() -> None:
-    from archsim.workload import memtrace_cli
+    from archsim.workload import memtrace_cli, ops_cli
 
     memtrace_cli.register(gen_app)
+    ops_cli.register(trace_app, gen_app)
 
 
 _register_subcommands()
