@@ -64,6 +64,13 @@ class HbmPimConfig(Model):
     lanes: PositiveInt = Field(16, description="SIMD lanes per unit")
     dtype: DType = "fp16"
     grf_entries: PositiveInt = Field(8, description="256-bit registers per GRF half (A and B)")
+    mac_interval_ns: Nanoseconds | None = Field(
+        None,
+        alias="mac_interval",
+        gt=0,
+        description="time between PIM column commands; default tCCD_L, as the units read through"
+        " the bank-group path",
+    )
     ops: tuple[str, ...] = Field(
         ("gemv", "eltwise", "attention"), description="op kinds the unit runs"
     )
@@ -74,6 +81,9 @@ class AimConfig(Model):
 
     kind: Literal["aim"]
     macs_per_bank: PositiveInt = Field(16, description="MACs per bank per column command")
+    mac_interval_ns: Nanoseconds = Field(
+        alias="mac_interval", gt=0, description="time between MAC commands (the units' clock)"
+    )
     dtype: DType = "bf16"
     global_buffer_bytes: Bytes = Field(alias="global_buffer", gt=0)
     activation_lut: bool = True

@@ -38,7 +38,8 @@ from archsim.memory.commands import (
     WRA,
 )
 from archsim.memory.constraints import build_constraints
-from archsim.memory.kernel import APPLY_ALL, APPLY_BUS_ONLY, APPLY_NO_BUS, _in_set
+from archsim.memory.kernel import APPLY_ALL, APPLY_BANK_ONLY, APPLY_BUS_ONLY, _in_set
+from archsim.pim.cadence import pim_mac_cycles
 
 NEG = np.int64(-(1 << 60))
 MAX_VIOLATIONS = 200
@@ -55,7 +56,8 @@ MAX_VIOLATIONS = 200
     V_REFPB_OPEN,
     V_REF_GAP,
     V_NODE,
-) = range(-1, -12, -1)
+    V_PIM_RATE,
+) = range(-1, -13, -1)
 # JEDEC lets a controller postpone up to eight refreshes, so gaps up to 9 x tREFI are legal.
 REFRESH_SLACK = 9
 
@@ -89,12 +91,13 @@ def _check_pairs(
     """Check the pairwise constraints on ``base`` at one node set (bg/b may be -1: not touched).
 
     ``mode`` mirrors the kernel: all constraints, none on the data bus (in-bank PIM access),
-    or only the data bus and rank ones (a PIM register access).
+    only the bank's own (an in-bank PIM access), or only the data bus and rank ones (a PIM
+    register access).
     """
     rk = c * R + r
     for k in range(start_of[base], start_of[base + 1]):
         prev, level, lat = prev_of[k], level_of[k], lat_of[k]
-        if mode == APPLY_NO_BUS and (level == 0 or sib_of[k] == 1):
+        if mode == APPLY_BANK_ONLY and level != 3:
             continue
         if mode == APPLY_BUS_ONLY and level > 1:
             continue
@@ -156,7 +159,7 @@ def _check_block(
 ):
     """Check rows [n, 8] in order; st = [n_viol, last_t, ...]; returns nothing, fills ``viol``."""
     C, R, BG, BPG, nFAW, dual = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]
-    nREFI, nREFIpb = dims[7], dims[8]
+    nREFI, nREFIpb, pim_interval = dims[7], dims[8], dims[9]
     nb = BG * BPG
     for i in range(rows.shape[0]):
         t, cmd, c, r, bg, b, row = (
@@ -205,9 +208,9 @@ def _check_block(
             elif cmd == PRE_AB:
                 base, mode = PRE, APPLY_ALL
             elif cmd == MAC_AB:
-                base, mode = RD, APPLY_NO_BUS
+                base, mode = RD, APPLY_BANK_ONLY
             elif cmd == WR_AB:
-                base, mode = WR, APPLY_NO_BUS
+                base, mode = WR, APPLY_BANK_ONLY
             elif cmd == WR_REG:
                 base, mode = WR, APPLY_BUS_ONLY
             else:
@@ -242,6 +245,11 @@ def _check_block(
                     base, t, c, rk, -1, -1, True, BG, BPG, lc_ch, lc_rk, lc_rk_bus, lc_bg, lc_bk
                 )
                 continue
+            if mode == APPLY_BANK_ONLY:
+                slot = 2 + 2 * C + 2 * C * R + c
+                if t - st[slot] < pim_interval:
+                    _flag(viol, st, i, V_PIM_RATE, st[slot], pim_interval)
+                st[slot] = t
             for lb in range(nb):
                 if not _in_set(code, lb):
                     continue
@@ -447,11 +455,23 @@ def check_command_log(path: str | Path, system: str | SystemConfig | None = None
     C, R, BG, BPG = org.bus_channels, org.ranks, org.bank_groups, org.banks_per_group
     refmode = {"none": 0, "all-bank": 1, "per-bank": 2}[mem.controller.refresh]
     dims = np.array(
-        [C, R, BG, BPG, n.nFAW, int(org.dual_command_bus), refmode, n.nREFI, n.nREFIpb],
+        [
+            C,
+            R,
+            BG,
+            BPG,
+            n.nFAW,
+            int(org.dual_command_bus),
+            refmode,
+            n.nREFI,
+            n.nREFIpb,
+            pim_mac_cycles(cfg),
+        ],
         dtype=np.int64,
     )
     NR, NBG, NB = C * R, C * R * BG, C * R * BG * BPG
-    st = np.zeros(2 + 2 * C + 2 * NR, dtype=np.int64)
+    st = np.zeros(2 + 2 * C + 2 * NR + C, dtype=np.int64)
+    st[2 + 2 * C + 2 * NR :] = NEG
     st[1] = NEG
     st[2 : 2 + 2 * C] = NEG
     # Refresh gaps are measured from time 0: the first refresh is due one interval in.
@@ -510,5 +530,6 @@ def _describe(v: np.ndarray, row: np.ndarray, first_line: int, table, nFAW: int)
         V_REF_GAP: f"comes {t - a} cycles after the previous refresh"
         f" (at most {REFRESH_SLACK} x {b})",
         V_NODE: "names a channel, rank, bank or command the system does not have",
+        V_PIM_RATE: f"follows the previous in-bank PIM command (cycle {a}) closer than {b} cycles",
     }[code]
     return f"{head} {text}"

@@ -125,7 +125,11 @@ CompletionSink = Callable[[np.ndarray], None]
 
 
 class DramTiming:
-    """Command-level timing of one DRAM memory system (every bus channel)."""
+    """Command-level timing of one DRAM memory system (every bus channel).
+
+    ``pim_mac_cycles`` is the interval between in-bank PIM column commands (MACab, WRab) on a
+    channel, set by the PIM units' clock; 0 means tCCD_L, the HBM-PIM cadence.
+    """
 
     def __init__(
         self,
@@ -133,6 +137,7 @@ class DramTiming:
         command_log: LogSink | None = None,
         completions: CompletionSink | None = None,
         buffer_rows: int = 1 << 16,
+        pim_mac_cycles: int = 0,
     ) -> None:
         org, ctl, n = cfg.organization, cfg.controller, cfg.cycles
         self.cfg = cfg
@@ -157,6 +162,7 @@ class DramTiming:
         p[K.P_RECORD] = completions is not None
         p[K.P_WINDOW] = ctl.frontend_window
         p[K.P_BG_SH], p[K.P_BPG_SH] = BG.bit_length() - 1, BPG.bit_length() - 1
+        p[K.P_PIM_MAC] = pim_mac_cycles if pim_mac_cycles else n.nCCD_L
         self.params = p
         self.constraints = build_constraints(n)
         NR, NBG, NB = C * R, C * R * BG, C * R * BG * BPG

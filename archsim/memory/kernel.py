@@ -93,8 +93,9 @@ N_RF = 9
     CF_SEQ,
     CF_PQ_HEAD,
     CF_PQ_N,
-) = range(14)
-N_CF = 14
+    CF_PIM_NEXT,
+) = range(15)
+N_CF = 15
 
 # PIM programs: pq[channel, slot, field] is a FIFO (head CF_PQ_HEAD, length CF_PQ_N) of PIM
 # commands issued strictly in order. While a channel has a program, its host queues wait: the
@@ -102,9 +103,10 @@ N_CF = 14
 PQF_CMD, PQF_SET, PQF_RANK, PQF_ROW, PQF_COL, PQF_ID, PQF_ENQ = range(7)
 N_PQF = 7
 
-# _apply modes: every constraint; no data-bus ones (in-bank PIM access); data bus and rank only
-# (a PIM register access that touches no bank).
-APPLY_ALL, APPLY_NO_BUS, APPLY_BUS_ONLY = 0, 1, 2
+# _apply modes: every constraint; only the bank's own (an in-bank PIM access, paced by the PIM
+# units' command interval instead of the shared column path); data bus and rank only (a PIM
+# register access that touches no bank).
+APPLY_ALL, APPLY_BANK_ONLY, APPLY_BUS_ONLY = 0, 1, 2
 
 # Per-channel counters (the PIM ones count banks touched by all-bank commands).
 (
@@ -171,8 +173,9 @@ N_G = 10
     P_O_RK,
     P_O_BG,
     P_O_BK,
-) = range(26)
-N_P = 26
+    P_PIM_MAC,
+) = range(27)
+N_P = 27
 
 REFMODE_NONE, REFMODE_ALL, REFMODE_PB = 0, 1, 2
 
@@ -218,7 +221,7 @@ def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na, mode=APPLY_ALL):
         q = cs_tab[k, 0]
         until = t + cs_tab[k, 3]
         level = cs_tab[k, 1]
-        if mode == APPLY_NO_BUS and (level == 0 or cs_tab[k, 2] == 1):
+        if mode == APPLY_BANK_ONLY and level != 3:
             continue
         if mode == APPLY_BUS_ONLY and level > 1:
             continue
@@ -575,7 +578,8 @@ def _pim_step(
             base = WR
         row_bus = actual == ACT_AB or actual == PRE_AB
         e = ch_st[c, CF_BUS_COL] if (p[P_DUAL] == 1 and not row_bus) else ch_st[c, CF_BUS_ROW]
-        e = max(e, na[p[P_O_RK] + rk, base])
+        if actual != MAC_AB and actual != WR_AB:
+            e = max(e, na[p[P_O_RK] + rk, base])
         if actual == WR_REG or actual == RD_REG:
             e = max(e, na[c, base])
         else:
@@ -583,10 +587,15 @@ def _pim_step(
                 e = max(e, na[c, base])
                 if rk_st[rk, RF_FAW_N] >= 4:
                     e = max(e, faw[rk, rk_st[rk, RF_FAW_I]] + p[P_FAW])
+            in_bank = actual == MAC_AB or actual == WR_AB
+            if in_bank:
+                e = max(e, ch_st[c, CF_PIM_NEXT])
             for lb in range(nb):
                 if _in_set(code, lb) and (actual != PRE_AB or open_row[base_gb + lb] >= 0):
                     gbg = rk * BG + lb // BPG
-                    e = max(e, na[p[P_O_BG] + gbg, base], na[p[P_O_BK] + base_gb + lb, base])
+                    if not in_bank:
+                        e = max(e, na[p[P_O_BG] + gbg, base])
+                    e = max(e, na[p[P_O_BK] + base_gb + lb, base])
         if e > t:
             return e
         # Issue it.
@@ -594,7 +603,9 @@ def _pim_step(
             _apply(base, t, c, r, -1, -1, p, cs_start, cs_tab, na, APPLY_BUS_ONLY)
             cnt[c, CNT_PIM_REG_WR if actual == WR_REG else CNT_PIM_REG_RD] += 1
         else:
-            mode = APPLY_NO_BUS if (actual == MAC_AB or actual == WR_AB) else APPLY_ALL
+            mode = APPLY_BANK_ONLY if (actual == MAC_AB or actual == WR_AB) else APPLY_ALL
+            if mode == APPLY_BANK_ONLY:
+                ch_st[c, CF_PIM_NEXT] = t + p[P_PIM_MAC]
             for lb in range(nb):
                 if not _in_set(code, lb):
                     continue
