@@ -76,6 +76,8 @@ def _parse_sparsity(value: object) -> object:
             raise ValueError(
                 f"cannot read {value!r} as sparsity; use a ratio such as 0.5 or N:M such as '2:4'"
             ) from None
+    if isinstance(value, dict) and "kind" not in value:
+        return {"kind": "n:m" if "n" in value or "m" in value else "unstructured", **value}
     return value
 
 

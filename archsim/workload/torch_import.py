@@ -165,10 +165,15 @@ class _Importer:
             name = _opname(node.target)
             if name in LAYOUT and self._weight_layout(node, name):
                 continue
-            if not self.is_tensor(node) and name not in SPLITS:
-                if name not in TUPLE_OPS and name != "getitem":
+            if not self.is_tensor(node) and name not in SPLITS and name not in TUPLE_OPS:
+                if self._holds_float(self.val(node)):
+                    self.unsupported[name] += 1
+                    self.skipped.add(node.name)
+                else:
                     self.dropped[name] += 1
                 continue
+            if name in TUPLE_OPS and not self.is_tensor(node):
+                continue  # handled at getitem(node, 0)
             handler = getattr(self, f"op_{name}", None)
             if handler is not None:
                 handler(node)
@@ -246,10 +251,17 @@ class _Importer:
 
     # -- compute ops ---------------------------------------------------------------------------
 
+    def _holds_float(self, value) -> bool:
+        if isinstance(value, list | tuple):
+            return any(self._holds_float(v) for v in value)
+        return isinstance(value, self.torch.Tensor) and _dtype(self.torch, value.dtype) is not None
+
     def op_getitem(self, node) -> None:
         src, index = node.args
         src_name = _opname(src.target) if src.op == "call_function" else ""
-        if src_name in SPLITS:
+        if src.name in self.skipped:
+            self.skipped.add(node.name)
+        elif src_name in SPLITS:
             self.b.op(EltwiseOp, node.name, [self.tensor(src.args[0])], [self.out(node)],
                       op="slice", elements=math.prod(self.shape(node)))  # fmt: skip
         elif src_name in TUPLE_OPS and index == 0:
