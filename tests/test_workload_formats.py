@@ -61,6 +61,8 @@ def test_load_workload_reads_trace_files(workloads, tmp_path):
     assert load_workload(str(path), name="renamed").name == "renamed"
     with pytest.raises(ConfigError, match="takes no overrides but name"):
         load_workload(str(path), batch=2)
+    with pytest.raises(TraceError, match=r"missing\.parquet: no such file"):
+        load_workload(str(tmp_path / "missing.parquet"))
 
 
 def test_jsonl_errors_name_the_line(tmp_path):

@@ -301,9 +301,10 @@ def load_workload(name_or_path: str | Path, **overrides: Any) -> Workload:
     text_name = str(name_or_path)
     path = Path(text_name)
     fmt = suffix_format(path)
+    if fmt in ("jsonl", "parquet"):
+        return _rename(read_workload(path), overrides, text_name)  # "no such file" if missing
     if path.is_file() and fmt != "yaml":
-        workload = read_workload(path)
-        return _rename(workload, overrides, text_name)
+        return _rename(read_workload(path), overrides, text_name)
     label, text = preset_text("workloads", text_name)
     try:
         data = yaml.safe_load(text)
