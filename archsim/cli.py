@@ -133,9 +133,10 @@ def validate(
     """Run every validation study: model vs published figure or closed form, with the error."""
     from archsim.memory.validation import dram_studies
     from archsim.report.validation import studies_table
+    from archsim.workload.validation import workload_studies
 
     with out.status("running validation studies..."):
-        studies = dram_studies(quick=quick)
+        studies = workload_studies() + dram_studies(quick=quick)
     out.print(studies_table(studies))
     failed = [s for s in studies if not s.ok]
     if failed:

@@ -174,8 +174,10 @@ def random_study(cfg: SystemConfig, requests: int = 200_000, seed: int = 7) -> S
     )
 
 
-def refresh_study(cfg: SystemConfig, requests: int = 400_000) -> Study:
+def refresh_study(cfg: SystemConfig, intervals: int = 24) -> Study:
+    """Stream long enough to span ``intervals`` refresh intervals on every channel."""
     org, n = cfg.memory.organization, cfg.memory.cycles
+    requests = intervals * n.nREFI // n.nBL * org.bus_channels
     addr = np.arange(requests, dtype=np.uint64) * np.uint64(org.line_bytes)
     with_ref = run_addresses(cfg, addr)
     without = run_addresses(_variant(cfg, refresh="none"), addr)
@@ -203,5 +205,5 @@ def dram_studies(systems: list[str] | None = None, quick: bool = False) -> list[
         out.append(stream_study(cfg, 200_000 // scale))
         out.append(column_low_study(cfg, 200_000 // scale))
         out.append(random_study(cfg, 200_000 // scale))
-        out.append(refresh_study(cfg, 400_000 // scale))
+        out.append(refresh_study(cfg, 24 // scale))
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.markup import escape
 from rich.table import Table
 
 from archsim.memory.validation import Study
@@ -18,7 +19,7 @@ def studies_table(studies: Sequence[Study], title: str = "archsim validation") -
         ref = (">= " if s.kind == "floor" else "") + ref
         table.add_row(
             s.system,
-            s.name,
+            escape(s.name),
             s.unit,
             f"{s.model:.4g}",
             ref,
