@@ -7,7 +7,10 @@ import pytest
 
 from archsim.config.presets import list_presets, load_system
 
-SYSTEMS = list_presets("systems")
+ALL_SYSTEMS = list_presets("systems")
+# DRAM-only presets (for replay and the timing studies) and full systems (for `archsim run`).
+SYSTEMS = [n for n in ALL_SYSTEMS if load_system(n).host is None]
+RUN_SYSTEMS = [n for n in ALL_SYSTEMS if load_system(n).host is not None]
 
 
 @pytest.fixture(params=SYSTEMS)

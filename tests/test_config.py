@@ -7,7 +7,7 @@ import pytest
 from archsim.config.presets import list_presets, load_system
 from archsim.config.units import UnitError, parse_quantity
 from archsim.errors import ConfigError
-from tests.conftest import SYSTEMS
+from tests.conftest import ALL_SYSTEMS, RUN_SYSTEMS, SYSTEMS
 
 EXPECTED = {
     # name: (peak GB/s, bus channels, line bytes)
@@ -34,7 +34,7 @@ def test_preset_organization(name):
     assert org.line_bytes == line
 
 
-@pytest.mark.parametrize("name", SYSTEMS)
+@pytest.mark.parametrize("name", ALL_SYSTEMS)
 def test_every_timing_and_current_cites_a_source(name):
     """Each timing/power line in a preset carries a [label] defined under `sources`."""
     from archsim.config.presets import preset_text
@@ -53,6 +53,27 @@ def test_every_timing_and_current_cites_a_source(name):
             labels = [part.split("]")[0] for part in line.split("[")[1:]]
             assert labels, f"{name}: no source for {stripped!r}"
             assert set(labels) <= set(cfg.sources), f"{name}: unknown label in {stripped!r}"
+
+
+def test_every_run_system_the_issue_names_exists():
+    assert {"hbm2-pim", "hbm3-pim", "gddr6-aim", "ddr4-axdimm", "ddr5-npu", "lpddr5-pim"} <= set(
+        RUN_SYSTEMS
+    )
+
+
+@pytest.mark.parametrize("name", RUN_SYSTEMS)
+def test_run_systems_have_a_host_link_matching_their_memory(name):
+    cfg = load_system(name)
+    cfg.require_run_parts()
+    assert cfg.pim is not None and cfg.baseline().pim is None
+    memory_peak = cfg.memory.organization.peak_bandwidth_bytes_per_s
+    assert cfg.host_link.bandwidth_bytes_per_s == pytest.approx(memory_peak)
+
+
+def test_hbm2_pim_has_the_published_stack_count_and_fits_llama2_7b():
+    cfg = load_system("hbm2-pim")
+    assert cfg.memory.organization.stacks == 4
+    assert cfg.memory.organization.capacity_bytes > 13.5e9
 
 
 def test_ddr4_timings_resolve_to_cycles():

@@ -6,6 +6,8 @@ a reader can audit each number and a new table needs no re-simulation.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from archsim.config.base import Model
@@ -28,9 +30,10 @@ class Power(Model):
     source: str
 
 
-# Where a DRAM column access stops, from the array outwards. A host read crosses every segment;
-# in-bank PIM stops at `bank`, bank-group PIM at `bankgroup`, a logic-die unit at `tsv`.
-DRAM_SEGMENTS = ("bank", "bankgroup", "die", "tsv", "offchip")
+# Where a DRAM column access stops, from the array outwards. A host read crosses every segment
+# and then the host link (whose energy per bit is the link's); in-bank PIM stops at `bank`,
+# bank-group PIM at `bankgroup`, a logic-die unit at `tsv`.
+DRAM_SEGMENTS = ("bank", "bankgroup", "die", "tsv")
 
 
 class DramEnergy(Model):
@@ -41,7 +44,6 @@ class DramEnergy(Model):
     bankgroup: PerBit = Field(description="column decoder to the bank-group mux")
     die: PerBit = Field(description="bank-group mux to the die's global I/O")
     tsv: PerBit = Field(description="through-silicon vias to the base die (stacked DRAM only)")
-    offchip: PerBit = Field(description="the interface to the host: PHY, interposer or board")
 
     def column_pj_per_bit(self, stop: str) -> float:
         """Energy per bit of a column access whose data stops after segment ``stop``."""
@@ -60,9 +62,13 @@ class ComputeEnergy(Model):
 
 
 class EnergyTable(Model):
+    """One system family's energies. ``dram: idd`` derives the DRAM path from the memory's IDD
+    currents (see :func:`archsim.energy.dram_path.dram_path_energy`)."""
+
     name: str
     description: str = ""
-    dram: DramEnergy
+    sources: dict[str, str] = Field(default_factory=dict)
+    dram: DramEnergy | Literal["idd"]
     host: ComputeEnergy
     pim: ComputeEnergy | None = None
     host_static: Power

@@ -1,7 +1,10 @@
-"""Physical address to (channel, rank, bank group, bank, row, column): bit slicing, vectorized.
+"""Physical address to (channel, rank, bank group, bank, row, column), vectorized.
 
-The lowest ``log2(line_bytes)`` bits address bytes within one burst; the remaining bits are cut
-into the mapping's fields from LSB to MSB. ``channel`` counts bus channels (channels x
+The lowest ``log2(line_bytes)`` bits address bytes within one burst; the line index is then cut
+into the mapping's fields from LSB to MSB as a mixed-radix number (each field takes the index
+modulo its size, and the quotient moves on). With power-of-two sizes that is plain bit slicing;
+it also serves channel counts that are not powers of two (five HBM3 stacks), as interleaving by
+modulo does in real controllers. ``channel`` counts bus channels (stacks x channels x
 pseudo-channels); ``column`` counts bursts within a row.
 """
 
@@ -17,55 +20,53 @@ from archsim.config.dram import DramConfig
 @dataclass(frozen=True)
 class AddressMapping:
     fields: tuple[str, ...]  # MSB to LSB
-    widths: dict[str, int]  # bits per field
-    offset_bits: int
+    sizes: dict[str, int]  # values per field
+    line_bytes: int
     burst_length: int
 
     @classmethod
     def for_config(cls, cfg: DramConfig) -> AddressMapping:
         org = cfg.organization
-        widths = {
-            "channel": _log2(org.bus_channels),
-            "rank": _log2(org.ranks),
-            "bankgroup": _log2(org.bank_groups),
-            "bank": _log2(org.banks_per_group),
-            "row": _log2(org.rows),
-            "column": _log2(org.columns // org.burst_length),
+        sizes = {
+            "channel": org.bus_channels,
+            "rank": org.ranks,
+            "bankgroup": org.bank_groups,
+            "bank": org.banks_per_group,
+            "row": org.rows,
+            "column": org.columns // org.burst_length,
         }
-        return cls(cfg.controller.mapping_fields, widths, _log2(org.line_bytes), org.burst_length)
-
-    @property
-    def address_bits(self) -> int:
-        return self.offset_bits + sum(self.widths.values())
+        return cls(cfg.controller.mapping_fields, sizes, org.line_bytes, org.burst_length)
 
     @property
     def capacity_bytes(self) -> int:
-        return 1 << self.address_bits
-
-    def shifts(self) -> dict[str, int]:
-        shift, out = self.offset_bits, {}
-        for name in reversed(self.fields):
-            out[name] = shift
-            shift += self.widths[name]
-        return out
+        lines = 1
+        for size in self.sizes.values():
+            lines *= size
+        return lines * self.line_bytes
 
     def decode(self, addresses: np.ndarray) -> dict[str, np.ndarray]:
         """Split byte addresses (< capacity) into int64 field arrays; column is the burst index."""
-        addr = addresses.astype(np.uint64, copy=False)
+        rest = addresses.astype(np.uint64, copy=False) // np.uint64(self.line_bytes)
         out = {}
-        for name, shift in self.shifts().items():
-            mask = np.uint64((1 << self.widths[name]) - 1)
-            out[name] = ((addr >> np.uint64(shift)) & mask).astype(np.int64)
+        for name in reversed(self.fields):
+            size = np.uint64(self.sizes[name])
+            if self.sizes[name] & (self.sizes[name] - 1) == 0:  # power of two: shift and mask
+                bits = np.uint64(self.sizes[name].bit_length() - 1)
+                out[name] = (rest & (size - np.uint64(1))).astype(np.int64)
+                rest = rest >> bits
+            else:
+                out[name] = (rest % size).astype(np.int64)
+                rest = rest // size
         return out
 
     def encode(self, **coords: np.ndarray | int) -> np.ndarray:
         """Inverse of :meth:`decode`: field values (missing ones are 0) to byte addresses."""
-        addr = np.zeros(np.broadcast(*coords.values()).shape if coords else (), dtype=np.uint64)
-        for name, shift in self.shifts().items():
-            value = np.asarray(coords.get(name, 0), dtype=np.uint64)
-            addr |= (value & np.uint64((1 << self.widths[name]) - 1)) << np.uint64(shift)
-        return addr
-
-
-def _log2(n: int) -> int:
-    return int(n).bit_length() - 1
+        shape = np.broadcast(*coords.values()).shape if coords else ()
+        line = np.zeros(shape, dtype=np.uint64)
+        scale = np.uint64(1)
+        for name in reversed(self.fields):
+            size = self.sizes[name]
+            value = np.asarray(coords.get(name, 0), dtype=np.uint64) % np.uint64(size)
+            line = line + value * scale
+            scale = scale * np.uint64(size)
+        return line * np.uint64(self.line_bytes)
