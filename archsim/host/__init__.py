@@ -1,0 +1,1 @@
+"""Host NPU: systolic arrays, vector unit and on-chip buffer."""

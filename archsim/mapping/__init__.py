@@ -1,0 +1,1 @@
+"""Where ops run and where tensors live."""

@@ -1,0 +1,202 @@
+"""Run an op on the in-memory unit: time it on the DRAM model and count its actions.
+
+In-bank units (HBM-PIM, AiM) compile the op into a command program per channel
+(:mod:`archsim.pim.programs`) and time it on the DRAM kernel together with the host's read-back
+of the results. Near-memory units (DIMM buffer chip, HBM logic die) stream their operands at
+the internal bandwidth of the channels behind them and compute at their own peak.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from archsim.config.compute import AimConfig, HbmPimConfig, NearMemoryConfig
+from archsim.config.system import SystemConfig
+from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.mapping.policy import gemv_shapes
+from archsim.memory import kernel as K
+from archsim.memory.controller import DramTiming, RequestBatch
+from archsim.memory.fastforward import stream_timing
+from archsim.pim.cadence import pim_mac_cycles
+from archsim.pim.programs import (
+    BYTES_PER_COMMAND,
+    Program,
+    aim_eltwise,
+    aim_gemv,
+    hbm_pim_eltwise,
+    hbm_pim_gemv,
+)
+from archsim.workload.graph import Workload
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    """One channel's program (and its share of the read-back), timed."""
+
+    cycles: int
+    counts: dict[str, float]  # per channel
+
+
+_COUNT_FIELDS = {
+    "pim_act_banks": K.CNT_PIM_ACT_BANKS,
+    "pim_mac_banks": K.CNT_PIM_MAC_BANKS,
+    "pim_wr_banks": K.CNT_PIM_WR_BANKS,
+    "pim_reg_writes": K.CNT_PIM_REG_WR,
+    "pim_reg_reads": K.CNT_PIM_REG_RD,
+    "reads": K.CNT_READS,
+    "activations": K.CNT_ACT,
+}
+
+_SYSTEMS: dict[str, SystemConfig] = {}
+
+
+def _run(system: SystemConfig, program: Program) -> ProgramRun:
+    """Time a program with the host reading back its channel's share of the results."""
+    key = system.model_dump_json()
+    _SYSTEMS.setdefault(key, system)
+    commands = tuple(program.commands)
+    readback_lines = math.ceil(program.readback_bytes / program.channels / BYTES_PER_COMMAND)
+    return _run_cached(key, commands, readback_lines)
+
+
+@lru_cache(maxsize=512)
+def _run_cached(key: str, commands: tuple, readback_lines: int) -> ProgramRun:
+    system = _SYSTEMS[key]
+    timing = DramTiming(system.memory, pim_mac_cycles=pim_mac_cycles(system))
+    org = system.memory.organization
+    prog = Program(list(commands), 0, 0, 0, 0).batch()
+    if readback_lines:
+        # Results sit in consecutive lines of channel 0's result rows; the host reads them once
+        # the program has finished (in-order: the channel leaves PIM mode first).
+        lines = np.arange(readback_lines, dtype=np.uint64) * np.uint64(org.bus_channels)
+        address = lines * np.uint64(org.line_bytes)
+        host = RequestBatch.from_addresses(
+            timing.mapping,
+            address,
+            np.zeros(readback_lines, dtype=np.bool_),
+            np.zeros(readback_lines, dtype=np.int64),
+            len(prog),
+        )
+        prog = RequestBatch.concat(prog, host)
+    timing.step(prog, final=True)
+    cnt = timing.counters[0]
+    counts = {name: float(cnt[index]) for name, index in _COUNT_FIELDS.items()}
+    return ProgramRun(timing.end_cycle, counts)
+
+
+@dataclass(frozen=True)
+class MemoryOpResult:
+    time_ns: float
+    ledger: Ledger
+    macs: int
+    bound: str
+
+
+def _compile(system: SystemConfig, op, workload: Workload) -> list[Program]:
+    pim = system.pim
+    programs: list[Program] = []
+    if op.kind in ("gemv", "gemm"):
+        gemv = hbm_pim_gemv if isinstance(pim, HbmPimConfig) else aim_gemv
+        for batch, outputs, inputs in gemv_shapes(op):
+            programs.append(gemv(system, outputs, inputs, batch))
+    elif op.kind == "attention":
+        # Decode attention: scores = K q (a GEMV over each KV group's key cache, the group's
+        # query heads as its batch), softmax on the host, then out = V^T p the same way.
+        gemv = hbm_pim_gemv if isinstance(pim, HbmPimConfig) else aim_gemv
+        groups = op.kv_heads or op.heads
+        per_group = op.heads // groups
+        keys = op.kv_len
+        heads = op.batch * groups
+        programs.append(gemv(system, keys, op.head_dim, per_group, matrices=heads))
+        programs.append(gemv(system, op.head_dim, keys, per_group, matrices=heads))
+    elif op.kind == "eltwise":
+        elements = workload.tensors[op.outputs[0]].elements
+        eltwise = hbm_pim_eltwise if isinstance(pim, HbmPimConfig) else aim_eltwise
+        programs.append(eltwise(system, elements, len(op.inputs)))
+    else:
+        raise ValueError(f"op kind {op.kind!r} cannot run on a {pim.kind} unit")
+    return programs
+
+
+def run_in_bank(
+    system: SystemConfig, op, workload: Workload, energy: EnergyModel
+) -> MemoryOpResult:
+    """One execution of ``op`` on an in-bank unit (HBM-PIM-like or AiM-like)."""
+    pim = system.pim
+    assert isinstance(pim, HbmPimConfig | AimConfig)
+    org = system.memory.organization
+    tck_ns = org.tck_ps / 1000.0
+    ledger = Ledger()
+    total_ns = 0.0
+    macs = 0
+    reduce_flops = 0
+    for program in _compile(system, op, workload):
+        run = _run(system, program)
+        total_ns += run.cycles * tck_ns
+        ch = program.channels
+        c = run.counts
+        energy.bank_activations(ledger, ch * (c["pim_act_banks"] + c["activations"]))
+        bits = BYTES_PER_COMMAND * 8
+        energy.dram_columns(ledger, ch * (c["pim_mac_banks"] + c["pim_wr_banks"]) * bits, "bank")
+        # Register traffic and read-back cross the whole path and the host link.
+        moved = ch * (c["pim_reg_writes"] + c["pim_reg_reads"] + c["reads"]) * BYTES_PER_COMMAND
+        energy.dram_columns(ledger, moved * 8, "tsv")
+        energy.link(ledger, moved)
+        ledger.bytes["dram_internal"] += ch * c["pim_mac_banks"] * BYTES_PER_COMMAND
+        macs += program.macs
+        reduce_flops += program.host_reduce_flops
+    dtype = pim.dtype
+    energy.mac(ledger, "pim", macs, dtype)
+    energy.sram(ledger, "pim", 2 * macs * 2)  # register-file reads of both operands
+    if op.kind == "attention":
+        # Softmax of the scores on the host (they come back with the read-back above).
+        reduce_flops += op.flops() - 2 * op.macs()
+    if reduce_flops:
+        energy.vector(ledger, "host", reduce_flops)
+        assert system.host is not None
+        total_ns += reduce_flops / system.host.vector_flops_per_cycle / system.host.clock_hz * 1e9
+    if system.host_link is not None:
+        total_ns += system.host_link.latency_ns
+    return MemoryOpResult(total_ns, ledger, macs, "pim")
+
+
+def run_near_memory(
+    system: SystemConfig, op, workload: Workload, energy: EnergyModel, onchip: frozenset[str]
+) -> MemoryOpResult:
+    """One execution of ``op`` on a near-memory unit fed by the channels behind it."""
+    pim = system.pim
+    assert isinstance(pim, NearMemoryConfig)
+    mem = system.memory
+    org = mem.organization
+    ledger = Ledger()
+    reads = op.bytes_read(workload)
+    writes = op.bytes_written(workload)
+    # Operands in DRAM stream through the unit; activations from the host cross the link.
+    dram_read = sum(v for k, v in reads.items() if k not in onchip)
+    host_in = sum(v for k, v in reads.items() if k in onchip)
+    dram_write = sum(v for k, v in writes.items() if workload.tensors[k].role == "kv_cache")
+    host_out = sum(writes.values()) - dram_write
+    lines = math.ceil((dram_read + dram_write) / org.line_bytes)
+    share = (dram_write / (dram_read + dram_write)) if (dram_read + dram_write) else 0.0
+    stream = stream_timing(mem, lines, share)
+    memory_ns = stream.cycles * org.tck_ps / 1000.0 / pim.internal_bandwidth_factor
+    compute_ns = op.flops() / pim.peak_flops * 1e9
+    assert system.host_link is not None
+    link_ns = (host_in + host_out) / system.host_link.bandwidth_bytes_per_s * 1e9
+    time_ns = max(memory_ns, compute_ns) + link_ns + system.host_link.latency_ns
+    energy.activations(ledger, stream.counts["activations"])
+    stop = "tsv" if pim.kind == "logic-die" else "die"
+    energy.dram_columns(ledger, (dram_read + dram_write) * 8, stop)
+    if pim.kind == "dimm-buffer":
+        # The DRAM devices still drive their data pins to the buffer chip on the DIMM.
+        ledger.energy["host_link"] += (dram_read + dram_write) * 8 * energy.link_pj_per_bit
+    ledger.bytes["dram_internal"] += dram_read + dram_write
+    energy.link(ledger, host_in + host_out)
+    energy.mac(ledger, "pim", op.macs(), pim.dtype)
+    energy.vector(ledger, "pim", max(op.flops() - 2 * op.macs(), 0))
+    bound = "memory" if memory_ns >= compute_ns else "compute"
+    return MemoryOpResult(time_ns, ledger, op.macs(), bound)

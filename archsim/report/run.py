@@ -1,0 +1,135 @@
+"""The result of ``archsim run``: baseline vs in-memory, and how they compare.
+
+Keys follow DESIGN.md section 5 (the interface contract).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from rich.table import Table
+
+
+class OpRecord(BaseModel):
+    """Where one op ran and what it cost (``repeat`` executions together)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: str
+    unit: str = Field(description="host, or the in-memory unit's kind")
+    repeat: int
+    time_ns: float
+    energy_pj: float
+    host_link_bytes: float
+    bound: str = Field(description="what limited it: compute, memory, or pim")
+
+
+class SideReport(BaseModel):
+    """One system (the Von Neumann baseline, or the in-memory system) running the workload."""
+
+    model_config = ConfigDict(frozen=True)
+
+    time_ns: float
+    energy_pj: dict[str, float] = Field(description="energy by component plus their 'total'")
+    bytes_moved: dict[str, float] = Field(description="bytes per link; 'host_link' is the bus")
+    peak_bandwidth_gbps: float = Field(description="the host link's peak, GB/s")
+    peak_flops: float = Field(description="peak FLOP/s of the compute doing the work")
+    achieved_flops: float
+    ops: list[OpRecord] = Field(default_factory=list)
+    accuracy: dict[str, float] | None = None
+
+
+class Comparison(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    speedup: float = Field(description="baseline time / in-memory time")
+    energy_reduction: float = Field(description="baseline energy / in-memory energy")
+    data_movement_reduction: float = Field(
+        description="baseline host-link bytes / in-memory host-link bytes"
+    )
+
+
+class RunReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    archsim_version: str
+    system: str
+    workload: str
+    seed: int
+    baseline: SideReport
+    in_memory: SideReport
+    comparison: Comparison
+
+    def table(self) -> Table:
+        b, m = self.baseline, self.in_memory
+        t = Table(title=f"archsim run: {self.workload} on {self.system}")
+        t.add_column("")
+        t.add_column("baseline (host)", justify="right")
+        t.add_column("in-memory", justify="right")
+        t.add_column("ratio", justify="right")
+
+        def ratio(x: float, y: float) -> str:
+            return f"{x / y:.2f}x" if y else "-"
+
+        t.add_row("time", _time(b.time_ns), _time(m.time_ns), ratio(b.time_ns, m.time_ns))
+        for key in sorted(set(b.energy_pj) | set(m.energy_pj), key=_energy_order):
+            x, y = b.energy_pj.get(key, 0.0), m.energy_pj.get(key, 0.0)
+            if key != "total" and x == 0 and y == 0:
+                continue
+            label = "energy" if key == "total" else f"  {key}"
+            t.add_row(label, _energy(x), _energy(y), ratio(x, y) if key == "total" else "")
+        for key in sorted(set(b.bytes_moved) | set(m.bytes_moved)):
+            x, y = b.bytes_moved.get(key, 0.0), m.bytes_moved.get(key, 0.0)
+            t.add_row(
+                f"bytes: {key}", _bytes(x), _bytes(y), ratio(x, y) if key == "host_link" else ""
+            )
+        t.add_row(
+            "peak bandwidth",
+            f"{b.peak_bandwidth_gbps:,.0f} GB/s",
+            f"{m.peak_bandwidth_gbps:,.0f} GB/s",
+            "",
+        )
+        t.add_row(
+            "peak / achieved compute",
+            f"{_flops(b.peak_flops)} / {_flops(b.achieved_flops)}",
+            f"{_flops(m.peak_flops)} / {_flops(m.achieved_flops)}",
+            "",
+        )
+        c = self.comparison
+        t.add_section()
+        t.add_row("speedup", "", "", f"{c.speedup:.2f}x")
+        t.add_row("energy reduction", "", "", f"{c.energy_reduction:.2f}x")
+        t.add_row("data movement reduction", "", "", f"{c.data_movement_reduction:.2f}x")
+        return t
+
+
+def _energy_order(key: str) -> tuple[int, str]:
+    return (1 if key == "total" else 0, key)
+
+
+def _time(ns: float) -> str:
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:,.3f} {unit}"
+    return f"{ns:,.1f} ns"
+
+
+def _energy(pj: float) -> str:
+    for unit, scale in (("J", 1e12), ("mJ", 1e9), ("µJ", 1e6), ("nJ", 1e3)):
+        if pj >= scale:
+            return f"{pj / scale:,.3f} {unit}"
+    return f"{pj:,.1f} pJ"
+
+
+def _bytes(b: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if b >= scale:
+            return f"{b / scale:,.2f} {unit}"
+    return f"{b:,.0f} B"
+
+
+def _flops(f: float) -> str:
+    for unit, scale in (("PFLOP/s", 1e15), ("TFLOP/s", 1e12), ("GFLOP/s", 1e9)):
+        if f >= scale:
+            return f"{f / scale:,.1f} {unit}"
+    return f"{f:,.0f} FLOP/s"
