@@ -40,6 +40,48 @@ def _emit_json(payload: dict, destination: str | None) -> None:
 
 
 @app.command()
+def run(
+    system: Annotated[
+        str, typer.Argument(help="system preset or YAML (needs a host and an in-memory unit)")
+    ] = "hbm2-pim",
+    workload: Annotated[
+        str, typer.Option("--workload", "-w", help="workload preset or trace file")
+    ] = "llama2-7b-decode",
+    seed: Annotated[int, typer.Option(help="seed for every random draw")] = 0,
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="write the JSON report to PATH, or - for stdout")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="directory for the report, resolved config and op mapping"),
+    ] = None,
+    fidelity: Annotated[
+        str, typer.Option(help="fast (regular streams fast-forwarded) or full")
+    ] = "fast",
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a system field: dotted.path=value (repeatable)"),
+    ] = None,
+) -> None:
+    """Simulate a workload on the Von Neumann baseline and on the in-memory system."""
+    from archsim.config.presets import load_system, parse_assignments
+    from archsim.simulate import simulate
+
+    cfg = load_system(system, parse_assignments(assignments or []))
+    if json_out == "-":
+        result = simulate(cfg, workload, seed, fidelity)
+    else:
+        with out.status(f"simulating {workload} on {system} and its baseline..."):
+            result = simulate(cfg, workload, seed, fidelity)
+    report = result.report
+    if json_out != "-":
+        out.print(report.table())
+    _emit_json(report.model_dump(), json_out)
+    if out_dir is not None:
+        result.write(out_dir)
+
+
+@app.command()
 def presets() -> None:
     """List the built-in systems, workloads, sweeps and sample traces."""
     from archsim.config.presets import KINDS, list_presets

@@ -169,6 +169,27 @@ def _merge(base: dict, overrides: dict) -> dict:
 register_root_model(SystemConfig)
 
 
+def parse_assignments(assignments: list[str]) -> dict:
+    """``["memory.organization.stacks=10", ...]`` to a nested override dict (values as YAML)."""
+    out: dict = {}
+    for item in assignments:
+        path, sep, text = item.partition("=")
+        if not sep or not path.strip():
+            raise ConfigError(f"--set {item!r}: write it as dotted.path=value")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML ({exc})") from None
+        node = out
+        keys = path.strip().split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item!r}: {key} is set to a value and a section")
+        node[keys[-1]] = value
+    return out
+
+
 def load_system(name: str, overrides: dict | None = None) -> SystemConfig:
     """A system preset name (see ``archsim presets``) or a path to a system YAML file."""
     return load_yaml_model(SystemConfig, "systems", name, overrides)

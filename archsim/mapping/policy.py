@@ -109,6 +109,10 @@ def place(system: SystemConfig, workload: Workload) -> Placement:
     unit: dict[str, str] = {}
     reasons: dict[str, str] = {}
     for op in workload.ops:
+        if system.pim is None:  # the Von Neumann baseline: every op on the host
+            unit[op.name] = "host"
+            reasons[op.name] = "baseline: no in-memory unit"
+            continue
         forced, where = _override(system, op)
         ok, why = can_run(system, op, workload)
         if forced == "memory" and not ok:
