@@ -6,9 +6,9 @@ its A panel once per block column and its B panel once per block row, so the DRA
 
     M K ceil(N / Tn) + K N ceil(M / Tm) + M N        (elements)
 
-and the best block (Tm, Tn) is the one that minimizes it while fitting. When A fits whole
-(a decode-time GEMV) the weights B stream exactly once; when nothing fits, traffic grows the way
-a real accelerator's does. The search is over powers of two and the full dimensions, which is
+and the best block (Tm, Tn) is the one that minimizes it while fitting; an operand that fits in
+half the buffer stays resident and is read once (the vector of a GEMV, so its matrix streams
+exactly once). When nothing fits, traffic grows the way a real accelerator's does. The search is over powers of two and the full dimensions, which is
 exact for the dimensions models use and within a few percent otherwise.
 """
 
@@ -58,7 +58,11 @@ def tile_gemm(
             need = tm * tn * c_bytes + tk * (tm * a_bytes + tn * b_bytes)
             if need > budget and not (tm == 1 and tn == 1):
                 continue
-            reads = m * k * a_bytes * math.ceil(n / tn) + k * n * b_bytes * math.ceil(m / tm)
+            # An operand that fits in half the budget stays resident and is read once.
+            a_all, b_all = m * k * a_bytes, k * n * b_bytes
+            a_reads = a_all if a_all <= budget / 2 else a_all * math.ceil(n / tn)
+            b_reads = b_all if b_all <= budget / 2 else b_all * math.ceil(m / tm)
+            reads = a_reads + b_reads
             writes = m * n * c_bytes
             t = Tiling(tm, tn, math.ceil(reads), math.ceil(writes))
             if best is None or t.dram_bytes < best.dram_bytes:

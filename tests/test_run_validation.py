@@ -1,0 +1,18 @@
+"""The in-memory validation studies stay within their pinned bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from archsim.pim.validation import hbm_read_energy_study, published_findings
+
+
+def test_hbm2_host_read_energy_equals_the_fgdram_path_sum():
+    study = hbm_read_energy_study()
+    assert study.model == pytest.approx(3.59, rel=0.03)
+
+
+@pytest.mark.parametrize("finding", published_findings(), ids=lambda f: f.study.system)
+def test_gemv_speedups_against_published_results(finding):
+    assert finding.study.ok, finding.study
+    assert finding.notes  # every comparison explains how its set-up differs
