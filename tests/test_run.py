@@ -114,10 +114,7 @@ def _physical_floor(side, system, workload):
     batch=st.integers(1, 64),
 )
 def test_no_op_beats_peak_bandwidth_or_compute(system, rows, cols, batch):
-    if batch > 1:
-        workload = gemm_workload(batch, rows, cols)
-    else:
-        workload = gemv_workload(rows, cols)
+    workload = gemm_workload(batch, rows, cols) if batch > 1 else gemv_workload(rows, cols)
     result = simulate(system, workload)
     for side in (result.report.baseline, result.report.in_memory):
         _physical_floor(side, system, workload)
@@ -141,7 +138,7 @@ def test_forcing_an_unsupported_dtype_is_an_error():
 
 
 def test_a_workload_larger_than_memory_is_an_error():
-    with pytest.raises(ConfigError, match="memory.organization"):
+    with pytest.raises(ConfigError, match=r"memory\.organization"):
         simulate("lpddr5-pim", "llama2-7b-decode")
 
 

@@ -6,10 +6,11 @@ its A panel once per block column and its B panel once per block row, so the DRA
 
     M K ceil(N / Tn) + K N ceil(M / Tm) + M N        (elements)
 
-and the best block (Tm, Tn) is the one that minimizes it while fitting; an operand that fits in
+and the best block (Tm, Tn) is the one that minimizes it while fitting. An operand that fits in
 half the buffer stays resident and is read once (the vector of a GEMV, so its matrix streams
-exactly once). When nothing fits, traffic grows the way a real accelerator's does. The search is over powers of two and the full dimensions, which is
-exact for the dimensions models use and within a few percent otherwise.
+exactly once); when nothing fits, traffic grows the way a real accelerator's does. The search is
+over powers of two and the full dimensions, exact for the dimensions models use and within a few
+percent otherwise.
 """
 
 from __future__ import annotations
