@@ -3,8 +3,9 @@
 Each side maps the ops (:mod:`archsim.mapping.policy`), costs one execution of each op on its
 unit (host: :mod:`archsim.host.execute`; memory: :mod:`archsim.pim.execute`), then replays the
 op graph as SimPy processes: an op starts once the ops producing its inputs are done and its
-units are free (the host, and the memory, which host streams and PIM programs share), and holds
-them for ``repeat`` executions. One event per op, never per burst.
+units are free (the host; the memory, which host streams and PIM programs share; the host link,
+for ops that move bytes over it), and holds them for ``repeat`` executions. One event per op,
+never per burst.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from archsim.config.system import SystemConfig
 from archsim.energy.ledger import EnergyModel, Ledger
 from archsim.errors import ConfigError
 from archsim.host.execute import run_on_host
+from archsim.interconnect.link import Link
 from archsim.mapping.policy import Placement, place
 from archsim.pim.execute import run_in_bank, run_near_memory
 from archsim.report.run import Comparison, OpRecord, RunReport, SideReport
@@ -87,6 +89,7 @@ def run_side(
     env = simpy.Environment()
     host = simpy.Resource(env, capacity=1)
     memory = simpy.Resource(env, capacity=1)
+    link = Link(env, system.host_link)
     done: dict[str, simpy.Event] = {}
     producer = {t: op.name for op in workload.ops for t in op.outputs}
 
@@ -96,6 +99,8 @@ def run_side(
                 yield done[producer[t]]
         cost = costs[op.name]
         needs = [memory] if placement.unit[op.name] == "memory" else [host, memory]
+        if cost.ledger.bytes.get("host_link", 0.0):
+            needs.append(link.resource)  # flows over the host link queue for it
         requests = [r.request() for r in needs]
         for req in requests:
             yield req

@@ -193,3 +193,29 @@ def test_cli_run_bad_input(tmp_path, args, message):
     )
     assert run.returncode == 2
     assert message in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"pim": {"banks_per_unit": 3}}, "pim.banks_per_unit"),
+        ({"pim": {"lanes": 32}}, "pim.lanes"),
+    ],
+)
+def test_pim_units_that_do_not_fit_the_banks_are_rejected(overrides, field):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        load_system("hbm2-pim", overrides)
+
+
+def test_a_logic_die_unit_streams_at_internal_bandwidth_without_crossing_the_link():
+    from archsim.config.compute import NearMemoryConfig
+
+    unit = NearMemoryConfig(kind="logic-die", peak_flops=100e12, internal_bandwidth_factor=1.0)
+    cfg = load_system("hbm3-pim").model_copy(update={"pim": unit})
+    result = simulate(cfg, "llama2-7b-decode")
+    assert result.in_memory.placement.unit["layers.q_proj"] == "memory"
+    r = result.report
+    assert r.comparison.data_movement_reduction > 100
+    # Same channels, no interposer: about the same time, less energy.
+    assert 0.8 < r.comparison.speedup < 1.5
+    assert r.comparison.energy_reduction > 1

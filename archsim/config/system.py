@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from archsim.config.base import FieldError, Model
-from archsim.config.compute import HostConfig, LinkConfig, MappingConfig, PimConfig
+from archsim.config.compute import (
+    AimConfig,
+    HbmPimConfig,
+    HostConfig,
+    LinkConfig,
+    MappingConfig,
+    PimConfig,
+)
+
+_DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "int8": 1, "int4": 0.5}
 from archsim.config.dram import DramConfig
 
 
@@ -30,6 +39,33 @@ class SystemConfig(Model):
     pim: PimConfig | None = None
     mapping: MappingConfig = MappingConfig()
     energy: str | None = Field(None, description="energy table preset in configs/energy/")
+
+    @model_validator(mode="after")
+    def _pim_fits_memory(self) -> SystemConfig:
+        pim, org = self.pim, self.memory.organization
+        if isinstance(pim, HbmPimConfig):
+            if org.banks % pim.banks_per_unit:
+                raise FieldError(
+                    "pim.banks_per_unit",
+                    f"{pim.banks_per_unit} does not divide the {org.banks} banks per rank, so the"
+                    " units cannot be placed",
+                )
+            width = pim.lanes * _DTYPE_BYTES[pim.dtype]
+            if width != org.line_bytes:
+                raise FieldError(
+                    "pim.lanes",
+                    f"{pim.lanes} lanes of {pim.dtype} take {width:g} B per command, but a column"
+                    f" access of this memory delivers {org.line_bytes} B",
+                )
+        if isinstance(pim, AimConfig):
+            width = pim.macs_per_bank * _DTYPE_BYTES[pim.dtype]
+            if width != org.line_bytes:
+                raise FieldError(
+                    "pim.macs_per_bank",
+                    f"{pim.macs_per_bank} MACs of {pim.dtype} take {width:g} B per command, but a"
+                    f" column access of this memory delivers {org.line_bytes} B",
+                )
+        return self
 
     def baseline(self) -> SystemConfig:
         """The same memory, host and links, with no in-memory compute."""
