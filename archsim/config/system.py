@@ -13,9 +13,9 @@ from archsim.config.compute import (
     MappingConfig,
     PimConfig,
 )
+from archsim.config.dram import DramConfig
 
 _DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "int8": 1, "int4": 0.5}
-from archsim.config.dram import DramConfig
 
 
 class SystemConfig(Model):
