@@ -190,7 +190,10 @@ def validate(
 
 
 def _register_subcommands() -> None:
+    from archsim.pim.analog import cli as analog_cli
     from archsim.workload import memtrace_cli, ops_cli
+
+    analog_cli.register(app)
 
     memtrace_cli.register(gen_app)
     ops_cli.register(trace_app, gen_app)

@@ -45,6 +45,8 @@ UNITS: dict[str, dict[str, float]] = {
         "TiB": 2.0**40,
     },
     "bits": {"b": 1.0, "Kb": 2.0**10, "Mb": 2.0**20, "Gb": 2.0**30},
+    "conductance": {"S": 1.0, "mS": 1e-3, "uS": 1e-6, "µS": 1e-6},
+    "resistance": {"Ohm": 1.0, "ohm": 1.0, "kOhm": 1e3, "MOhm": 1e6},
 }
 
 
@@ -93,6 +95,8 @@ def _example(dimension: str) -> str:
         "power": "25W",
         "bytes": "8GiB",
         "bits": "8Gb",
+        "conductance": "25uS",
+        "resistance": "2.5Ohm",
     }[dimension]
 
 
@@ -111,6 +115,9 @@ PicojoulesPerBit = Annotated[float, _quantity("energy_per_bit", 1e-12)]
 Picojoules = Annotated[float, _quantity("energy", 1e-12)]
 Watts = Annotated[float, _quantity("power")]
 Bytes = Annotated[float, _quantity("bytes")]
+Microsiemens = Annotated[float, _quantity("conductance", 1e-6)]
+Ohms = Annotated[float, _quantity("resistance")]
+Femtojoules = Annotated[float, _quantity("energy", 1e-15)]
 
 
 def _cycles_or_time(value: object) -> object:

@@ -1,0 +1,2 @@
+"""Analog crossbar tiles (device models, numba MVM kernels, periphery energy) and the
+closed-loop in-memory solver."""

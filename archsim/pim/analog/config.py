@@ -1,0 +1,144 @@
+"""Configs of an analog crossbar tile: the device model, the periphery, and the tile itself.
+
+Every default lives in ``configs/devices/*.yaml`` and ``configs/periphery/*.yaml`` with its
+source; these models only fix names, units and allowed ranges.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+
+from archsim.config.base import FieldError, Model
+from archsim.config.units import (
+    Femtojoules,
+    Microsiemens,
+    Nanoseconds,
+    Ohms,
+    Picojoules,
+    Seconds,
+    Volts,
+)
+
+DEVICES = ("pcm", "rram", "rram-milo", "ideal")
+PERIPHERIES = ("default", "ideal")
+ADC_BITS_MAX = 16
+
+
+class ProgrammingNoise(Model):
+    """sigma[uS] = scale * poly(x), x = g_target/gmax ("ratio") or g_target in uS."""
+
+    variable: Literal["ratio", "microsiemens"]
+    coeffs: tuple[float, ...] = Field(description="polynomial coefficients, constant term first")
+    reference_gmax_us: Microsiemens | None = Field(
+        None, alias="reference_gmax", gt=0,
+        description="sigma scales by gmax/reference_gmax (aihwkit PCM); None: no scaling",
+    )
+
+
+class DriftModel(Model):
+    """g(t) = gp*((t+t0)/t0)^-nu, nu = |mu + s*N(0,1)|; mu, s linear in ln(gp/gmax), clipped."""
+
+    t0_s: Seconds = Field(alias="t0", gt=0)
+    mu_slope: float
+    mu_intercept: float
+    mu_clip: tuple[float, float]
+    s_slope: float
+    s_intercept: float
+    s_clip: tuple[float, float]
+
+
+class ReadNoiseModel(Model):
+    """1/f read noise: Qs = min(q/max(r^e, floor), qmax); σ = |g|·Qs·sqrt(ln((t+t0+tr)/2tr))."""
+
+    q: PositiveFloat
+    exponent: PositiveFloat
+    floor: PositiveFloat
+    q_max: PositiveFloat
+    t_read_s: Seconds = Field(alias="t_read", gt=0)
+
+
+class WriteVerify(Model):
+    """Iterative program-and-verify: the programming noise above is the residual after it."""
+
+    iterations: PositiveFloat = Field(description="mean program/verify iterations per device")
+    pulse_ns: Nanoseconds = Field(alias="pulse_time", gt=0)
+    verify_ns: Nanoseconds = Field(alias="verify_time", gt=0)
+    pulse_energy_pj: Picojoules = Field(alias="pulse_energy", ge=0)
+    rows_in_parallel: PositiveInt = Field(1, description="rows programmed at once")
+
+
+class DeviceConfig(Model):
+    """One resistive device technology."""
+
+    name: str
+    description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict)
+    gmax_us: Microsiemens = Field(alias="gmax", gt=0)
+    gmin_us: Microsiemens = Field(0.0, alias="gmin", ge=0)
+    programming_noise: ProgrammingNoise | None = None
+    drift: DriftModel | None = None
+    read_noise: ReadNoiseModel | None = None
+    d2d_variation: NonNegativeFloat = Field(0.0, description="relative std of a static gain")
+    stuck_on_rate: float = Field(0.0, ge=0, le=1)
+    stuck_off_rate: float = Field(0.0, ge=0, le=1)
+    write_verify: WriteVerify
+
+    @model_validator(mode="after")
+    def _range(self) -> DeviceConfig:
+        if self.gmin_us >= self.gmax_us:
+            raise FieldError("gmin", f"{self.gmin_us} uS must be below gmax {self.gmax_us} uS")
+        if self.stuck_on_rate + self.stuck_off_rate > 1:
+            raise FieldError("stuck_on_rate", "stuck_on_rate + stuck_off_rate exceeds 1")
+        return self
+
+
+class AdcModel(Model):
+    """Energy/time per conversion. ``sar``: E = (a*bits + c) uW x (bits+1) t_bit (NeuroSim);
+    ``scaled``: a reference energy at reference bits, x2 per extra bit (Walden figure of merit)."""
+
+    kind: Literal["sar", "scaled"]
+    a_uw_per_bit: NonNegativeFloat = Field(0.0, alias="a_uw_per_bit")
+    c_uw: NonNegativeFloat = Field(0.0, alias="c_uw")
+    t_bit_ns: Nanoseconds = Field(alias="t_bit", gt=0, description="conversion time per bit+1")
+    reference_energy_pj: Picojoules = Field(0.0, alias="reference_energy", ge=0)
+    reference_bits: PositiveInt = 8
+
+
+class PeripheryConfig(Model):
+    """DAC, ADC, TIA, and the numeric periphery model (aihwkit-style normalized units)."""
+
+    name: str
+    description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict)
+    dac_bits: int | None = Field(description="None: unquantized inputs", ge=1, le=ADC_BITS_MAX)
+    input_scaling: bool = Field(description="scale each input vector by its max|x| (noise mgmt)")
+    adc_bits: int | None = Field(description="None: unquantized outputs", ge=1, le=ADC_BITS_MAX)
+    adc_range: PositiveFloat | None = Field(description="+-bound in normalized units; None: none")
+    out_noise: NonNegativeFloat = Field(description="output noise std in normalized units")
+    columns_per_adc: PositiveInt
+    weight_slices: PositiveInt = Field(1, description="cell pairs per weight (bit-slicing)")
+    bits_per_slice: PositiveInt = Field(4, description="levels per slice when sliced")
+    wire_resistance_ohm: Ohms = Field(alias="wire_resistance", ge=0)
+    read_voltage_v: Volts = Field(alias="read_voltage", gt=0)
+    integration_ns: Nanoseconds = Field(alias="integration_time", gt=0)
+    dac_settle_ns: Nanoseconds = Field(alias="dac_settle_time", ge=0)
+    dac_energy_fj: Femtojoules = Field(alias="dac_energy", ge=0, description="per input conversion")
+    tia_energy_fj: Femtojoules = Field(alias="tia_energy", ge=0, description="per column read")
+    add_energy_fj: Femtojoules = Field(alias="add_energy", ge=0, description="digital add")
+    adc: AdcModel
+    column_calibration: bool = Field(description="per-column gain/offset calibration")
+    calibration_vectors: PositiveInt = 64
+
+
+class TileConfig(Model):
+    """A crossbar tile geometry plus its device, periphery and operating point."""
+
+    rows: PositiveInt = Field(256, description="MNSIM default 256x256 crossbar [MNSIM 2.0]")
+    cols: PositiveInt = 256
+    device: DeviceConfig
+    periphery: PeripheryConfig
+    t_inference_s: Seconds = Field(0.0, alias="t_inference", ge=0)
+    compensation: Literal["global", "none"] = "global"
+    seed: int = 0

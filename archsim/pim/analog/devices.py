@@ -1,0 +1,57 @@
+"""Device statistics as plain numpy functions of conductance: the published fits.
+
+The numba kernels draw from the same formulas; these are what validation compares against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archsim.pim.analog.config import DeviceConfig
+
+# ln(r) of a zero conductance is undefined; the drift fit is only used for r above this.
+_R_FLOOR = 1e-6
+
+
+def programming_sigma_us(device: DeviceConfig, g_us: np.ndarray) -> np.ndarray:
+    """Std of programming noise (uS) at target conductance ``g_us``."""
+    g = np.asarray(g_us, dtype=np.float64)
+    noise = device.programming_noise
+    if noise is None:
+        return np.zeros_like(g)
+    x = g / device.gmax_us if noise.variable == "ratio" else g
+    sigma = np.polynomial.polynomial.polyval(x, noise.coeffs)
+    if noise.reference_gmax_us is not None:
+        sigma = sigma * device.gmax_us / noise.reference_gmax_us
+    return np.maximum(sigma, 0.0)
+
+
+def drift_nu_stats(device: DeviceConfig, g_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, s) of the drift exponent at programmed conductance ``g_us``."""
+    d = device.drift
+    g = np.asarray(g_us, dtype=np.float64)
+    if d is None:
+        return np.zeros_like(g), np.zeros_like(g)
+    log_r = np.log(np.maximum(g / device.gmax_us, _R_FLOOR))
+    mu = np.clip(d.mu_slope * log_r + d.mu_intercept, *d.mu_clip)
+    s = np.clip(d.s_slope * log_r + d.s_intercept, *d.s_clip)
+    return mu, s
+
+
+def read_noise_q(device: DeviceConfig, g_us: np.ndarray) -> np.ndarray:
+    """Relative 1/f read-noise amplitude Qs at programmed conductance ``g_us``."""
+    rn = device.read_noise
+    g = np.asarray(g_us, dtype=np.float64)
+    if rn is None:
+        return np.zeros_like(g)
+    r = np.maximum(g / device.gmax_us, 0.0)
+    return np.minimum(rn.q / np.maximum(r**rn.exponent, rn.floor), rn.q_max)
+
+
+def read_noise_time_factor(device: DeviceConfig, t_s: float) -> float:
+    """sqrt(ln((t + t0 + tr)/(2 tr))): the 1/f noise grows with the observation window."""
+    rn, d = device.read_noise, device.drift
+    if rn is None:
+        return 0.0
+    t0 = d.t0_s if d is not None else 0.0
+    return float(np.sqrt(np.log((t_s + t0 + rn.t_read_s) / (2 * rn.t_read_s))))

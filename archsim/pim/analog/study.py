@@ -1,0 +1,124 @@
+"""The experiments behind ``archsim analog mvm`` and ``archsim analog solve``, as plain functions
+returning the JSON payloads (so tests and analysis scripts use exactly what the CLI prints)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archsim.errors import ArchsimError
+from archsim.pim.analog.tile import AnalogMatrix
+
+
+def run_mvm(
+    device: str,
+    periphery: str,
+    n_in: int,
+    n_out: int,
+    batch: int,
+    weights: str,
+    t_inference_s: float,
+    compensation: str,
+    seeds: int,
+    adc_bits: int | None = None,
+) -> dict:
+    """rel_error {mean, std} over ``seeds`` programmings, energy per MVM and latency."""
+    from archsim.pim.analog.cli import make_weights
+    from archsim.pim.analog.presets import tile_config
+
+    overrides = {"adc_bits": adc_bits} if adc_bits is not None else None
+    errors = []
+    cost = None
+    prog = (0.0, 0.0)
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        w = make_weights(weights, n_in, n_out, rng)
+        x = rng.uniform(-1.0, 1.0, (batch, n_in))
+        cfg = tile_config(
+            device, periphery, overrides, t_inference=t_inference_s,
+            compensation=compensation, seed=seed,
+        )
+        matrix = AnalogMatrix(w, cfg)
+        y = matrix.mvm(x)
+        exact = x @ w
+        errors.append(float(np.linalg.norm(y - exact) / np.linalg.norm(exact)))
+        cost = matrix.cost()
+        prog = matrix.programming_cost()
+    assert cost is not None
+    return {
+        "device": device,
+        "periphery": periphery,
+        "inputs": n_in,
+        "outputs": n_out,
+        "batch": batch,
+        "seeds": seeds,
+        "t_inference_s": t_inference_s,
+        "compensation": compensation,
+        "rel_error": {"mean": float(np.mean(errors)), "std": float(np.std(errors))},
+        "energy_pj": {"total": cost.total_pj, **cost.energy_pj},
+        "latency_ns": cost.latency_ns,
+        "tiles": matrix.row_tiles * matrix.col_tiles,
+        "programming": {"time_s": prog[0], "energy_pj": prog[1]},
+    }
+
+
+def make_problem(kind: str, n: int, seed: int) -> np.ndarray:
+    """A generated solver matrix (the workload generators' kinds)."""
+    from archsim.workload.ops import SolveOp
+    from archsim.workload.solvers import make_matrix
+
+    op = SolveOp(name="analog", inputs=["a", "b"], outputs=["x"], n=n, matrix_kind=kind, seed=seed)
+    return make_matrix(op)[0]
+
+
+def run_solve(
+    matrix: str | None,
+    kind: str,
+    n: int,
+    gbw_hz: float | None,
+    gain: float | None,
+    device: str,
+    refine: int | None,
+    seed: int,
+    circuit: str = "default",
+    digital: bool = True,
+) -> dict:
+    """Closed-loop solve of a file or generated matrix; the payload of ``analog solve``."""
+    from archsim.config.presets import load_yaml_model
+    from archsim.pim.analog.cli import MATRIX_KINDS, load_npy
+    from archsim.pim.analog.closed_loop import check_matrix, solve
+    from archsim.pim.analog.closed_loop_config import ClosedLoopConfig
+    from archsim.pim.analog.presets import load_device, load_periphery
+
+    overrides: dict = {}
+    if gbw_hz is not None:
+        overrides["gbw"] = gbw_hz
+    if gain is not None:
+        overrides["gain"] = gain
+    if refine is not None:
+        overrides["refinement_iterations"] = refine
+    cfg = load_yaml_model(ClosedLoopConfig, "circuits", circuit, overrides)
+    if matrix is not None:
+        a = check_matrix(load_npy(matrix, "--matrix"), "--matrix")
+    else:
+        if kind not in MATRIX_KINDS:
+            raise ArchsimError(f"--kind: {kind!r} is not one of {', '.join(MATRIX_KINDS)}")
+        if n <= 0:
+            raise ArchsimError(f"--n: must be a positive integer, got {n}")
+        a = make_problem(kind, n, seed)
+    b = np.random.default_rng(seed).standard_normal(a.shape[0])
+    r = solve(a, b, cfg, load_device(device), load_periphery("default").adc, seed, digital)
+    return {
+        "n": a.shape[0],
+        "device": device,
+        "gbw_hz": cfg.gbw_hz,
+        "gain": cfg.gain,
+        "solution_error": r.solution_error,
+        "finite_gain_error": r.finite_gain_error,
+        "finite_gain_error_closed_form": r.finite_gain_error_closed_form,
+        "lambda_min": r.lambda_min,
+        "settling_time_s": r.settling_time_s,
+        "refinement_iterations": r.refinement_iterations,
+        "energy_pj": {"total": r.energy_total_pj, **r.energy_pj},
+        "energy_pj_total": r.energy_total_pj,
+        "digital": r.digital,
+    }

@@ -1,0 +1,97 @@
+"""Closed-loop solver: finite-gain error vs closed form, settling vs ODE, stability, refinement,
+digital comparison, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from archsim.config.presets import load_yaml_model
+from archsim.errors import ArchsimError
+from archsim.pim.analog.closed_loop import (
+    check_stable,
+    settling_time_s,
+    solve,
+)
+from archsim.pim.analog.closed_loop_config import ClosedLoopConfig
+from archsim.pim.analog.ode import simulate_settling
+from archsim.pim.analog.presets import load_device, load_periphery
+from archsim.pim.analog.study import make_problem, run_solve
+
+
+def _cfg(**update):
+    cfg = load_yaml_model(ClosedLoopConfig, "circuits", "default")
+    return cfg.model_copy(update=update)
+
+
+def _solve(a, device="ideal", digital=False, **update):
+    b = np.random.default_rng(0).standard_normal(a.shape[0])
+    return solve(a, b, _cfg(**update), load_device(device), load_periphery("default").adc,
+                 0, digital)  # fmt: skip
+
+
+def test_finite_gain_error_matches_closed_form_and_scales_with_gain():
+    a = make_problem("toeplitz", 24, 0)
+    errs = []
+    for gain in (1e3, 1e4, 1e5):
+        r = _solve(a, gain=gain)
+        assert r.finite_gain_error == pytest.approx(r.finite_gain_error_closed_form, rel=0.1)
+        errs.append(r.finite_gain_error)
+    assert errs[0] / errs[1] == pytest.approx(10, rel=0.1)
+    assert errs[1] / errs[2] == pytest.approx(10, rel=0.1)
+
+
+def test_settling_formula_against_ode():
+    """τ·ln(1/ε) is exact for an error in the slowest mode and an upper bound from V = 0."""
+    a = make_problem("toeplitz", 16, 1)
+    d = np.abs(a).sum(axis=1)
+    lam = check_stable(a, load_device("ideal"))
+    formula = settling_time_s(lam, 1e8, 1e-3)
+    slow = simulate_settling(a, d, np.ones(16), 1e8, 1e-3, slowest_mode_start=True)
+    assert slow / formula == pytest.approx(1.0, abs=0.05)
+    cold = simulate_settling(a, d, np.ones(16), 1e8, 1e-3)
+    assert 0.2 < cold / formula < 1.05
+
+
+def test_unstable_matrix_is_rejected_with_reason():
+    a = np.diag([1.0, -1.0, 2.0])
+    with pytest.raises(ArchsimError, match="no stable closed-loop solution"):
+        _solve(a)
+
+
+def test_refinement_reduces_error():
+    a = make_problem("toeplitz", 24, 0)
+    plain = _solve(a, device="pcm")
+    refined = _solve(a, device="pcm", refinement_iterations=6)
+    assert refined.solution_error < 0.2 * plain.solution_error
+    assert refined.energy_total_pj > plain.energy_total_pj
+
+
+def test_energy_sums_and_digital_comparison_moves_less_with_pim():
+    r = run_solve(None, "toeplitz", 32, None, None, "ideal", None, 0)
+    e = r["energy_pj"]
+    assert e["total"] == pytest.approx(sum(v for k, v in e.items() if k != "total"))
+    host, pim = r["digital"]["host_npu"], r["digital"]["in_bank_pim"]
+    assert host["iterations"] >= 1
+    assert pim["host_link_bytes_per_iteration"] < host["host_link_bytes_per_iteration"]
+
+
+def test_deterministic():
+    a = run_solve(None, "toeplitz", 16, None, None, "rram", None, 2, digital=False)
+    b = run_solve(None, "toeplitz", 16, None, None, "rram", None, 2, digital=False)
+    assert a == b
+
+
+def test_bad_matrix_input(tmp_path):
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.array([[1.0, np.nan], [0.0, 1.0]]))
+    with pytest.raises(ArchsimError, match="--matrix: contains NaN"):
+        run_solve(str(bad), "spd", 4, None, None, "ideal", None, 0)
+    rect = tmp_path / "rect.npy"
+    np.save(rect, np.ones((2, 3)))
+    with pytest.raises(ArchsimError, match="square"):
+        run_solve(str(rect), "spd", 4, None, None, "ideal", None, 0)
+    with pytest.raises(ArchsimError, match="--n"):
+        run_solve(None, "spd", 0, None, None, "ideal", None, 0)
+    with pytest.raises(ArchsimError, match="gain"):
+        run_solve(None, "spd", 4, None, -5.0, "ideal", None, 0)
