@@ -175,12 +175,14 @@ def validate(
     """Run every validation study: model vs published figure or closed form, with the error."""
     from archsim.host.validation import host_studies
     from archsim.memory.validation import dram_studies
+    from archsim.pim.analog.validation import analog_studies
     from archsim.pim.validation import run_studies
     from archsim.report.validation import studies_table
     from archsim.workload.validation import workload_studies
 
     with out.status("running validation studies..."):
         studies = workload_studies() + dram_studies(quick=quick) + host_studies() + run_studies()
+        studies += analog_studies().studies
     out.print(studies_table(studies))
     failed = [s for s in studies if not s.ok]
     if failed:

@@ -79,6 +79,16 @@ class AnalogMatrix:
                 )
                 index += 1
         self._weight_of_slice = self._slice_factors()
+        self._row_weights = [
+            [
+                np.ascontiguousarray(
+                    np.hstack([self._tiles[ti * self.col_tiles + tj][k].weights
+                               for tj in range(self.col_tiles)])
+                )
+                for k in range(per.weight_slices)
+            ]
+            for ti in range(self.row_tiles)
+        ]
         if per.column_calibration:
             self._calibrate_columns(w)
 
@@ -192,29 +202,30 @@ class AnalogMatrix:
         self._cell_pj = 0.0
         call = self._calls
         self._calls += 1
-        index = 0
         for ti in range(self.row_tiles):
             rs = slice(ti * cfg.rows, min((ti + 1) * cfg.rows, self.n_in))
             xq, scale, sq = kernels.dac_kernel(
                 np.ascontiguousarray(x[:, rs]), per.dac_bits or 0, per.input_scaling
             )
-            for tj in range(self.col_tiles):
-                cs = slice(tj * cfg.cols, min((tj + 1) * cfg.cols, self.n_out))
-                for k, tile in enumerate(self._tiles[index]):
-                    part = xq @ tile.weights
-                    self.saturated += kernels.adc_kernel(
-                        part, per.out_noise, per.adc_range or 0.0, per.adc_bits or 0,
-                        tile_seed(cfg.seed, index * per.weight_slices + k, 2 + call),
+            for k in range(per.weight_slices):
+                # The tiles of one row share their inputs: one BLAS call computes all of their
+                # column currents (same numbers as tile by tile, far better BLAS efficiency).
+                part = xq @ self._row_weights[ti][k]
+                for tj in range(self.col_tiles):
+                    index = ti * self.col_tiles + tj
+                    tile = self._tiles[index][k]
+                    cs = slice(tj * cfg.cols, min((tj + 1) * cfg.cols, self.n_out))
+                    seed_k = tile_seed(cfg.seed, index * per.weight_slices + k, 2 + call)
+                    self.saturated += kernels.adc_accumulate_kernel(
+                        part[:, cs], seed_k, per.out_noise, per.adc_range or 0.0,
+                        per.adc_bits or 0, tile.drift_scale * self._weight_of_slice[k], scale, y,
+                        cs.start,
                     )
-                    y[:, cs] += (
-                        part * (tile.drift_scale * self._weight_of_slice[k])
-                    ) * scale[:, None]
                     # V^2 * G * t per row, with the actual mean squared drive.
                     self._cell_pj += float(
                         (per.read_voltage_v**2) * per.integration_ns * 1e-9
                         * np.dot(sq, tile.conductance_sum_us) * 1e-6 * 1e12
                     )
-                index += 1
         y *= self.w_max
         if calibrated and per.column_calibration:
             y = y * self._col_gain + self._col_offset
