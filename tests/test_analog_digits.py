@@ -1,0 +1,42 @@
+"""End-to-end accuracy: an MLP on scikit-learn's digits through analog tiles."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from archsim.pim.analog.digits import analog_accuracy, train
+
+
+@pytest.fixture(scope="module")
+def model():
+    return train()
+
+
+def test_ideal_tiles_keep_float_accuracy(model):
+    acc, energy = analog_accuracy(model, "ideal", "ideal")
+    assert acc == pytest.approx(model.float_accuracy, abs=0.005)
+    assert energy > 0
+
+
+def test_drift_and_few_adc_bits_cost_accuracy(model):
+    fresh, e9 = analog_accuracy(model, "pcm", "default", {"adc_bits": 9}, 0.0)
+    old, e4 = analog_accuracy(model, "pcm", "default", {"adc_bits": 4}, 3.1536e7)
+    assert fresh > 0.9
+    assert old < fresh - 0.2
+    assert e4 < e9  # fewer ADC bits, less conversion energy
+
+
+@pytest.mark.slow
+def test_full_study_trends(model):
+    from analysis.study_digits import ADC_BITS, DRIFT_S, grid
+
+    acc = grid(model, "pcm")
+    # Drift only hurts (small Monte Carlo slack), and more ADC bits only help.
+    for bits in ADC_BITS:
+        assert acc[(bits, DRIFT_S[-1])] <= acc[(bits, DRIFT_S[0])] + 0.01
+    for t in DRIFT_S:
+        assert acc[(ADC_BITS[-1], t)] >= acc[(ADC_BITS[0], t)]
+    rram = grid(model, "rram")
+    assert len({round(v, 6) for k, v in rram.items() if k[0] == 9}) == 1  # no drift model
