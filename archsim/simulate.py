@@ -16,7 +16,7 @@ from pathlib import Path
 
 import simpy
 
-from archsim.config.compute import NearMemoryConfig
+from archsim.config.compute import AnalogCrossbarConfig, NearMemoryConfig
 from archsim.config.energy import EnergyTable
 from archsim.config.presets import load_system, load_yaml_model
 from archsim.config.system import SystemConfig
@@ -54,6 +54,10 @@ def _peak_memory_flops(system: SystemConfig) -> float:
         return 0.0
     if isinstance(pim, NearMemoryConfig):
         return pim.peak_flops
+    if isinstance(pim, AnalogCrossbarConfig):
+        from archsim.pim.analog.execute import peak_flops
+
+        return peak_flops(pim)
     from archsim.config.compute import HbmPimConfig
     from archsim.pim.cadence import pim_mac_cycles
 
@@ -66,7 +70,11 @@ def _peak_memory_flops(system: SystemConfig) -> float:
 
 
 def run_side(
-    system: SystemConfig, workload: Workload, table: EnergyTable, fidelity: str = "fast"
+    system: SystemConfig,
+    workload: Workload,
+    table: EnergyTable,
+    fidelity: str = "fast",
+    seed: int = 0,
 ) -> SideResult:
     """Simulate ``workload`` on one system (baseline or in-memory)."""
     placement = place(system, workload)
@@ -74,9 +82,18 @@ def run_side(
     energy = EnergyModel(table, system.memory, system.host_link.energy_pj_per_bit)
     cache: dict[str, object] = {}
     costs = {}
+    analog_errors: dict[str, float] = {}
     for op in workload.ops:
         unit = placement.unit[op.name]
         key = _op_key(op, workload, placement.onchip, unit)
+        if unit == "memory" and isinstance(system.pim, AnalogCrossbarConfig):
+            from archsim.pim.analog.execute import run_analog
+
+            # Not cached by shape: each op's weights get their own noise draw.
+            costs[op.name], analog_errors[op.name] = run_analog(
+                system, op, workload, energy, placement.onchip, seed
+            )
+            continue
         if key not in cache:
             if unit == "host":
                 cache[key] = run_on_host(system, op, workload, energy, placement.onchip, fidelity)
@@ -147,8 +164,17 @@ def run_side(
         peak_flops=_peak_memory_flops(system) if in_memory else system.host.peak_flops("fp16"),
         achieved_flops=flops / (time_ns * 1e-9) if time_ns else 0.0,
         ops=records,
+        accuracy=_accuracy(workload, analog_errors) if analog_errors else None,
     )
     return SideResult(report, placement, ledger)
+
+
+def _accuracy(workload: Workload, errors: dict[str, float]) -> dict[str, float]:
+    """RMS relative error over analog ops (weighted by MACs x repeat) and each op's error."""
+    weights = {op.name: op.macs() * op.repeat for op in workload.ops if op.name in errors}
+    total = sum(weights.values()) or 1
+    rms = (sum(weights[n] * e * e for n, e in errors.items()) / total) ** 0.5
+    return {"rel_error_rms": rms, **{f"op:{n}": e for n, e in errors.items()}}
 
 
 def _check_fits(system: SystemConfig, workload: Workload) -> None:
@@ -229,7 +255,7 @@ def simulate(
     assert cfg.energy is not None
     table = load_yaml_model(EnergyTable, "energy", cfg.energy)
     baseline = run_side(cfg.baseline(), wl, table, fidelity)
-    in_memory = run_side(cfg, wl, table, fidelity)
+    in_memory = run_side(cfg, wl, table, fidelity, seed)
     b, m = baseline.report, in_memory.report
     comparison = Comparison(
         speedup=b.time_ns / m.time_ns,

@@ -104,7 +104,31 @@ class NearMemoryConfig(Model):
     ops: tuple[str, ...] = ("gemv", "eltwise", "attention", "embedding", "norm", "softmax")
 
 
-PimConfig = Annotated[HbmPimConfig | AimConfig | NearMemoryConfig, Field(discriminator="kind")]
+class AnalogCrossbarConfig(Model):
+    """Analog crossbar banks beside the host: static weights live in the tiles' conductances.
+
+    Device and periphery are presets (``configs/devices``, ``configs/periphery``); the tile
+    models are in :mod:`archsim.pim.analog`.
+    """
+
+    kind: Literal["analog-crossbar"]
+    device: str = Field(description="device preset: pcm, rram, rram-milo, ideal, or a YAML path")
+    periphery: str = Field("default", description="periphery preset or YAML path")
+    tiles: PositiveInt = Field(description="crossbar tiles in the banks (all work in parallel)")
+    rows: PositiveInt = 256
+    cols: PositiveInt = 256
+    t_inference_s: float = Field(0.0, alias="t_inference", ge=0, description="s after programming")
+    compensation: Literal["global", "none"] = "global"
+    accuracy_sample: PositiveInt = Field(
+        256, description="accuracy is measured on up to this many rows/cols of each op's weights"
+    )
+    ops: tuple[str, ...] = ("gemv", "gemm", "conv2d")
+
+
+PimConfig = Annotated[
+    HbmPimConfig | AimConfig | NearMemoryConfig | AnalogCrossbarConfig,
+    Field(discriminator="kind"),
+]
 
 
 class MappingConfig(Model):

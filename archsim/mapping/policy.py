@@ -37,6 +37,8 @@ _NEAR_MEMORY_KINDS = {
     "softmax",
     "reduce",
 }
+# Analog crossbars hold static weights; dynamic operands (QKᵀ, AV) stay digital.
+_ANALOG_KINDS = {"gemv", "gemm", "conv2d"}
 ONCHIP_SHARE = 0.25  # share of the host buffer an activation may occupy and still stay on chip
 
 
@@ -52,6 +54,8 @@ def unit_kinds(system: SystemConfig) -> set[str]:
     if pim is None:
         return set()
     base = _NEAR_MEMORY_KINDS if isinstance(pim, NearMemoryConfig) else _IN_BANK_KINDS
+    if pim.kind == "analog-crossbar":
+        base = _ANALOG_KINDS
     return base & set(pim.ops) if pim.ops else base
 
 
@@ -62,6 +66,10 @@ def can_run(system: SystemConfig, op, workload: Workload) -> tuple[bool, str]:
         return False, "the system has no in-memory unit"
     if op.kind not in unit_kinds(system):
         return False, f"a {pim.kind} unit runs {', '.join(sorted(unit_kinds(system)))}"
+    if pim.kind == "analog-crossbar" and not any(
+        workload.tensors[name].role == "weight" for name in op.inputs
+    ):
+        return False, "analog crossbars hold static weights; this op has no weight operand"
     if isinstance(pim, HbmPimConfig | AimConfig):
         if op.kind == "gemm" and max(batch for batch, _, _ in gemv_shapes(op)) > 16:
             return False, "in-bank units run matrix-vector products, not wide GEMMs"
