@@ -95,3 +95,20 @@ def test_bad_matrix_input(tmp_path):
         run_solve(None, "spd", 0, None, None, "ideal", None, 0)
     with pytest.raises(ArchsimError, match="gain"):
         run_solve(None, "spd", 4, None, -5.0, "ideal", None, 0)
+
+
+def test_regression_and_eigen_modes():
+    reg_ideal = run_solve(None, "spd", 12, None, None, "ideal", None, 0, op="regression")
+    reg_pcm = run_solve(None, "spd", 12, None, None, "pcm", None, 0, op="regression")
+    assert reg_ideal["solution_error"] < 0.01 < reg_pcm["solution_error"]
+    eig = run_solve(None, "covariance", 24, None, None, "ideal", None, 0, op="eigen")
+    assert eig["solution_error"] < 0.01 and eig["settling_time_s"] > 0
+    e = eig["energy_pj"]
+    assert e["total"] == pytest.approx(sum(v for k, v in e.items() if k != "total"))
+
+
+def test_eigen_without_dominant_eigenvalue_is_rejected():
+    from archsim.pim.analog.closed_loop import eigen
+
+    with pytest.raises(ArchsimError, match="no dominant eigenvalue"):
+        eigen(np.eye(4), _cfg(), load_device("ideal"), load_periphery("default").adc)

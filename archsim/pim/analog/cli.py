@@ -123,14 +123,16 @@ def solve_cmd(
     refine: Annotated[int | None, typer.Option(help="analog iterative-refinement steps")] = None,
     seed: Annotated[int, typer.Option(help="seed of matrix, rhs and device noise")] = 0,
     circuit: Annotated[str, typer.Option(help="closed-loop circuit preset or YAML")] = "default",
+    op: Annotated[str, typer.Option(help="solve, regression or eigen")] = "solve",
     json_out: Annotated[str | None, typer.Option("--json", help="PATH or - for stdout")] = None,
 ) -> None:
-    """Solve A·x = b in one step on a crossbar in op-amp feedback; compare with digital CG."""
+    """Solve A·x = b (or regression, eigenvector) in one step on a crossbar in op-amp feedback;
+    compare a solve with digital CG on the host and on in-bank PIM."""
     from archsim.pim.analog.study import run_solve
 
-    result = run_solve(matrix, kind, n, gbw, gain, device, refine, seed, circuit)
+    result = run_solve(matrix, kind, n, gbw, gain, device, refine, seed, circuit, op=op)
     if json_out != "-":
-        table = Table(title=f"closed-loop solve n={result['n']} on {device}")
+        table = Table(title=f"closed-loop {result['op']} n={result['n']} on {device}")
         table.add_column("quantity")
         table.add_column("value", justify="right")
         for key in ("solution_error", "finite_gain_error", "finite_gain_error_closed_form",

@@ -190,3 +190,76 @@ def solve(
 
         result.digital = compare(a, b, max(err, 1e-12), cfg.digital)
     return result
+
+
+def regression(
+    x: np.ndarray, y: np.ndarray, cfg: ClosedLoopConfig, device: DeviceConfig, adc: AdcModel,
+    seed: int = 0,
+) -> SolveResult:
+    """One-step least squares w = (XᵀX)⁻¹Xᵀy (Sun et al., Science Advances 2020).
+
+    The circuit programs X once; its loop solves the normal equations, so the settling is set
+    by λmin of D⁻¹X̃ᵀX̃ [simplification: D is the row-sum normalization of X̃ᵀX̃'s magnitudes].
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 2 or y.shape != (x.shape[0],):
+        raise ArchsimError(f"regression: X {x.shape} and y {y.shape} do not match")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ArchsimError("regression: X or y contains NaN or infinite values")
+    exact = np.linalg.lstsq(x, y, rcond=None)[0]
+    prog = program_matrix(x, device, seed)
+    xt = prog.a_eff  # normalized X as programmed
+    g = xt.T @ xt
+    d = np.abs(xt.T) @ np.abs(xt) @ np.ones(g.shape[0])
+    lam = float(loop_eigenvalues(g, d).real.min())
+    if lam <= 0:
+        raise ArchsimError(
+            f"regression: XᵀX is singular as programmed (λmin {lam:.3g}); no stable solution"
+        )
+    w = quantize(finite_gain_solve(g, d, xt.T @ (y / prog.scale), cfg.gain), cfg.adc_bits)
+    err = float(np.linalg.norm(w - exact) / np.linalg.norm(exact))
+    ideal = finite_gain_solve(g, d, xt.T @ (y / prog.scale), np.inf)
+    fg = float(np.linalg.norm(w - ideal) / np.linalg.norm(ideal))
+    t = settling_time_s(lam, cfg.gbw_hz, cfg.settle_epsilon)
+    n, m = x.shape[1], x.shape[0]
+    energy = _power_energy(cfg, adc, n + m, prog.conductance_us, t, n)
+    return SolveResult(w, err, fg, fg, lam, t, energy)
+
+
+def eigen(
+    a: np.ndarray, cfg: ClosedLoopConfig, device: DeviceConfig, adc: AdcModel, seed: int = 0
+) -> SolveResult:
+    """Dominant eigenvector in one step (Sun et al., PNAS 2019): TIA feedback G_λ = λ1; the
+    other modes decay at 2π·GBW·(1 - λk/λ1), so settling is set by the gap to λ2."""
+    a = check_matrix(a)
+    vals, vecs = np.linalg.eig(a)
+    order = np.argsort(-np.abs(vals))
+    if len(vals) > 1 and abs(vals[order[0]]) <= abs(vals[order[1]]) * (1 + 1e-12):
+        raise ArchsimError("matrix: no dominant eigenvalue (|λ1| = |λ2|); the loop cannot settle")
+    exact = np.real(vecs[:, order[0]])
+    prog = program_matrix(a, device, seed)
+    pv, pvecs = np.linalg.eig(prog.a_eff)
+    porder = np.argsort(-np.abs(pv))
+    v = quantize(np.real(pvecs[:, porder[0]]), cfg.adc_bits)
+    v = v / np.linalg.norm(v)
+    err = float(min(np.linalg.norm(v - exact), np.linalg.norm(v + exact)))
+    gap = 1 - abs(pv[porder[1]]) / abs(pv[porder[0]]) if len(pv) > 1 else 1.0
+    t = settling_time_s(float(gap), cfg.gbw_hz, cfg.settle_epsilon)
+    energy = _power_energy(cfg, adc, a.shape[0], prog.conductance_us, t, a.shape[0])
+    return SolveResult(v, err, 0.0, 0.0, float(gap), t, energy)
+
+
+def _power_energy(
+    cfg: ClosedLoopConfig, adc: AdcModel, opamps: int, conductance_us: float, t_s: float,
+    outputs: int,
+) -> dict[str, float]:
+    """Power x time of op-amps and cells, plus DAC inputs and ADC read-out."""
+    v = cfg.read_voltage_v
+    return {
+        "opamp": opamps * cfg.opamp_power_w * t_s * 1e12,
+        "cell": v * v * conductance_us * 1e-6 * t_s * 1e12,
+        "adc": adc_energy_fj(adc, cfg.adc_bits) * 1e-3 * outputs,
+        "dac": cfg.dac_energy_fj * 1e-3 * opamps,
+        "residual": 0.0,
+    }

@@ -81,8 +81,12 @@ def run_solve(
     seed: int,
     circuit: str = "default",
     digital: bool = True,
+    op: str = "solve",
 ) -> dict:
-    """Closed-loop solve of a file or generated matrix; the payload of ``analog solve``."""
+    """Closed-loop solve of a file or generated matrix; the payload of ``analog solve``.
+
+    ``op``: solve (A·x = b), regression (least squares on a generated n-feature, 4n-sample
+    problem, or X from the file) or eigen (dominant eigenvector of A)."""
     from archsim.config.presets import load_yaml_model
     from archsim.pim.analog.cli import MATRIX_KINDS, load_npy
     from archsim.pim.analog.closed_loop import check_matrix, solve
@@ -97,6 +101,10 @@ def run_solve(
     if refine is not None:
         overrides["refinement_iterations"] = refine
     cfg = load_yaml_model(ClosedLoopConfig, "circuits", circuit, overrides)
+    if op not in ("solve", "regression", "eigen"):
+        raise ArchsimError(f"--op: {op!r} is not one of solve, regression, eigen")
+    if op in ("regression", "eigen"):
+        return _run_other(op, matrix, kind, n, device, seed, cfg)
     if matrix is not None:
         a = check_matrix(load_npy(matrix, "--matrix"), "--matrix")
     else:
@@ -108,6 +116,7 @@ def run_solve(
     b = np.random.default_rng(seed).standard_normal(a.shape[0])
     r = solve(a, b, cfg, load_device(device), load_periphery("default").adc, seed, digital)
     return {
+        "op": "solve",
         "n": a.shape[0],
         "device": device,
         "gbw_hz": cfg.gbw_hz,
@@ -121,4 +130,50 @@ def run_solve(
         "energy_pj": {"total": r.energy_total_pj, **r.energy_pj},
         "energy_pj_total": r.energy_total_pj,
         "digital": r.digital,
+    }
+
+
+def _run_other(op: str, matrix, kind: str, n: int, device: str, seed: int, cfg) -> dict:
+    from archsim.pim.analog.cli import load_npy
+    from archsim.pim.analog.closed_loop import check_matrix, eigen, regression
+    from archsim.pim.analog.presets import load_device, load_periphery
+    from archsim.workload.ops import RegressionOp
+    from archsim.workload.solvers import make_matrix
+
+    if n <= 0:
+        raise ArchsimError(f"--n: must be a positive integer, got {n}")
+    dev, adc = load_device(device), load_periphery("default").adc
+    if op == "regression":
+        if matrix is not None:
+            x = load_npy(matrix, "--matrix")
+            if x.ndim != 2:
+                raise ArchsimError(f"--matrix: expected a 2-D X, got shape {x.shape}")
+            y = np.random.default_rng(seed).standard_normal(x.shape[0])
+        else:
+            spec = RegressionOp(name="analog", inputs=["x", "y"], outputs=["w"], samples=4 * n,
+                                features=n, seed=seed)  # fmt: skip
+            x, y = make_matrix(spec)
+        r = regression(x, y, cfg, dev, adc, seed)
+    else:
+        a = (
+            check_matrix(load_npy(matrix, "--matrix"), "--matrix")
+            if matrix is not None
+            else make_problem(kind, n, seed)
+        )
+        r = eigen(a, cfg, dev, adc, seed)
+    return {
+        "op": op,
+        "n": int(r.x.shape[0]),
+        "device": device,
+        "gbw_hz": cfg.gbw_hz,
+        "gain": cfg.gain,
+        "solution_error": r.solution_error,
+        "finite_gain_error": r.finite_gain_error,
+        "finite_gain_error_closed_form": r.finite_gain_error_closed_form,
+        "lambda_min": r.lambda_min,
+        "settling_time_s": r.settling_time_s,
+        "refinement_iterations": 0,
+        "energy_pj": {"total": r.energy_total_pj, **r.energy_pj},
+        "energy_pj_total": r.energy_total_pj,
+        "digital": {},
     }
