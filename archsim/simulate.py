@@ -87,12 +87,17 @@ def run_side(
         unit = placement.unit[op.name]
         key = _op_key(op, workload, placement.onchip, unit)
         if unit == "memory" and isinstance(system.pim, AnalogCrossbarConfig):
-            from archsim.pim.analog.execute import run_analog
+            from archsim.pim.analog.execute import run_analog, run_closed_loop
 
             # Not cached by shape: each op's weights get their own noise draw.
-            costs[op.name], analog_errors[op.name] = run_analog(
-                system, op, workload, energy, placement.onchip, seed
-            )
+            if op.kind in ("solve", "regression", "eigen"):
+                costs[op.name], analog_errors[op.name] = run_closed_loop(
+                    system, op, workload, energy, seed
+                )
+            else:
+                costs[op.name], analog_errors[op.name] = run_analog(
+                    system, op, workload, energy, placement.onchip, seed
+                )
             continue
         if key not in cache:
             if unit == "host":

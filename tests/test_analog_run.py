@@ -53,3 +53,22 @@ def test_bad_analog_pim_field_names_the_path():
 
     with pytest.raises(ConfigError, match=r"pim\.analog-crossbar\.tiles"):
         load_system("analog-pcm", {"pim": {"tiles": 0}})
+
+
+def test_closed_loop_system_solves_in_the_crossbars():
+    result = simulate("closed-loop-rram", "kalman-64x16")
+    placement = result.in_memory.placement
+    solver_ops = [op.name for op in result.workload.ops if op.kind == "solve"]
+    assert solver_ops and all(placement.unit[n] == "memory" for n in solver_ops)
+    acc = result.report.in_memory.accuracy
+    assert all(f"op:{n}" in acc for n in solver_ops)
+
+
+def test_matrix_the_loop_cannot_solve_stays_on_the_host_with_reason():
+    from archsim.workload.solvers import solve_workload
+
+    wl = solve_workload(48, "spd", seed=0, condition=1e4)
+    result = simulate("closed-loop-rram", wl)
+    (op,) = [o for o in result.workload.ops if o.kind == "solve"]
+    assert result.in_memory.placement.unit[op.name] == "host"
+    assert "closed loop" in result.in_memory.placement.reasons[op.name]

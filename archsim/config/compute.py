@@ -123,6 +123,14 @@ class AnalogCrossbarConfig(Model):
         256, description="accuracy is measured on up to this many rows/cols of each op's weights"
     )
     ops: tuple[str, ...] = ("gemv", "gemm", "conv2d")
+    closed_loop: str | None = Field(
+        None,
+        description="circuit preset (configs/circuits) for SOLVE/REGRESSION/EIGEN ops in op-amp"
+        " feedback; None: the banks only do MVMs",
+    )
+    solver_sample: PositiveInt = Field(
+        512, description="solver problems larger than this are measured on a same-kind sample"
+    )
 
 
 PimConfig = Annotated[

@@ -39,6 +39,7 @@ _NEAR_MEMORY_KINDS = {
 }
 # Analog crossbars hold static weights; dynamic operands (QKᵀ, AV) stay digital.
 _ANALOG_KINDS = {"gemv", "gemm", "conv2d"}
+_SOLVER_KINDS = {"solve", "regression", "eigen"}
 ONCHIP_SHARE = 0.25  # share of the host buffer an activation may occupy and still stay on chip
 
 
@@ -55,7 +56,7 @@ def unit_kinds(system: SystemConfig) -> set[str]:
         return set()
     base = _NEAR_MEMORY_KINDS if isinstance(pim, NearMemoryConfig) else _IN_BANK_KINDS
     if pim.kind == "analog-crossbar":
-        base = _ANALOG_KINDS
+        base = _ANALOG_KINDS | (_SOLVER_KINDS if pim.closed_loop else set())
     return base & set(pim.ops) if pim.ops else base
 
 
@@ -66,6 +67,10 @@ def can_run(system: SystemConfig, op, workload: Workload) -> tuple[bool, str]:
         return False, "the system has no in-memory unit"
     if op.kind not in unit_kinds(system):
         return False, f"a {pim.kind} unit runs {', '.join(sorted(unit_kinds(system)))}"
+    if pim.kind == "analog-crossbar" and op.kind in _SOLVER_KINDS:
+        from archsim.pim.analog.execute import closed_loop_can_run
+
+        return closed_loop_can_run(system, op)
     if pim.kind == "analog-crossbar" and not any(
         workload.tensors[name].role == "weight" for name in op.inputs
     ):

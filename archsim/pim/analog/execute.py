@@ -85,3 +85,80 @@ def peak_flops(pim: AnalogCrossbarConfig) -> float:
     cfg = tile_config(pim.device, pim.periphery, rows=pim.rows, cols=pim.cols)
     latency = mvm_cost(cfg.periphery, 0.0, 1, 1, pim.rows, pim.cols, pim.rows, pim.cols).latency_ns
     return pim.tiles * 2 * pim.rows * pim.cols / (latency * 1e-9)
+
+
+# --- closed-loop solver ops -----------------------------------------------------------------
+
+
+def _solver_problem(pim: AnalogCrossbarConfig, op) -> tuple[tuple[np.ndarray, ...], bool]:
+    """The op's operands, or those of a same-kind problem of ``solver_sample`` size when the op
+    is larger (eigendecompositions of 4096² matrices would dominate the run) [approximation]."""
+    from archsim.workload.solvers import make_matrix
+
+    size = op.features if op.kind == "regression" else op.n
+    if size <= pim.solver_sample:
+        return make_matrix(op), False
+    field = "features" if op.kind == "regression" else "n"
+    update = {field: pim.solver_sample}
+    if op.kind == "regression":
+        update["samples"] = max(pim.solver_sample, op.samples * pim.solver_sample // size)
+    return make_matrix(op.model_copy(update=update)), True
+
+
+def _closed_loop_parts(pim: AnalogCrossbarConfig):
+    from archsim.config.presets import load_yaml_model
+    from archsim.pim.analog.closed_loop_config import ClosedLoopConfig
+    from archsim.pim.analog.presets import load_device, load_periphery
+
+    assert pim.closed_loop is not None
+    cfg = load_yaml_model(ClosedLoopConfig, "circuits", pim.closed_loop)
+    return cfg, load_device(pim.device), load_periphery(pim.periphery).adc
+
+
+def _solve_op(system: SystemConfig, op, seed: int):
+    from archsim.pim.analog.closed_loop import eigen, regression, solve
+
+    pim = system.pim
+    assert isinstance(pim, AnalogCrossbarConfig)
+    cfg, device, adc = _closed_loop_parts(pim)
+    operands, _ = _solver_problem(pim, op)
+    if op.kind == "solve":
+        a, b = operands
+        return solve(a, b[:, 0], cfg, device, adc, seed, digital=False)
+    if op.kind == "regression":
+        return regression(*operands, cfg, device, adc, seed)
+    return eigen(operands[0], cfg, device, adc, seed)
+
+
+def closed_loop_can_run(system: SystemConfig, op) -> tuple[bool, str]:
+    """Whether the loop can solve this op's matrix (stable as programmed), and if not, why."""
+    from archsim.errors import ArchsimError
+
+    try:
+        _solve_op(system, op, 0)
+    except ArchsimError as exc:
+        return False, f"closed loop: {exc}"
+    return True, ""
+
+
+def run_closed_loop(
+    system: SystemConfig, op, workload: Workload, energy: EnergyModel, seed: int = 0
+) -> tuple[MemoryOpResult, float]:
+    """One execution of a SOLVE/REGRESSION/EIGEN op in op-amp feedback: settling time per
+    right-hand side, power x time energy, the right-hand side in and the solution out over the
+    host link; the matrix is a static weight programmed before the run."""
+    assert system.host_link is not None
+    result = _solve_op(system, op, zlib.crc32(f"{seed}:{op.name}".encode()))
+    ledger = Ledger()
+    rhs = getattr(op, "rhs", 1) if op.kind == "solve" else 1
+    ledger.energy["pim_compute"] += rhs * result.energy_total_pj
+    reads = op.bytes_read(workload)
+    writes = op.bytes_written(workload)
+    weights = {t for t in op.inputs if workload.tensors[t].role == "weight"}
+    moved = sum(v for k, v in reads.items() if k not in weights) + sum(writes.values())
+    energy.link(ledger, moved)
+    compute_ns = rhs * result.settling_time_s * 1e9
+    link_ns = moved / system.host_link.bandwidth_bytes_per_s * 1e9
+    total = max(compute_ns, link_ns) + system.host_link.latency_ns
+    bound = "pim" if compute_ns >= link_ns else "memory"
+    return MemoryOpResult(total, ledger, op.macs(), bound), result.solution_error
