@@ -95,8 +95,18 @@ def test_ir_drop_and_stuck_cells_add_error():
     assert _rel(ir.mvm(x), x @ w) > 100 * base
 
 
-def test_bit_slicing_improves_on_a_coarse_single_cell():
-    """Two 4-bit slices beat one cell quantized to the same 4 bits' levels of a noisy device."""
+@pytest.mark.parametrize(
+    "fault", [{"stuck_on_rate": 0.01}, {"stuck_off_rate": 0.05}, {"d2d_variation": 0.05}]
+)
+def test_stuck_cells_and_variation_add_error(fault):
+    w, x = _problem()
+    clean = _rel(AnalogMatrix(w, tile_config("ideal", "ideal")).mvm(x), x @ w)
+    faulty = AnalogMatrix(w, tile_config("ideal", "ideal", None, fault, compensation="none"))
+    assert _rel(faulty.mvm(x), x @ w) > 1e-3 > 100 * clean
+
+
+def test_bit_slicing_recombines_to_the_sliced_precision():
+    """Two 4-bit slices hold 8-bit weights: the error sits at the 8-bit quantization level."""
     w, x = _problem()
     over = {"weight_slices": 2, "bits_per_slice": 4, "adc_bits": None, "dac_bits": None,
             "adc_range": None, "out_noise": 0.0}  # fmt: skip
@@ -151,3 +161,5 @@ def test_bad_input_is_a_clear_error():
         AnalogMatrix(np.array([[np.nan, 1.0]]), tile_config("pcm"))
     with pytest.raises(ArchsimError, match="unknown"):
         tile_config("nosuchdevice")
+    with pytest.raises(ArchsimError, match="stuck_on_rate"):
+        tile_config("pcm", device_overrides={"stuck_on_rate": 0.7, "stuck_off_rate": 0.7})

@@ -23,6 +23,7 @@ def tile_config(
     device: str = "pcm",
     periphery: str = "default",
     periphery_overrides: dict | None = None,
+    device_overrides: dict | None = None,
     **fields: object,
 ) -> TileConfig:
     """A TileConfig from preset names plus tile fields (rows, cols, t_inference, ...)."""
@@ -33,7 +34,7 @@ def tile_config(
 
     try:
         return TileConfig(
-            device=load_device(device),
+            device=load_device(device, device_overrides),
             periphery=load_periphery(periphery, periphery_overrides),
             **fields,
         )
