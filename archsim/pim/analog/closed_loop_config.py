@@ -5,7 +5,15 @@ from __future__ import annotations
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 
 from archsim.config.base import Model
-from archsim.config.units import Femtojoules, Hertz, Picojoules, PicojoulesPerBit, Volts, Watts
+from archsim.config.units import (
+    Femtojoules,
+    Hertz,
+    Picojoules,
+    PicojoulesPerBit,
+    Seconds,
+    Volts,
+    Watts,
+)
 from archsim.pim.analog.config import ADC_BITS_MAX
 
 
@@ -17,6 +25,10 @@ class DigitalSolverConfig(Model):
     host_read_energy_pj_per_bit: PicojoulesPerBit = Field(alias="host_read_energy", ge=0)
     in_bank_read_energy_pj_per_bit: PicojoulesPerBit = Field(alias="in_bank_read_energy", ge=0)
     bytes_per_element: PositiveInt = 4
+    iteration_latency_s: Seconds = Field(
+        alias="iteration_latency", ge=0,
+        description="fixed cost per CG iteration: kernel launches and the dot-product syncs",
+    )
     max_iterations: PositiveInt = 10000
 
 

@@ -57,14 +57,22 @@ def compare(
         raise ValueError(f"digital.system {cfg.system!r} has no host and host link")
     streams = matrix_bytes > host.sram_bytes
     host_bytes = (matrix_bytes if streams else 0) + vector_bytes
-    host_time = max(flops / host.peak_flops("fp32"), host_bytes / link.bandwidth_bytes_per_s)
+    host_time = (
+        max(flops / host.peak_flops("fp32"), host_bytes / link.bandwidth_bytes_per_s)
+        + cfg.iteration_latency_s
+    )
     host_energy = flops * cfg.flop_energy_pj + host_bytes * 8 * (
         cfg.host_read_energy_pj_per_bit if streams else link.energy_pj_per_bit
     )
     pim_flops = _peak_memory_flops(system) or host.peak_flops("fp32")
     pim_bytes = 2 * n * e
-    pim_time = max(2 * n * n / pim_flops, pim_bytes / link.bandwidth_bytes_per_s) + (
-        10 * n / host.peak_flops("fp32")
+    # The host still runs the dots and axpys and issues the PIM commands: same fixed cost, plus
+    # a link round trip for the vector in and A·p out.
+    pim_time = (
+        max(2 * n * n / pim_flops, pim_bytes / link.bandwidth_bytes_per_s)
+        + 10 * n / host.peak_flops("fp32")
+        + cfg.iteration_latency_s
+        + 2 * link.latency_ns * 1e-9
     )
     pim_energy = (
         matrix_bytes * 8 * cfg.in_bank_read_energy_pj_per_bit
