@@ -180,3 +180,11 @@ def test_override_changes_the_figures():
 
     solar = load_system("hbm2-pim", parse_assignments(["tco.region=solar", "tco.pue=1.1"]))
     assert solar.tco.grid_intensity_g_per_kwh == 41 and solar.tco.pue == 1.1
+
+
+def test_batched_decode_counts_tokens_and_queries():
+    from archsim.workload.transformer import llm_workload
+
+    wl = llm_workload("llama2-7b", phase="decode", batch=4, context=128, tokens=3)
+    assert tokens_per_run(wl) == 12  # 4 sequences x 3 steps
+    assert queries_per_run(wl) == 4
