@@ -76,6 +76,9 @@ class TcoConfig(Model):
         0.0, ge=0, description="extra DRAM die area per GB that in-bank PIM logic takes (fraction)"
     )
     pim_die: DieConfig | None = Field(None, description="a separate logic die for near-memory PIM")
+    memory_ics: int | None = Field(
+        None, gt=0, description="memory packages, when not one per HBM stack or DRAM device"
+    )
     # -- embodied carbon (ACT) -------------------------------------------------------------
     fab_grid_g_per_kwh: GramsPerKwh = Field(alias="fab_grid", ge=0)
     mpa_g_per_cm2: GramsPerSquareCentimetre = Field(alias="mpa", ge=0)

@@ -30,7 +30,10 @@ def die_cost(die: DieConfig, tco: TcoConfig) -> float:
 
 
 def memory_packages(system: SystemConfig) -> int:
-    """Memory ICs: HBM stacks, or DRAM devices (one per device-width slice of every rank)."""
+    """Memory ICs: ``tco.memory_ics`` if given, else HBM stacks or DRAM devices (one per
+    device-width slice of every rank)."""
+    if system.tco is not None and system.tco.memory_ics is not None:
+        return system.tco.memory_ics
     org = system.memory.organization
     if system.memory.standard.startswith("HBM"):
         return org.stacks

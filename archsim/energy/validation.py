@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import yaml
-
 from archsim.config.tco import TcoConfig
 from archsim.energy.carbon import carbon_per_area_g_per_cm2, operational_g
 from archsim.energy.tco import J_PER_KWH
@@ -22,11 +20,12 @@ from archsim.memory.validation import Study
 
 
 def default_tco() -> TcoConfig:
-    """The shared parameters of ``configs/tco/default.yaml``."""
-    from archsim.config.presets import preset_text
+    """The shared parameters of ``configs/tco/default.yaml`` (with the hbm2-pim host die)."""
+    from archsim.config.presets import load_system
 
-    _, text = preset_text("tco", "default")
-    return TcoConfig.model_validate(yaml.safe_load(text)["tco"])
+    tco = load_system("hbm2-pim").tco
+    assert tco is not None
+    return tco
 
 
 def tco_studies() -> list[Study]:
