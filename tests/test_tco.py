@@ -149,7 +149,7 @@ def test_higher_pue_costs_and_emits_more(pue, more, energy_j):
     [
         ("tco.host_die.area=-5mm2", "tco.host_die.area"),
         ("tco.region=mars", "tco.region: unknown region 'mars'; allowed: world, taiwan"),
-        ("tco.host_die.node=2nm", "allowed: 28nm, 7nm, 5nm, 3nm"),
+        ("tco.host_die.node=2nm", "allowed: 28nm, 8nm, 7nm, 5nm, 3nm"),
         ("tco.pue=0.5", "tco.pue"),
         ("tco.electricity_price=8kWh", "allowed: $/kWh"),
     ],

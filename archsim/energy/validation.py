@@ -7,6 +7,9 @@
   :func:`tco_studies` (the arithmetic is written out there so a reader can redo it).
 * ACT carbon per area at 7 nm and 5 nm against the hand sum (583 x EPA + GPA + MPA) / 0.875 with
   ACT's published EPA, GPA and MPA (REFERENCE.md).
+* ACT's fab emissions per cm2 (CI_fab x EPA + GPA, scope 1 and 2, before yield) against the
+  imec.netzero v4.0 figures ACT ships (logic/imec-netzero-cpa: 28 nm 0.91, 7 nm 1.44, 5 nm 1.54,
+  3 nm 1.75 kg/cm2): an independent estimate, so agreement is only within tens of percent.
 * Operational carbon of 1 kWh at PUE 1.58 on the world grid (481 g/kWh): 760 g.
 """
 
@@ -53,4 +56,13 @@ def tco_studies() -> list[Study]:
         ("operational, 1 kWh, PUE 1.58, world (hand)", "g", operational_g(J_PER_KWH, world),
          1.58 * 481, 1e-9),
     ]  # fmt: skip
+    for node, kg in IMEC_NETZERO_KG_PER_CM2.items():
+        p = tco.nodes[node]
+        fab = tco.fab_grid_g_per_kwh * p.epa_kwh_per_cm2 + p.gpa_g_per_cm2
+        rows.append((f"fab CO2e per cm2, {node}, vs imec.netzero", "g/cm2", fab, kg * 1e3, 0.4))
     return [Study("tco", *row) for row in rows]
+
+
+# imec.netzero v4.0 scope 1+2 wafer emissions, kg CO2e/cm2, as shipped in facebookresearch/ACT
+# (logic/imec-netzero-cpa).
+IMEC_NETZERO_KG_PER_CM2 = {"28nm": 0.91, "7nm": 1.44, "5nm": 1.54, "3nm": 1.75}
