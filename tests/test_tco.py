@@ -188,3 +188,10 @@ def test_batched_decode_counts_tokens_and_queries():
     wl = llm_workload("llama2-7b", phase="decode", batch=4, context=128, tokens=3)
     assert tokens_per_run(wl) == 12  # 4 sequences x 3 steps
     assert queries_per_run(wl) == 4
+
+
+def test_die_larger_than_the_wafer_is_a_field_error():
+    from archsim.config.presets import parse_assignments
+
+    with pytest.raises(ConfigError, match=r"tco.host_die.area: .* no whole die"):
+        load_system("hbm2-pim", parse_assignments(["tco.host_die.area=500"]))

@@ -101,11 +101,21 @@ class TcoConfig(Model):
                 "region",
                 f"unknown region {self.region!r}; allowed: {', '.join(self.grid_g_per_kwh)}",
             )
+        from archsim.energy.yield_model import dies_per_wafer
+
         for field, die in (("host_die", self.host_die), ("pim_die", self.pim_die)):
-            if die is not None and die.node not in self.nodes:
+            if die is None:
+                continue
+            if die.node not in self.nodes:
                 raise FieldError(
                     f"{field}.node",
                     f"unknown process node {die.node!r}; allowed: {', '.join(self.nodes)}",
+                )
+            if dies_per_wafer(die.area_mm2, self.wafer_diameter_mm) < 1:
+                raise FieldError(
+                    f"{field}.area",
+                    f"{die.area_mm2:g} mm2 leaves no whole die on a {self.wafer_diameter_mm:g} mm"
+                    " wafer (a bare number is m2: write the unit, e.g. '826mm2')",
                 )
         return self
 
