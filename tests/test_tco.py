@@ -195,3 +195,13 @@ def test_die_larger_than_the_wafer_is_a_field_error():
 
     with pytest.raises(ConfigError, match=r"tco.host_die.area: .* no whole die"):
         load_system("hbm2-pim", parse_assignments(["tco.host_die.area=500"]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(u=st.floats(0.05, 0.9), more=st.floats(0.01, 0.1), busy_s=st.floats(1e-6, 10))
+def test_busier_devices_amortize_capex_over_more_work(u, more, busy_s):
+    from archsim.energy.tco import amortized_share
+
+    tco = default_tco()
+    idle, busy = (tco.model_copy(update={"utilization": x}) for x in (u, u + more))
+    assert amortized_share(busy_s, busy) < amortized_share(busy_s, idle)
