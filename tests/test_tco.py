@@ -83,6 +83,7 @@ def test_per_unit_figures_are_consistent(gemv_run):
         assert run.operational_gco2e == pytest.approx(operational_g(energy_j, tco))
         runs_per_year = tco.utilization * S_PER_YEAR / (side.time_ns * 1e-9)
         assert t.per_year.cost_usd == pytest.approx(run.cost_usd * runs_per_year * tco.devices)
+        assert t.runs_per_year == pytest.approx(runs_per_year * tco.devices)
         # capex over a year of the fleet is the fleet's capex / lifetime, whatever the workload
         fleet = t.capex_usd["total"] * tco.devices / tco.lifetime_years
         assert t.per_year.capex_usd == pytest.approx(fleet)

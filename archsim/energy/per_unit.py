@@ -51,6 +51,7 @@ def tco_report(
         per_query=_scaled(run, 1.0 / queries),
         per_1k_tokens=_scaled(run, 1000.0 / tokens) if tokens else None,
         per_year=_scaled(run, runs_per_year * tco.devices),
+        runs_per_year=runs_per_year * tco.devices,
         devices=tco.devices,
         utilization=tco.utilization,
         region=tco.region,

@@ -136,6 +136,13 @@ def _tco_rows(t: Table, b: TcoReport, m: TcoReport, c: Comparison) -> None:
         f"{_usd(m.per_year.cost_usd)}, {m.per_year.gco2e / 1e6:,.1f} t",
         "",
     )
+    work, scale = ("tokens", b.tokens_per_run) if b.tokens_per_run else ("inferences", 1)
+    t.add_row(
+        f"  {work} served per year",
+        f"{b.runs_per_year * scale:,.3g}",
+        f"{m.runs_per_year * scale:,.3g}",
+        f"{m.runs_per_year / b.runs_per_year:.2f}x" if b.runs_per_year else "",
+    )
 
 
 def _usd(x: float) -> str:

@@ -31,6 +31,7 @@ class TcoReport(BaseModel):
     per_query: UnitCost
     per_1k_tokens: UnitCost | None
     per_year: UnitCost = Field(description="the whole deployment for one year")
+    runs_per_year: float = Field(description="runs the whole deployment completes in a year")
     devices: int
     utilization: float
     region: str
