@@ -203,6 +203,26 @@ class RunResult:
         (out / "mapping.json").write_text(json.dumps(details, indent=2))
 
 
+def _with_tco(
+    cfg: SystemConfig, wl: Workload, b: SideReport, m: SideReport, comparison: Comparison
+) -> tuple[SideReport, SideReport, Comparison]:
+    """Add the cost and carbon of each side and their ratios (the baseline twin has no PIM)."""
+    from archsim.energy.per_unit import tco_report
+    from archsim.energy.work_units import queries_per_run, tokens_per_run
+
+    assert cfg.tco is not None
+    tokens, queries = tokens_per_run(wl), queries_per_run(wl)
+    sides = []
+    for system, side in ((cfg.baseline(), b), (cfg, m)):
+        tco = tco_report(system, cfg.tco, side.time_ns, side.energy_pj["total"], tokens, queries)
+        sides.append(side.model_copy(update={"tco": tco}))
+    tb, tm = sides[0].tco.per_inference, sides[1].tco.per_inference
+    comparison = comparison.model_copy(
+        update={"tco_reduction": tb.cost_usd / tm.cost_usd, "carbon_reduction": tb.gco2e / tm.gco2e}
+    )
+    return sides[0], sides[1], comparison
+
+
 def simulate(
     system: SystemConfig | str = "hbm2-pim",
     workload: Workload | str = "llama2-7b-decode",
@@ -240,6 +260,8 @@ def simulate(
             else float("inf")
         ),
     )
+    if cfg.tco is not None:
+        b, m, comparison = _with_tco(cfg, wl, b, m, comparison)
     report = RunReport(
         archsim_version=__version__,
         system=cfg.name,
