@@ -131,34 +131,57 @@ def _example(dimension: str) -> str:
     }[dimension]
 
 
-def _quantity(dimension: str, scale: float = 1.0) -> BeforeValidator:
-    return BeforeValidator(lambda v: parse_quantity(v, dimension) / scale)
+def _stored_unit(dimension: str, scale: float) -> str:
+    """The unit string whose factor is ``scale``: the unit a field of this type stores."""
+    for unit, factor in UNITS[dimension].items():
+        if factor == scale:
+            return unit
+    raise ValueError(f"no {dimension} unit with factor {scale}")
+
+
+def _quantity(dimension: str, scale: float = 1.0) -> tuple[BeforeValidator, PlainSerializer]:
+    """Validator and serializer of a float stored in the unit of factor ``scale``.
+
+    Dumps write the value with its unit ("14.0ns"), so a dumped config (the resolved config
+    written beside every output) reloads to the same numbers: a bare number would be read as SI.
+    A string already in the stored unit is taken exactly, without a scale round trip.
+    """
+    stored = _stored_unit(dimension, scale)
+
+    def read(value: object) -> float:
+        if isinstance(value, str):
+            match = _QUANTITY.match(_dollar_first(value))
+            if match and match.group(2) == stored:
+                return float(match.group(1))
+        return parse_quantity(value, dimension) / scale
+
+    return BeforeValidator(read), PlainSerializer(lambda v: f"{v!r}{stored}", return_type=str)
 
 
 # Annotated float types for pydantic fields: the attribute name states the stored unit.
-Seconds = Annotated[float, _quantity("time")]
-Nanoseconds = Annotated[float, _quantity("time", 1e-9)]
-Hertz = Annotated[float, _quantity("frequency")]
-TransfersPerSecond = Annotated[float, _quantity("rate")]
-Volts = Annotated[float, _quantity("voltage")]
-Milliamps = Annotated[float, _quantity("current", 1e-3)]
-PicojoulesPerBit = Annotated[float, _quantity("energy_per_bit", 1e-12)]
-Picojoules = Annotated[float, _quantity("energy", 1e-12)]
-Watts = Annotated[float, _quantity("power")]
-Bytes = Annotated[float, _quantity("bytes")]
+Seconds = Annotated[float, *_quantity("time")]
+Nanoseconds = Annotated[float, *_quantity("time", 1e-9)]
+Hertz = Annotated[float, *_quantity("frequency")]
+TransfersPerSecond = Annotated[float, *_quantity("rate")]
+Volts = Annotated[float, *_quantity("voltage")]
+Milliamps = Annotated[float, *_quantity("current", 1e-3)]
+PicojoulesPerBit = Annotated[float, *_quantity("energy_per_bit", 1e-12)]
+Picojoules = Annotated[float, *_quantity("energy", 1e-12)]
+Watts = Annotated[float, *_quantity("power")]
+Bytes = Annotated[float, *_quantity("bytes")]
 # TCO and carbon: stored in the unit the attribute name states.
-Years = Annotated[float, _quantity("lifetime", 365.25 * 86400.0)]
-SquareMillimetres = Annotated[float, _quantity("area", 1e-6)]
-Millimetres = Annotated[float, _quantity("length", 1e-3)]
-Usd = Annotated[float, _quantity("usd")]
-UsdPerGB = Annotated[float, _quantity("usd_per_gb")]
-UsdPerKwh = Annotated[float, _quantity("usd_per_kwh")]
-PerSquareMillimetre = Annotated[float, _quantity("per_area", 1e6)]
-Grams = Annotated[float, _quantity("mass")]
-GramsPerKwh = Annotated[float, _quantity("g_per_kwh")]
-GramsPerGB = Annotated[float, _quantity("g_per_gb")]
-GramsPerSquareCentimetre = Annotated[float, _quantity("g_per_area", 1e4)]
-KwhPerSquareCentimetre = Annotated[float, _quantity("kwh_per_area", 1e4)]
+Years = Annotated[float, *_quantity("lifetime", 365.25 * 86400.0)]
+SquareMillimetres = Annotated[float, *_quantity("area", 1e-6)]
+Millimetres = Annotated[float, *_quantity("length", 1e-3)]
+Usd = Annotated[float, *_quantity("usd")]
+UsdPerGB = Annotated[float, *_quantity("usd_per_gb")]
+UsdPerKwh = Annotated[float, *_quantity("usd_per_kwh")]
+PerSquareMillimetre = Annotated[float, *_quantity("per_area", 1e6)]
+Grams = Annotated[float, *_quantity("mass")]
+GramsPerKwh = Annotated[float, *_quantity("g_per_kwh")]
+GramsPerGB = Annotated[float, *_quantity("g_per_gb")]
+GramsPerSquareCentimetre = Annotated[float, *_quantity("g_per_area", 1e4)]
+KwhPerSquareCentimetre = Annotated[float, *_quantity("kwh_per_area", 1e4)]
 
 
 def _cycles_or_time(value: object) -> object:
@@ -172,6 +195,11 @@ def _cycles_or_time(value: object) -> object:
                     return {"cycles": float(number)}
                 except ValueError:
                     raise UnitError(f"cannot read {value!r} as a cycle count") from None
+        if text.endswith("ns"):  # exact, so a dumped timing reloads to the same float
+            try:
+                return {"ns": float(text[:-2].strip())}
+            except ValueError:
+                pass
         return {"ns": parse_quantity(text, "time") * 1e9}
     if isinstance(value, bool):
         raise UnitError(f"expected a timing such as '22nCK' or '13.75ns', got {value!r}")
@@ -183,6 +211,6 @@ def _cycles_or_time(value: object) -> object:
 Timing = Annotated[
     dict[str, float],
     BeforeValidator(_cycles_or_time),
-    PlainSerializer(lambda v: f"{v['cycles']:g}nCK" if "cycles" in v else f"{v['ns']:g}ns"),
+    PlainSerializer(lambda v: f"{v['cycles']!r}nCK" if "cycles" in v else f"{v['ns']!r}ns"),
 ]
 """A JEDEC timing: either ``{"cycles": n}`` (from "22nCK" or a bare number) or ``{"ns": t}``."""
