@@ -28,6 +28,7 @@ from archsim.mapping.policy import Placement, place
 from archsim.pim.execute import run_in_bank, run_near_memory
 from archsim.report.run import Comparison, OpRecord, RunReport, SideReport
 from archsim.version import __version__
+from archsim.workload.formats import write_jsonl
 from archsim.workload.graph import Workload
 
 
@@ -186,6 +187,9 @@ class RunResult:
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(self.report.model_dump_json(indent=2) + "\n")
         (out / "system.json").write_text(self.system.model_dump_json(indent=2, by_alias=True))
+        # The operator trace itself, so `archsim run out/system.json -w out/workload.jsonl`
+        # reproduces the run.
+        write_jsonl(self.workload, out / "workload.jsonl")
         (out / "workload.json").write_text(
             json.dumps(
                 {"name": self.workload.name, "totals": vars(self.workload.totals())},
