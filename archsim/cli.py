@@ -173,6 +173,7 @@ def validate(
     quick: Annotated[bool, typer.Option(help="shorter runs (a minute instead of several)")] = False,
 ) -> None:
     """Run every validation study: model vs published figure or closed form, with the error."""
+    from archsim.energy.validation import tco_studies
     from archsim.host.validation import host_studies
     from archsim.memory.validation import dram_studies
     from archsim.pim.analog.validation import analog_studies
@@ -182,6 +183,7 @@ def validate(
 
     with out.status("running validation studies..."):
         studies = workload_studies() + dram_studies(quick=quick) + host_studies() + run_studies()
+        studies += tco_studies()
         studies += analog_studies().studies
     out.print(studies_table(studies))
     failed = [s for s in studies if not s.ok]

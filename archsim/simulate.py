@@ -28,6 +28,7 @@ from archsim.mapping.policy import Placement, place
 from archsim.pim.execute import run_in_bank, run_near_memory
 from archsim.report.run import Comparison, OpRecord, RunReport, SideReport
 from archsim.version import __version__
+from archsim.workload.formats import write_jsonl
 from archsim.workload.graph import Workload
 
 
@@ -217,6 +218,9 @@ class RunResult:
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(self.report.model_dump_json(indent=2) + "\n")
         (out / "system.json").write_text(self.system.model_dump_json(indent=2, by_alias=True))
+        # The operator trace itself, so `archsim run out/system.json -w out/workload.jsonl`
+        # reproduces the run.
+        write_jsonl(self.workload, out / "workload.jsonl")
         (out / "workload.json").write_text(
             json.dumps(
                 {"name": self.workload.name, "totals": vars(self.workload.totals())},
@@ -232,6 +236,26 @@ class RunResult:
             for side, res in (("baseline", self.baseline), ("in_memory", self.in_memory))
         }
         (out / "mapping.json").write_text(json.dumps(details, indent=2))
+
+
+def _with_tco(
+    cfg: SystemConfig, wl: Workload, b: SideReport, m: SideReport, comparison: Comparison
+) -> tuple[SideReport, SideReport, Comparison]:
+    """Add the cost and carbon of each side and their ratios (the baseline twin has no PIM)."""
+    from archsim.energy.per_unit import tco_report
+    from archsim.energy.work_units import queries_per_run, tokens_per_run
+
+    assert cfg.tco is not None
+    tokens, queries = tokens_per_run(wl), queries_per_run(wl)
+    sides = []
+    for system, side in ((cfg.baseline(), b), (cfg, m)):
+        tco = tco_report(system, cfg.tco, side.time_ns, side.energy_pj["total"], tokens, queries)
+        sides.append(side.model_copy(update={"tco": tco}))
+    tb, tm = sides[0].tco.per_inference, sides[1].tco.per_inference
+    comparison = comparison.model_copy(
+        update={"tco_reduction": tb.cost_usd / tm.cost_usd, "carbon_reduction": tb.gco2e / tm.gco2e}
+    )
+    return sides[0], sides[1], comparison
 
 
 def simulate(
@@ -271,6 +295,8 @@ def simulate(
             else float("inf")
         ),
     )
+    if cfg.tco is not None:
+        b, m, comparison = _with_tco(cfg, wl, b, m, comparison)
     report = RunReport(
         archsim_version=__version__,
         system=cfg.name,

@@ -128,3 +128,9 @@ def test_bad_system_yaml_names_the_field(tmp_path):
     run = archsim("replay", str(bad), "stream")
     assert run.returncode == 2
     assert "memory.timing.tRC" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_validate_quick_passes_every_study():
+    result = archsim("validate", "--quick")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "within their bounds" in result.stdout

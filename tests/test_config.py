@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from archsim.config.presets import list_presets, load_system
+from archsim.config.system import SystemConfig
 from archsim.config.units import UnitError, parse_quantity
 from archsim.errors import ConfigError
 from tests.conftest import ALL_SYSTEMS, RUN_SYSTEMS, SYSTEMS
@@ -162,3 +165,12 @@ def test_yaml_file_errors_name_the_file(tmp_path):
     bad.write_text("name: x\nmemory: [1, 2\n")
     with pytest.raises(ConfigError, match=r"bad\.yaml"):
         load_system(str(bad))
+
+
+@pytest.mark.parametrize("name", list_presets("systems"))
+def test_resolved_config_dump_reloads_to_the_same_config(name):
+    """The config written beside every output (``run --out``) is itself a valid, equal config."""
+    cfg = load_system(name)
+    again = SystemConfig.model_validate(json.loads(cfg.model_dump_json(by_alias=True)))
+    assert again == cfg
+    assert SystemConfig.model_validate(cfg.model_dump(by_alias=True)) == cfg

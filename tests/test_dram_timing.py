@@ -161,3 +161,11 @@ def test_fast_forward_agrees_with_full_simulation(name, write_share):
     assert fast.cycles == pytest.approx(full.cycles, rel=0.01)
     for key in ("reads", "writes", "activations"):
         assert fast.counts[key] == pytest.approx(full.counts[key], rel=0.01, abs=50)
+
+
+def test_dram_studies_cover_every_memory_standard_and_no_full_system():
+    from archsim.memory.validation import memory_standard_presets
+
+    standards = set(memory_standard_presets())
+    assert {"ddr4-3200", "ddr5-4800", "lpddr5-6400", "gddr6-16g", "hbm2", "hbm3"} <= standards
+    assert not standards & {"hbm2-pim", "hbm3-pim", "ddr4-axdimm", "gddr6-aim"}

@@ -169,9 +169,31 @@ def test_cli_run_json_and_out_dir(tmp_path):
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert data["system"] == "gddr6-aim"
-    assert {"report.json", "system.json", "mapping.json", "workload.json"} <= {
-        p.name for p in (tmp_path / "out").iterdir()
+    out = tmp_path / "out"
+    assert {"report.json", "system.json", "mapping.json", "workload.json", "workload.jsonl"} <= {
+        p.name for p in out.iterdir()
     }
+    # The resolved config and trace written beside the report reproduce it exactly.
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archsim",
+            "run",
+            str(out / "system.json"),
+            "-w",
+            str(out / "workload.jsonl"),
+            "--json",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert again.returncode == 0, again.stderr
+    rerun = json.loads(again.stdout)
+    for key in ("baseline", "in_memory", "comparison"):
+        assert rerun[key] == data[key]
 
 
 @pytest.mark.parametrize(

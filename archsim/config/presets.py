@@ -20,7 +20,9 @@ from pydantic import BaseModel, ValidationError
 from archsim.config.system import SystemConfig
 from archsim.errors import ConfigError
 
-KINDS = ("systems", "workloads", "sweeps", "energy")
+KINDS = ("systems", "workloads", "sweeps", "energy", "tco")
+# A section whose `base:` names a preset of its own kind rather than of the file's kind.
+_SECTION_KINDS = {"tco": "tco"}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -147,7 +149,7 @@ def _resolve_bases(data: dict, kind: str, label: str) -> dict:
     for key, value in data.items():
         if isinstance(value, dict) and "base" in value:
             name = value["base"]
-            _, text = preset_text(kind, name)
+            _, text = preset_text(_SECTION_KINDS.get(key, kind), name)
             base_data = yaml.safe_load(text)
             if not isinstance(base_data, dict) or key not in base_data:
                 raise ConfigError(f"{label}: {key}.base {name!r} has no {key!r} section")

@@ -14,6 +14,7 @@ from archsim.config.compute import (
     PimConfig,
 )
 from archsim.config.dram import DramConfig
+from archsim.config.tco import TcoConfig
 
 _DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "int8": 1, "int4": 0.5}
 
@@ -39,6 +40,9 @@ class SystemConfig(Model):
     pim: PimConfig | None = None
     mapping: MappingConfig = MappingConfig()
     energy: str | None = Field(None, description="energy table preset in configs/energy/")
+    tco: TcoConfig | None = Field(
+        None, description="cost and carbon parameters (`base: default` starts from configs/tco/)"
+    )
 
     @model_validator(mode="after")
     def _pim_fits_memory(self) -> SystemConfig:

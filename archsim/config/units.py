@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, PlainSerializer
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-zµ/%_0-9.]*)\s*$")
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-zµ/%_0-9.$]*)\s*$")
 
 # dimension -> {unit: factor to the SI unit named first}
 UNITS: dict[str, dict[str, float]] = {
@@ -45,6 +45,20 @@ UNITS: dict[str, dict[str, float]] = {
         "TiB": 2.0**40,
     },
     "bits": {"b": 1.0, "Kb": 2.0**10, "Mb": 2.0**20, "Gb": 2.0**30},
+    # TCO and carbon (archsim/energy/tco.py, carbon.py): money in US dollars, mass in grams.
+    "lifetime": {"s": 1.0, "h": 3600.0, "d": 86400.0, "y": 365.25 * 86400.0},
+    "area": {"mm2": 1e-6, "cm2": 1e-4, "m2": 1.0},
+    "length": {"m": 1.0, "cm": 1e-2, "mm": 1e-3},
+    "usd": {"$": 1.0, "k$": 1e3},
+    "usd_per_gb": {"$/GB": 1.0},
+    "usd_per_kwh": {"$/kWh": 1.0, "c/kWh": 1e-2, "$/MWh": 1e-3},
+    "per_area": {"/mm2": 1e6, "/cm2": 1e4},
+    "mass": {"g": 1.0, "kg": 1e3, "t": 1e6},
+    "g_per_kwh": {"g/kWh": 1.0, "kg/kWh": 1e3},
+    "g_per_gb": {"g/GB": 1.0, "kg/GB": 1e3},
+    "g_per_area": {"g/cm2": 1e4, "kg/cm2": 1e7},
+    "kwh_per_area": {"kWh/cm2": 1e4},
+    # Analog devices (archsim/pim/analog): conductances and wire resistance.
     "conductance": {"S": 1.0, "mS": 1e-3, "uS": 1e-6, "µS": 1e-6},
     "resistance": {"Ohm": 1.0, "ohm": 1.0, "kOhm": 1e3, "MOhm": 1e6},
 }
@@ -67,7 +81,7 @@ def parse_quantity(value: object, dimension: str) -> float:
         return float(value)
     if not isinstance(value, str):
         raise UnitError(f"expected a {dimension} quantity such as '{_example(dimension)}'")
-    match = _QUANTITY.match(value)
+    match = _QUANTITY.match(_dollar_first(value))
     if not match:
         raise UnitError(
             f"cannot read {value!r} as a {dimension} quantity;"
@@ -83,6 +97,16 @@ def parse_quantity(value: object, dimension: str) -> float:
     return number * units[unit]
 
 
+def _dollar_first(text: str) -> str:
+    """"$9346" and "$7/GB" read as "9346$" and "7$/GB": money is written both ways."""
+    text = text.strip()
+    if text.startswith("$"):
+        number = re.match(rf"^\$\s*({_NUMBER})(.*)$", text)
+        if number:
+            return f"{number.group(1)}${number.group(2).strip()}"
+    return text
+
+
 def _example(dimension: str) -> str:
     return {
         "time": "14ns",
@@ -95,29 +119,78 @@ def _example(dimension: str) -> str:
         "power": "25W",
         "bytes": "8GiB",
         "bits": "8Gb",
+        "lifetime": "5y",
+        "area": "826mm2",
+        "length": "300mm",
+        "usd": "$9346",
+        "usd_per_gb": "$7/GB",
+        "usd_per_kwh": "0.0806$/kWh",
+        "per_area": "0.002/mm2",
+        "mass": "150g",
+        "g_per_kwh": "583g/kWh",
+        "g_per_gb": "65g/GB",
+        "g_per_area": "500g/cm2",
+        "kwh_per_area": "2.15kWh/cm2",
         "conductance": "25uS",
         "resistance": "2.5Ohm",
     }[dimension]
 
 
-def _quantity(dimension: str, scale: float = 1.0) -> BeforeValidator:
-    return BeforeValidator(lambda v: parse_quantity(v, dimension) / scale)
+def _stored_unit(dimension: str, scale: float) -> str:
+    """The unit string whose factor is ``scale``: the unit a field of this type stores."""
+    for unit, factor in UNITS[dimension].items():
+        if factor == scale:
+            return unit
+    raise ValueError(f"no {dimension} unit with factor {scale}")
+
+
+def _quantity(dimension: str, scale: float = 1.0) -> tuple[BeforeValidator, PlainSerializer]:
+    """Validator and serializer of a float stored in the unit of factor ``scale``.
+
+    Dumps write the value with its unit ("14.0ns"), so a dumped config (the resolved config
+    written beside every output) reloads to the same numbers: a bare number would be read as SI.
+    A string already in the stored unit is taken exactly, without a scale round trip.
+    """
+    stored = _stored_unit(dimension, scale)
+
+    def read(value: object) -> float:
+        if isinstance(value, str):
+            match = _QUANTITY.match(_dollar_first(value))
+            if match and match.group(2) == stored:
+                return float(match.group(1))
+        return parse_quantity(value, dimension) / scale
+
+    return BeforeValidator(read), PlainSerializer(lambda v: f"{v!r}{stored}", return_type=str)
 
 
 # Annotated float types for pydantic fields: the attribute name states the stored unit.
-Seconds = Annotated[float, _quantity("time")]
-Nanoseconds = Annotated[float, _quantity("time", 1e-9)]
-Hertz = Annotated[float, _quantity("frequency")]
-TransfersPerSecond = Annotated[float, _quantity("rate")]
-Volts = Annotated[float, _quantity("voltage")]
-Milliamps = Annotated[float, _quantity("current", 1e-3)]
-PicojoulesPerBit = Annotated[float, _quantity("energy_per_bit", 1e-12)]
-Picojoules = Annotated[float, _quantity("energy", 1e-12)]
-Watts = Annotated[float, _quantity("power")]
-Bytes = Annotated[float, _quantity("bytes")]
-Microsiemens = Annotated[float, _quantity("conductance", 1e-6)]
-Ohms = Annotated[float, _quantity("resistance")]
-Femtojoules = Annotated[float, _quantity("energy", 1e-15)]
+Seconds = Annotated[float, *_quantity("time")]
+Nanoseconds = Annotated[float, *_quantity("time", 1e-9)]
+Hertz = Annotated[float, *_quantity("frequency")]
+TransfersPerSecond = Annotated[float, *_quantity("rate")]
+Volts = Annotated[float, *_quantity("voltage")]
+Milliamps = Annotated[float, *_quantity("current", 1e-3)]
+PicojoulesPerBit = Annotated[float, *_quantity("energy_per_bit", 1e-12)]
+Picojoules = Annotated[float, *_quantity("energy", 1e-12)]
+Watts = Annotated[float, *_quantity("power")]
+Bytes = Annotated[float, *_quantity("bytes")]
+# TCO and carbon: stored in the unit the attribute name states.
+Years = Annotated[float, *_quantity("lifetime", 365.25 * 86400.0)]
+SquareMillimetres = Annotated[float, *_quantity("area", 1e-6)]
+Millimetres = Annotated[float, *_quantity("length", 1e-3)]
+Usd = Annotated[float, *_quantity("usd")]
+UsdPerGB = Annotated[float, *_quantity("usd_per_gb")]
+UsdPerKwh = Annotated[float, *_quantity("usd_per_kwh")]
+PerSquareMillimetre = Annotated[float, *_quantity("per_area", 1e6)]
+Grams = Annotated[float, *_quantity("mass")]
+GramsPerKwh = Annotated[float, *_quantity("g_per_kwh")]
+GramsPerGB = Annotated[float, *_quantity("g_per_gb")]
+GramsPerSquareCentimetre = Annotated[float, *_quantity("g_per_area", 1e4)]
+KwhPerSquareCentimetre = Annotated[float, *_quantity("kwh_per_area", 1e4)]
+# Analog devices and periphery.
+Microsiemens = Annotated[float, *_quantity("conductance", 1e-6)]
+Ohms = Annotated[float, *_quantity("resistance")]
+Femtojoules = Annotated[float, *_quantity("energy", 1e-15)]
 
 
 def _cycles_or_time(value: object) -> object:
@@ -131,6 +204,11 @@ def _cycles_or_time(value: object) -> object:
                     return {"cycles": float(number)}
                 except ValueError:
                     raise UnitError(f"cannot read {value!r} as a cycle count") from None
+        if text.endswith("ns"):  # exact, so a dumped timing reloads to the same float
+            try:
+                return {"ns": float(text[:-2].strip())}
+            except ValueError:
+                pass
         return {"ns": parse_quantity(text, "time") * 1e9}
     if isinstance(value, bool):
         raise UnitError(f"expected a timing such as '22nCK' or '13.75ns', got {value!r}")
@@ -142,6 +220,6 @@ def _cycles_or_time(value: object) -> object:
 Timing = Annotated[
     dict[str, float],
     BeforeValidator(_cycles_or_time),
-    PlainSerializer(lambda v: f"{v['cycles']:g}nCK" if "cycles" in v else f"{v['ns']:g}ns"),
+    PlainSerializer(lambda v: f"{v['cycles']!r}nCK" if "cycles" in v else f"{v['ns']!r}ns"),
 ]
 """A JEDEC timing: either ``{"cycles": n}`` (from "22nCK" or a bare number) or ``{"ns": t}``."""

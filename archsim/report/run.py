@@ -8,6 +8,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from rich.table import Table
 
+from archsim.report.tco import TcoReport
+
 
 class OpRecord(BaseModel):
     """Where one op ran and what it cost (``repeat`` executions together)."""
@@ -37,6 +39,7 @@ class SideReport(BaseModel):
     achieved_flops: float
     ops: list[OpRecord] = Field(default_factory=list)
     accuracy: dict[str, float] | None = None
+    tco: TcoReport | None = Field(None, description="cost and carbon, when the system has `tco`")
 
 
 class Comparison(BaseModel):
@@ -46,6 +49,12 @@ class Comparison(BaseModel):
     energy_reduction: float = Field(description="baseline energy / in-memory energy")
     data_movement_reduction: float = Field(
         description="baseline host-link bytes / in-memory host-link bytes"
+    )
+    tco_reduction: float | None = Field(
+        None, description="baseline cost / in-memory cost of the same work (capex + opex)"
+    )
+    carbon_reduction: float | None = Field(
+        None, description="baseline gCO2e / in-memory gCO2e of the same work"
     )
 
 
@@ -100,7 +109,44 @@ class RunReport(BaseModel):
         t.add_row("speedup", "", "", f"{c.speedup:.2f}x")
         t.add_row("energy reduction", "", "", f"{c.energy_reduction:.2f}x")
         t.add_row("data movement reduction", "", "", f"{c.data_movement_reduction:.2f}x")
+        if b.tco is not None and m.tco is not None:
+            _tco_rows(t, b.tco, m.tco, c)
         return t
+
+
+def _tco_rows(t: Table, b: TcoReport, m: TcoReport, c: Comparison) -> None:
+    t.add_section()
+    t.add_row("device capex", f"${b.capex_usd['total']:,.0f}", f"${m.capex_usd['total']:,.0f}", "")
+    t.add_row(
+        "embodied carbon",
+        f"{b.embodied_gco2e['total'] / 1e3:,.1f} kg",
+        f"{m.embodied_gco2e['total'] / 1e3:,.1f} kg",
+        "",
+    )
+    unit, bu, mu = "inference", b.per_inference, m.per_inference
+    if b.per_1k_tokens is not None and m.per_1k_tokens is not None:
+        unit, bu, mu = "1k tokens", b.per_1k_tokens, m.per_1k_tokens
+    t.add_row(f"cost / {unit}", _usd(bu.cost_usd), _usd(mu.cost_usd), f"{c.tco_reduction:.2f}x")
+    t.add_row(
+        f"gCO2e / {unit}", f"{bu.gco2e:,.4g} g", f"{mu.gco2e:,.4g} g", f"{c.carbon_reduction:.2f}x"
+    )
+    t.add_row(
+        f"per year, {b.devices:,} devices at {b.utilization:.0%}",
+        f"{_usd(b.per_year.cost_usd)}, {b.per_year.gco2e / 1e6:,.1f} t",
+        f"{_usd(m.per_year.cost_usd)}, {m.per_year.gco2e / 1e6:,.1f} t",
+        "",
+    )
+    work, scale = ("tokens", b.tokens_per_run) if b.tokens_per_run else ("inferences", 1)
+    t.add_row(
+        f"  {work} served per year",
+        f"{b.runs_per_year * scale:,.3g}",
+        f"{m.runs_per_year * scale:,.3g}",
+        f"{m.runs_per_year / b.runs_per_year:.2f}x" if b.runs_per_year else "",
+    )
+
+
+def _usd(x: float) -> str:
+    return f"${x:,.2f}" if x >= 1 else f"${x:.3g}"
 
 
 def _energy_order(key: str) -> tuple[int, str]:
