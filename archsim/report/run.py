@@ -104,6 +104,9 @@ class RunReport(BaseModel):
             f"{_flops(m.peak_flops)} / {_flops(m.achieved_flops)}",
             "",
         )
+        if m.accuracy is not None and "rel_error_rms" in m.accuracy:
+            # The baseline computes exactly (digital); the in-memory side's error is measured.
+            t.add_row("rel. error (rms, analog)", "exact", f"{m.accuracy['rel_error_rms']:.3g}", "")
         c = self.comparison
         t.add_section()
         t.add_row("speedup", "", "", f"{c.speedup:.2f}x")
