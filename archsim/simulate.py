@@ -84,6 +84,18 @@ def run_side(
     cache: dict[str, object] = {}
     costs = {}
     analog_errors: dict[str, float] = {}
+    if isinstance(system.pim, AnalogCrossbarConfig):
+        from archsim.pim.analog.execute import check_capacity
+
+        check_capacity(
+            system,
+            [
+                op
+                for op in workload.ops
+                if placement.unit[op.name] == "memory"
+                and op.kind not in ("solve", "regression", "eigen")
+            ],
+        )
     for op in workload.ops:
         unit = placement.unit[op.name]
         key = _op_key(op, workload, placement.onchip, unit)

@@ -72,3 +72,14 @@ def test_matrix_the_loop_cannot_solve_stays_on_the_host_with_reason():
     (op,) = [o for o in result.workload.ops if o.kind == "solve"]
     assert result.in_memory.placement.unit[op.name] == "host"
     assert "closed loop" in result.in_memory.placement.reasons[op.name]
+
+
+def test_weights_that_overflow_the_tiles_are_refused_with_the_count():
+    from archsim.errors import ConfigError
+
+    # 1024x512 fp16 GEMV: 4 x 2 tiles of 256x256 with the default one slice per weight.
+    fits = load_system("analog-pcm", {"pim": {"tiles": 8}})
+    assert simulate(fits, gemv_workload(1024, 512)).report.in_memory.accuracy is not None
+    tight = load_system("analog-pcm", {"pim": {"tiles": 7}})
+    with pytest.raises(ConfigError, match=r"pim\.tiles: .*need 8 tiles.*has 7"):
+        simulate(tight, gemv_workload(1024, 512))

@@ -1,9 +1,9 @@
 """Run a GEMV/GEMM/conv (im2col) op on analog crossbar banks inside ``archsim run``.
 
 Static weights are resident in the tiles (programmed once, before the run); the activations cross
-the host link in and out. Time: every input vector takes one MVM latency per pass, and a weight
-matrix needing more tiles than the banks have runs in several passes [assumption: the tiles
-hold all weights; extra passes model time-multiplexing without the reprogramming cost].
+the host link in and out. Time: every input vector takes one MVM latency. A workload whose static
+weights need more tiles than the banks have is refused (:func:`check_capacity`): time-multiplexing
+the tiles would mean reprogramming them every run, which this model does not charge.
 Accuracy is measured, not assumed: a sample of the op's weight shape (Gaussian weights, uniform
 inputs, seeded by the run seed and the op) runs through the noisy tiles.
 """
@@ -18,6 +18,7 @@ import numpy as np
 from archsim.config.compute import AnalogCrossbarConfig
 from archsim.config.system import SystemConfig
 from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.errors import ConfigError
 from archsim.mapping.policy import gemv_shapes
 from archsim.pim.analog.energy import mvm_cost
 from archsim.pim.analog.presets import tile_config
@@ -60,13 +61,11 @@ def run_analog(
         err, cell_per_weight, cfg = _sample(pim, n_in, n_out, op_seed)
         errors.append(err)
         row_tiles, col_tiles = math.ceil(n_in / pim.rows), math.ceil(n_out / pim.cols)
-        needed = row_tiles * col_tiles * cfg.periphery.weight_slices
-        passes = math.ceil(needed / pim.tiles)
         cost = mvm_cost(
             cfg.periphery, cell_per_weight * n_in * n_out, row_tiles, col_tiles,
             pim.rows, pim.cols, n_in, n_out,
         )
-        time_ns += batch * cost.latency_ns * passes
+        time_ns += batch * cost.latency_ns
         ledger.energy["pim_compute"] += batch * cost.total_pj
     reads = op.bytes_read(workload)
     writes = op.bytes_written(workload)
@@ -78,6 +77,28 @@ def run_analog(
     total = max(time_ns, link_ns) + system.host_link.latency_ns
     rel = float(np.sqrt(np.mean(np.square(errors)))) if errors else 0.0
     return MemoryOpResult(total, ledger, op.macs(), bound), rel
+
+
+def tiles_needed(pim: AnalogCrossbarConfig, op) -> int:
+    """Tiles that hold one execution's static weights (bit slices included)."""
+    slices = tile_config(pim.device, pim.periphery, rows=pim.rows, cols=pim.cols).periphery
+    return sum(
+        math.ceil(n_in / pim.rows) * math.ceil(n_out / pim.cols) * slices.weight_slices
+        for _, n_out, n_in in gemv_shapes(op)
+    )
+
+
+def check_capacity(system: SystemConfig, ops: list) -> None:
+    """Refuse a workload whose resident weights (every repeat has its own) overflow the tiles."""
+    pim = system.pim
+    assert isinstance(pim, AnalogCrossbarConfig)
+    needed = sum(tiles_needed(pim, op) * op.repeat for op in ops)
+    if needed > pim.tiles:
+        raise ConfigError(
+            f"pim.tiles: the workload's static weights need {needed} tiles of"
+            f" {pim.rows}x{pim.cols}, the system has {pim.tiles}; raise pim.tiles or keep some"
+            " ops on the host (mapping overrides)"
+        )
 
 
 def peak_flops(pim: AnalogCrossbarConfig) -> float:
