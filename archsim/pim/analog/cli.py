@@ -136,8 +136,10 @@ def solve_cmd(
         table.add_column("quantity")
         table.add_column("value", justify="right")
         for key in ("solution_error", "finite_gain_error", "finite_gain_error_closed_form",
-                    "lambda_min", "settling_time_s", "energy_pj_total"):  # fmt: skip
-            table.add_row(key, f"{result[key]:.4g}")
+                    "lambda_min", "spectral_gap", "settling_time_s",
+                    "energy_pj_total"):  # fmt: skip
+            if key in result:
+                table.add_row(key, f"{result[key]:.4g}")
         for where, d in result["digital"].items():
             table.add_row(
                 f"digital CG on {where}",

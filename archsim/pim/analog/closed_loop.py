@@ -117,7 +117,7 @@ class SolveResult:
     solution_error: float
     finite_gain_error: float
     finite_gain_error_closed_form: float
-    lambda_min: float
+    lambda_min: float  # slowest mode's rate: λmin(D⁻¹G), or the spectral gap in eigen mode
     settling_time_s: float
     energy_pj: dict[str, float] = field(default_factory=dict)
     refinement_iterations: int = 0
