@@ -1,0 +1,155 @@
+"""Where points run: a local process pool (default) or a dask.distributed cluster.
+
+Both take Tasks and yield (task, result) as each point finishes, in completion order; the
+parent writes each result at once. Neither chooses seeds: a point's seed is in its Task.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Protocol
+
+from archsim.dse.point import Task, run_task, warm_up
+from archsim.errors import ArchsimError
+
+# Points kept in flight per worker: enough to hide the round trip, few enough that a broken
+# pool only puts a handful of points under suspicion.
+IN_FLIGHT_PER_WORKER = 2
+# How long to wait for an existing Dask scheduler before saying it is unreachable.
+SCHEDULER_TIMEOUT_S = 5
+WORKER_DIED = "worker process died while running this point (killed, crashed, or out of memory)"
+
+
+class Executor(Protocol):
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict]]: ...
+    def close(self) -> None: ...
+
+
+def _died(task: Task) -> dict:
+    return {"key": task.key, "status": "failed", "error": WORKER_DIED, "wall_s": 0.0}
+
+
+class LocalExecutor:
+    """A ``ProcessPoolExecutor`` whose workers warm the numba caches once, at start."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        # spawn, not fork: forking a parent that holds a DuckDB connection and threads is unsafe.
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=warm_up)
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict]]:
+        pending = iter(tasks)
+        limit = self.workers * IN_FLIGHT_PER_WORKER
+        self._pool = self._pool or self._new_pool(self.workers)
+        running: dict[Future, Task] = {}
+        exhausted = False
+        while True:
+            while not exhausted and len(running) < limit:
+                task = next(pending, None)
+                if task is None:
+                    exhausted = True
+                    break
+                running[self._pool.submit(run_task, task)] = task
+            if not running:
+                return
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            suspects: list[Task] = []
+            for future in finished:
+                task = running.pop(future)
+                try:
+                    yield task, future.result()
+                except BrokenProcessPool:
+                    suspects.append(task)
+            if suspects:
+                # A worker died: every point in flight fails with the pool. Re-run each one alone
+                # so only the point that kills its worker is recorded as failed.
+                suspects += list(running.values())
+                running.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                for task in suspects:
+                    yield task, self._isolated(task)
+                self._pool = self._new_pool(self.workers)
+
+    def _isolated(self, task: Task) -> dict:
+        pool = self._new_pool(1)
+        try:
+            return pool.submit(run_task, task).result()
+        except BrokenProcessPool:
+            return _died(task)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor:
+    """A ``dask.distributed`` client: an existing scheduler, or a LocalCluster of N workers."""
+
+    def __init__(self, workers: int, scheduler: str | None = None, processes: bool = True) -> None:
+        from distributed import Client, LocalCluster
+
+        self.workers = workers
+        self._cluster = None
+        if scheduler is not None:
+            try:
+                self.client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+            except (OSError, TimeoutError) as exc:
+                raise ArchsimError(
+                    f"--scheduler {scheduler}: no Dask scheduler answered within"
+                    f" {SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); start one with"
+                    " `dask scheduler` and pass its tcp://host:port address"
+                ) from None
+        else:
+            self._cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=None,
+            )
+            self.client = Client(self._cluster)
+        self.client.run(warm_up)
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict]]:
+        from distributed import as_completed
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
+
+        task_list = list(tasks)
+        futures = {
+            self.client.submit(run_task, t, key=f"point-{t.key}", pure=False): t for t in task_list
+        }
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                yield task, future.result()
+            except (KilledWorker, FutureCancelledError):
+                yield task, _died(task)
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(
+    kind: str, workers: int, scheduler: str | None = None, processes: bool = True
+) -> Executor:
+    if workers < 1:
+        raise ArchsimError(f"--workers must be at least 1, not {workers}")
+    if kind == "local":
+        if scheduler is not None:
+            raise ArchsimError("--scheduler needs --executor dask")
+        return LocalExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(workers, scheduler, processes)
+    raise ArchsimError(f"--executor must be local or dask, not {kind!r}")
