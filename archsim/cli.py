@@ -190,10 +190,12 @@ def validate(
 
 
 def _register_subcommands() -> None:
+    from archsim.dse import cli as dse_cli
     from archsim.workload import memtrace_cli, ops_cli
 
     memtrace_cli.register(gen_app)
     ops_cli.register(trace_app, gen_app)
+    dse_cli.register(app)
 
 
 _register_subcommands()
