@@ -6,6 +6,8 @@ returns a plain dict, so nothing but JSON-able data crosses a process or network
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 import math
@@ -14,14 +16,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from archsim.config.presets import (
     _merge,
     _resolve_bases,
     format_validation_error,
-    load_system,
     parse_assignments,
+    preset_text,
 )
 from archsim.config.system import SystemConfig
 from archsim.errors import ArchsimError, ConfigError
@@ -31,6 +34,8 @@ _NOT_METRICS = {"archsim_version", "seed"}
 # A test hook: a point whose workload carries this name makes the worker process exit, the way
 # a segfault or the OOM killer would. Only the tests set it.
 CRASH_NAME = "__archsim_test_crash__"
+# Base systems kept parsed per process (a sweep names a handful).
+BASE_CACHE = 32
 # The one parameter that is not a field: which base system (preset name or YAML path).
 SYSTEM_PARAM = "system"
 
@@ -59,16 +64,32 @@ def _overrides(params: dict[str, Any], workload: bool) -> dict[str, Any]:
     return parse_assignments(items)
 
 
+@functools.lru_cache(maxsize=BASE_CACHE)
+def _base_system(ref: str) -> tuple[str, dict[str, Any]]:
+    """A system preset or file parsed once per process (YAML parsing dominated the parent)."""
+    label, text = preset_text("systems", ref)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{label}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label}: expected a mapping of fields at the top level")
+    return label, _resolve_bases(data, "systems", label)
+
+
 def resolve_system(ref: str | dict[str, Any], params: dict[str, Any]) -> SystemConfig:
     """The base system with the point's system parameters applied; errors name the path."""
     overrides = _overrides(params, workload=False)
     if isinstance(ref, str):
-        return load_system(ref, overrides)
-    data = _merge(_resolve_bases(ref, "systems", "sweep system"), overrides)
+        label, base = _base_system(ref)
+    else:
+        label, base = "sweep system", _resolve_bases(ref, "systems", "sweep system")
+    data = _merge(copy.deepcopy(base), overrides)
     try:
         return SystemConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"invalid configuration\n{format_validation_error(exc)}") from None
+        details = format_validation_error(exc)
+        raise ConfigError(f"{label}: invalid configuration\n{details}") from None
 
 
 def resolve_workload(base: dict[str, Any] | str, params: dict[str, Any]) -> dict[str, Any] | str:
