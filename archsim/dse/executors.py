@@ -6,6 +6,7 @@ parent writes each result at once. Neither chooses seeds: a point's seed is in i
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
@@ -21,6 +22,8 @@ from archsim.errors import ArchsimError
 IN_FLIGHT_PER_WORKER = 2
 # How long to wait for an existing Dask scheduler before saying it is unreachable.
 SCHEDULER_TIMEOUT_S = 5
+# Points per Dask task (see DaskExecutor.run).
+DASK_CHUNK = 4
 SINGLE_THREAD_VARS = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -44,6 +47,10 @@ def _ping() -> None:
     import time
 
     time.sleep(PING_HOLD_S)
+
+
+def run_chunk(tasks: list[Task]) -> list[dict]:
+    return [run_task(t) for t in tasks]
 
 
 def _died(task: Task) -> dict:
@@ -159,16 +166,42 @@ class DaskExecutor:
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
-        task_list = list(tasks)
-        futures = {
-            self.client.submit(run_task, t, key=f"point-{t.key}", pure=False): t for t in task_list
-        }
-        for future in as_completed(futures):
-            task = futures[future]
+        pending = iter(tasks)
+        futures: dict = {}
+        window = as_completed()
+        # Like the local pool, a bounded window in flight (a 100k-point grid is never 100k
+        # futures on the scheduler), and points go in chunks: the scheduler's per-task cost
+        # runs in this process and competes with the workers for the cores.
+        for _ in range(self.workers * IN_FLIGHT_PER_WORKER):
+            self._submit_next(pending, window, futures)
+        for future in window:
+            chunk = futures.pop(future)
             try:
-                yield task, future.result()
+                results = list(zip(chunk, future.result(), strict=True))
             except (KilledWorker, FutureCancelledError):
-                yield task, _died(task)
+                # The chunk killed its workers: run its points one by one, so only the point
+                # that kills a worker is recorded as failed.
+                results = [(t, self._alone(t)) for t in chunk]
+            self._submit_next(pending, window, futures)
+            yield from results
+
+    def _submit_next(self, pending, window, futures) -> None:
+        chunk = list(itertools.islice(pending, DASK_CHUNK))
+        if chunk:
+            key = f"points-{chunk[0].key}-{len(chunk)}"
+            future = self.client.submit(run_chunk, chunk, key=key, pure=False)
+            window.add(future)
+            futures[future] = chunk
+
+    def _alone(self, task: Task) -> dict:
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
+
+        future = self.client.submit(run_task, task, key=f"point-{task.key}-alone", pure=False)
+        try:
+            return future.result()
+        except (KilledWorker, FutureCancelledError):
+            return _died(task)
 
     def close(self) -> None:
         self.client.close()
