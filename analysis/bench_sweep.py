@@ -82,11 +82,12 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=2, help="runs per setting, 1 and 2 workers alternating"
     )
+    parser.add_argument("--executors", default="local,dask", help="comma-separated")
     args = parser.parse_args()
     ok = True
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
-        for kind in ("local", "dask"):
+        for kind in args.executors.split(","):
             # Best of a few alternating runs: other jobs on a shared machine only slow runs down.
             ones, twos = [], []
             for rep in range(args.repeat):

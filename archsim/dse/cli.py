@@ -46,9 +46,8 @@ def sweep(
         ),
         TimeElapsedColumn(),
     )
-    total = len(loaded.points()) * len(loaded.seeds) if loaded.method != "optuna" else None
-    if loaded.method == "optuna":
-        total = (loaded.samples or 0) * len(loaded.seeds)
+    points = (loaded.samples or 0) if loaded.method == "optuna" else len(loaded.points())
+    total = points * len(loaded.seeds)
     with Progress(*columns, console=out, transient=False) as bar:
         job = bar.add_task(loaded.name, total=total, ok=0, failed=0, skipped=0, rate="")
 

@@ -23,6 +23,8 @@ FIG_W, FIG_H = 7.0, 4.5
 ROOF_SPAN, ROOF_SAMPLES = 10.0, 60
 # Up to 20 energy components with distinct colours.
 COMPONENT_CMAP = "tab20"
+# Sensitivity: the mean line is drawn when a parameter takes at most this many values.
+MAX_MEAN_LEVELS = 12
 
 
 def _log_if_wide(ax, values: list[float], axis: str) -> None:
@@ -185,10 +187,11 @@ def sensitivity(results: Results, metric: str) -> Figure | None:
         pos = {v: i for i, v in enumerate(values)}
         numeric = all(isinstance(v, int | float) for v in values)
         ax.scatter([p if numeric else pos[p] for p, _ in pts], [m for _, m in pts], alpha=0.4, s=12)
-        means = [
-            sum(m for p, m in pts if p == v) / sum(1 for p, _ in pts if p == v) for v in values
-        ]
-        ax.plot([v if numeric else pos[v] for v in values], means, "-", color="C3")
+        if len(values) <= MAX_MEAN_LEVELS:  # a level per value; a continuous draw has none
+            means = [
+                sum(m for p, m in pts if p == v) / sum(1 for p, _ in pts if p == v) for v in values
+            ]
+            ax.plot([v if numeric else pos[v] for v in values], means, "-", color="C3")
         if not numeric:
             ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=30, fontsize=7)
         elif len(values) > 1:

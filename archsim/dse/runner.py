@@ -101,6 +101,10 @@ def _run(spec, tasks, runner, store, outcome, progress) -> dict[str, dict]:
             todo.append(task)
     results: dict[str, dict] = {}
     unique = list({t.key: t for t in todo}.values())  # one run for points that resolve alike
+    for _ in range(len(todo) - len(unique)):  # the repeats count as skipped, for the progress
+        outcome.skipped += 1
+        if progress:
+            progress(todo[0], None)
     for task in [t for t in unique if t.error is not None]:  # failed validation: no worker needed
         result = {"key": task.key, "status": "failed", "error": task.error, "wall_s": 0.0}
         results[task.key] = result
