@@ -69,3 +69,15 @@ def test_pareto_front_minimal_example():
     rows = [{"a": 1, "b": 5}, {"a": 2, "b": 2}, {"a": 3, "b": 3}, {"a": 5, "b": 1}]
     assert pareto_front(rows, Axis("a", "min"), Axis("b", "min")) == [True, True, False, True]
     assert pareto_front(rows, Axis("a", "max"), Axis("b", "max")) == [True, False, True, True]
+
+
+def test_sweep_cli_unknown_path_is_a_user_error(tmp_path):
+    from archsim.errors import ConfigError
+
+    bad = {**SPEC, "parameters": {"pim.lane": [16]}}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    result = CliRunner().invoke(app, ["sweep", str(path), "--db", str(tmp_path / "b.duckdb")])
+    assert isinstance(result.exception, ConfigError)
+    assert "did you mean pim.lanes" in str(result.exception)
+    assert not (tmp_path / "b.duckdb").exists()
