@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from archsim.dse import SweepSpec, sweep
-from archsim.dse.executors import DaskExecutor, make_executor
+from archsim.dse.executors import DaskExecutor
 from archsim.dse.point import CRASH_NAME
 from archsim.dse.store import ResultStore, StoreError
 from archsim.errors import ArchsimError
@@ -103,13 +103,14 @@ def test_incompatible_store_is_refused_and_untouched(tmp_path):
     assert junk.read_text() == "not a database"
 
 
-def test_unreachable_scheduler_errors_fast():
+def test_unreachable_scheduler_errors_fast(tmp_path):
     import time
 
     start = time.perf_counter()
     with pytest.raises(ArchsimError, match="no Dask scheduler answered"):
-        make_executor("dask", 1, "tcp://127.0.0.1:9")
+        sweep(spec(), "dask", db=tmp_path / "u.duckdb", scheduler="tcp://127.0.0.1:9")
     assert time.perf_counter() - start < 15
+    assert not (tmp_path / "u.duckdb").exists()
 
 
 def test_export_parquet_and_csv(reference, tmp_path):

@@ -56,10 +56,18 @@ def sweep(
     spec = load_sweep(spec) if isinstance(spec, str) else spec
     spec.check_paths()
     path = Path(db) if db is not None else default_db(spec)
-    store = ResultStore(path)
-    store.set_meta(f"sweep:{spec.name}", spec.model_dump_json())
+    existed = path.exists()
+    store = ResultStore(path)  # first: an incompatible file is refused before any cluster starts
     own = isinstance(executor, str)
-    runner = make_executor(executor, workers, scheduler) if isinstance(executor, str) else executor
+    try:
+        runner = make_executor(executor, workers, scheduler) if own else executor
+    except BaseException:
+        store.close()
+        if not existed:  # leave no empty results file behind an unreachable scheduler
+            path.unlink(missing_ok=True)
+            Path(f"{path}.wal").unlink(missing_ok=True)
+        raise
+    store.set_meta(f"sweep:{spec.name}", spec.model_dump_json())
     outcome = SweepOutcome(spec.name, path)
     start = time.perf_counter()
     try:
