@@ -10,4 +10,11 @@ def replay(system, trace, fmt: str = "auto", **kwargs):
     return _replay(system, trace, fmt, **kwargs).report
 
 
-__all__ = ["__version__", "replay"]
+def sweep(spec, executor="local", **kwargs):
+    """Run a sweep (spec, preset name or YAML path); see :func:`archsim.dse.runner.sweep`."""
+    from archsim.dse.runner import sweep as _sweep
+
+    return _sweep(spec, executor, **kwargs)
+
+
+__all__ = ["__version__", "replay", "sweep"]

@@ -194,6 +194,7 @@ def validate(
 
 
 def _register_subcommands() -> None:
+    from archsim.dse import cli as dse_cli
     from archsim.pim.analog import cli as analog_cli
     from archsim.workload import memtrace_cli, ops_cli
 
@@ -201,6 +202,7 @@ def _register_subcommands() -> None:
 
     memtrace_cli.register(gen_app)
     ops_cli.register(trace_app, gen_app)
+    dse_cli.register(app)
 
 
 _register_subcommands()

@@ -1,0 +1,130 @@
+"""``archsim sweep`` and ``archsim report`` (registered on the main typer app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+out = Console()
+
+
+def sweep(
+    spec: Annotated[str, typer.Argument(help="sweep preset (archsim presets) or YAML path")],
+    executor: Annotated[str, typer.Option(help="local (process pool) or dask")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option(help="address of a running Dask scheduler, tcp://host:8786")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="worker processes (local, or a LocalCluster)")] = 1,
+    db: Annotated[
+        Path | None, typer.Option(help="DuckDB results file (default: <sweep name>.duckdb)")
+    ] = None,
+    export: Annotated[
+        Path | None, typer.Option(help="also write every row to this .parquet or .csv file")
+    ] = None,
+) -> None:
+    """Run a sweep into a DuckDB results file; finished points are skipped on a re-run."""
+    from archsim.dse.runner import default_db
+    from archsim.dse.runner import sweep as run_sweep
+    from archsim.dse.spec import load_sweep
+    from archsim.dse.store import ResultStore
+
+    loaded = load_sweep(spec)
+    target = db or default_db(loaded)
+    counts = {"ok": 0, "failed": 0, "skipped": 0}
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "[green]{task.fields[ok]} ok[/] [red]{task.fields[failed]} failed[/]"
+            " [dim]{task.fields[skipped]} skipped[/]  {task.fields[rate]}"
+        ),
+        TimeElapsedColumn(),
+    )
+    points = (loaded.samples or 0) if loaded.method == "optuna" else len(loaded.points())
+    total = points * len(loaded.seeds)
+    with Progress(*columns, console=out, transient=False) as bar:
+        job = bar.add_task(loaded.name, total=total, ok=0, failed=0, skipped=0, rate="")
+
+        def tick(task, result) -> None:
+            key = "skipped" if result is None else ("ok" if result["status"] == "ok" else "failed")
+            counts[key] += 1
+            elapsed = bar.tasks[0].elapsed or 0.0
+            ran = counts["ok"] + counts["failed"]
+            rate = f"{ran / elapsed:.1f} pt/s" if elapsed > 0 and ran else ""
+            bar.update(job, advance=1, rate=rate, **counts)
+
+        outcome = run_sweep(loaded, executor, workers, target, scheduler, progress=tick)
+    table = Table(title=f"sweep {outcome.name} -> {outcome.db}")
+    for col in ("points", "ran ok", "failed", "skipped (done before)", "wall", "rate"):
+        table.add_column(col, justify="right")
+    ran = outcome.ok + outcome.failed
+    table.add_row(
+        str(outcome.total),
+        str(outcome.ok),
+        str(outcome.failed),
+        str(outcome.skipped),
+        f"{outcome.wall_s:.1f} s",
+        f"{ran / outcome.wall_s:.1f} pt/s" if outcome.wall_s else "-",
+    )
+    out.print(table)
+    for error, n in list(outcome.errors.items())[:5]:
+        out.print(f"[red]{n} failed[/red]: {error}", highlight=False)
+    if export is not None:
+        store = ResultStore(outcome.db, read_only=True)
+        try:
+            out.print(f"exported to {store.export(export)}")
+        finally:
+            store.close()
+
+
+def report(
+    db: Annotated[Path, typer.Argument(help="DuckDB results file written by archsim sweep")],
+    pareto: Annotated[
+        str | None,
+        typer.Option(help="two metrics X,Y, each optionally :min or :max (default: min)"),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Pareto figure to FILE.png; the others beside it as FILE-<name>.png"),
+    ] = None,
+    html: Annotated[Path | None, typer.Option(help="one self-contained HTML page")] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="metric of the sensitivity figure (default: X)")
+    ] = None,
+    export: Annotated[
+        Path | None, typer.Option(help="write every row to this .parquet or .csv file")
+    ] = None,
+) -> None:
+    """Summarise a results file: the Pareto front, figures, and an HTML page."""
+    from archsim.dse.report import build_report, write_html, write_plots
+    from archsim.dse.store import ResultStore
+
+    rep = build_report(db, pareto)
+    out.print(rep.summary())
+    out.print(rep.pareto_table())
+    if metric is not None and metric not in rep.results.metrics:
+        from archsim.errors import ArchsimError
+
+        raise ArchsimError(f"--metric: no metric {metric!r} in {db}")
+    if plot is not None:
+        for path in write_plots(rep.figures(metric), plot):
+            out.print(f"wrote {path}")
+    if html is not None:
+        out.print(f"wrote {write_html(rep, rep.figures(metric), html)}")
+    if export is not None:
+        store = ResultStore(db, read_only=True)
+        try:
+            out.print(f"exported to {store.export(export)}")
+        finally:
+            store.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(sweep)
+    app.command()(report)

@@ -1,0 +1,210 @@
+"""A sweep spec (``configs/sweeps/*.yaml``): a base system and workload, parameters, a method.
+
+Parameters are dotted paths into the system config (``pim.lanes``), ``workload.<field>`` of a
+generator workload (``workload.context``), or ``system`` itself (a list of system presets).
+Each is a list, a range, or a distribution; every random draw comes from a generator seeded by
+the spec, never by the worker, so the points are the same whichever executor runs them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from archsim.config.base import FieldError, Model
+from archsim.config.presets import format_validation_error, preset_text
+from archsim.dse.paths import SYSTEM_PATHS, check_path, workload_paths
+from archsim.errors import ConfigError
+
+Scalar = int | float | str | bool
+
+
+class Range(Model):
+    """Evenly spaced values from ``start`` up to and including ``stop``."""
+
+    start: float
+    stop: float
+    step: float = Field(gt=0)
+
+    def values(self) -> list[Scalar]:
+        n = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        whole = all(float(v).is_integer() for v in (self.start, self.stop, self.step))
+        vals = [self.start + i * self.step for i in range(max(n, 0))]
+        return [int(v) for v in vals] if whole else [round(v, 12) for v in vals]
+
+
+class Distribution(Model):
+    """Values drawn from a seeded generator: ``count`` of them for a grid axis."""
+
+    dist: Literal["uniform", "loguniform", "choice"]
+    low: float | None = None
+    high: float | None = None
+    choices: list[Scalar] | None = None
+    count: int = Field(1, ge=1, description="values drawn for a grid axis")
+    integer: bool = Field(False, description="round draws to integers")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Distribution:
+        if self.dist == "choice":
+            if not self.choices:
+                raise FieldError("choices", "a choice distribution needs a non-empty list")
+        elif self.low is None or self.high is None or self.low >= self.high:
+            raise FieldError("low", f"{self.dist} needs low < high")
+        elif self.dist == "loguniform" and self.low <= 0:
+            raise FieldError("low", "loguniform needs low > 0")
+        return self
+
+    def draw(self, rng: np.random.Generator) -> Scalar:
+        if self.dist == "choice":
+            assert self.choices is not None
+            return self.choices[int(rng.integers(len(self.choices)))]
+        assert self.low is not None and self.high is not None
+        if self.dist == "uniform":
+            value = float(rng.uniform(self.low, self.high))
+        else:
+            value = float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+        return round(value) if self.integer else value
+
+
+Domain = list[Scalar] | Range | Distribution
+
+
+class Objective(Model):
+    metric: str = Field(description="a metric column, e.g. comparison.speedup")
+    goal: Literal["min", "max"] = "min"
+
+
+class SweepSpec(Model):
+    """Root model of a sweep YAML."""
+
+    name: str
+    description: str = ""
+    system: str | dict[str, Any] = Field(description="system preset, YAML path, or inline mapping")
+    workload: str | dict[str, Any] = Field(description="workload preset, path, or inline generator")
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    method: Literal["grid", "random", "optuna"] = "grid"
+    samples: int | None = Field(None, ge=1, description="points (random) or trials (optuna)")
+    batch: int = Field(8, ge=1, description="optuna trials asked per round (fixed: determinism)")
+    seed: int = Field(0, description="seed of every draw made to choose points")
+    fidelity: Literal["fast", "full"] = "fast"
+    parameters: dict[str, Domain] = Field(default_factory=dict)
+    objectives: list[Objective] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _method_needs(self) -> SweepSpec:
+        if self.method in ("random", "optuna") and self.samples is None:
+            raise FieldError("samples", f"method {self.method} needs the number of samples")
+        if self.method == "optuna" and not self.objectives:
+            raise FieldError("objectives", "optuna search needs at least one objective")
+        return self
+
+    # The base directory of relative YAML paths (set by load_sweep; not a field).
+    _base: Path | None = None
+
+    def workload_data(self) -> dict[str, Any] | str:
+        """The workload as a generator mapping when it is one, else the preset name / path."""
+        if isinstance(self.workload, dict):
+            return dict(self.workload)
+        name = self._resolve(self.workload)
+        if name.endswith((".jsonl", ".parquet")):
+            return name
+        _, text = preset_text("workloads", name)
+        data = yaml.safe_load(text)
+        if isinstance(data, dict) and "generator" in data:
+            return data
+        return name
+
+    def system_ref(self) -> str | dict[str, Any]:
+        return self._resolve(self.system) if isinstance(self.system, str) else dict(self.system)
+
+    def _resolve(self, name: str) -> str:
+        if self._base is not None and name.endswith((".yaml", ".yml", ".jsonl", ".parquet")):
+            candidate = self._base / name
+            if candidate.is_file():
+                return str(candidate)
+        return name
+
+    def check_paths(self) -> None:
+        """Every parameter path must exist in the system config or the workload generator."""
+        workload = self.workload_data()
+        for path in self.parameters:
+            if path == "system":
+                continue  # the base system itself: preset names, resolved per point
+            if path.startswith("workload."):
+                if not isinstance(workload, dict):
+                    raise ConfigError(
+                        f"parameters.{path}: workload {self.workload!r} is an operator trace;"
+                        " only generator workloads take workload.<field> parameters"
+                    )
+                check_path(path, workload_paths(str(workload.get("generator"))), "workload field")
+            else:
+                check_path(path, SYSTEM_PATHS, "system field")
+        for objective in self.objectives:
+            if objective.metric in self.parameters:
+                raise ConfigError(f"objectives: {objective.metric!r} is a parameter, not a metric")
+
+    def axis(self, path: str) -> list[Scalar]:
+        """The values of one parameter on a grid (distributions drawn with a per-path seed)."""
+        domain = self.parameters[path]
+        if isinstance(domain, list):
+            return list(domain)
+        if isinstance(domain, Range):
+            return domain.values()
+        rng = np.random.default_rng([self.seed, _stable(path)])
+        return [domain.draw(rng) for _ in range(domain.count)]
+
+    def points(self) -> list[dict[str, Scalar]]:
+        """Parameter assignments for grid and random (optuna proposes its own, see search)."""
+        names = list(self.parameters)
+        if self.method == "grid":
+            axes = [self.axis(p) for p in names]
+            return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
+        if self.method == "random":
+            assert self.samples is not None
+            rng = np.random.default_rng(self.seed)
+            out = []
+            for _ in range(self.samples):
+                point = {}
+                for p in names:
+                    domain = self.parameters[p]
+                    if isinstance(domain, Distribution):
+                        point[p] = domain.draw(rng)
+                    else:
+                        values = self.axis(p)
+                        point[p] = values[int(rng.integers(len(values)))]
+                out.append(point)
+            return out
+        raise ConfigError("optuna points are proposed during the search, not listed up front")
+
+
+def _stable(text: str) -> int:
+    """A hash of a string that is the same in every process (Python's hash() is salted)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+
+def load_sweep(name: str) -> SweepSpec:
+    """A sweep preset name (``archsim presets``) or a path to a sweep YAML."""
+    label, text = preset_text("sweeps", name)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{label}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label}: expected a mapping of fields at the top level")
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{label}: invalid sweep\n{format_validation_error(exc)}") from None
+    path = Path(name)
+    base = path.resolve().parent if path.is_file() else None
+    spec._base = base
+    spec.check_paths()
+    return spec

@@ -1,0 +1,83 @@
+"""archsim sweep / report from the command line: progress, summary, PNG and HTML output."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from archsim.cli import app
+from archsim.dse.analysis import Axis, pareto_front
+
+SPEC = {
+    "name": "tiny",
+    "system": "hbm2-pim",
+    "workload": {"generator": "gemv", "m": 256, "k": 256},
+    "parameters": {"workload.m": [256, 1024, 4096], "host_link.width": [1024, 4096]},
+}
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rep")
+    path = root / "tiny.yaml"
+    path.write_text(yaml.safe_dump(SPEC))
+    db = root / "tiny.duckdb"
+    result = CliRunner().invoke(app, ["sweep", str(path), "--db", str(db), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "6 ok" in result.output or "6/6" in result.output
+    return root, db
+
+
+def test_report_writes_png_and_self_contained_html(swept):
+    root, db = swept
+    png, page = root / "front.png", root / "page.html"
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(db),
+            "--pareto",
+            "comparison.speedup:max,in_memory.energy_pj.total",
+            "--plot",
+            str(png),
+            "--html",
+            str(page),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("energy", "roofline", "sensitivity"):
+        assert (root / f"front-{name}.png").stat().st_size > 0
+    text = page.read_text()
+    assert text.count("data:image/png;base64,") >= 4 and "src='http" not in text
+    first = text.split("data:image/png;base64,", 1)[1].split("'", 1)[0]
+    assert base64.b64decode(first)[:4] == b"\x89PNG"
+    assert "Pareto front" in text
+
+
+def test_bad_pareto_metric_is_one_line(swept):
+    _, db = swept
+    result = CliRunner().invoke(app, ["report", str(db), "--pareto", "comparison.sped,x"])
+    assert result.exit_code != 0
+    assert "did you mean comparison.speedup" in str(result.exception)
+
+
+def test_pareto_front_minimal_example():
+    rows = [{"a": 1, "b": 5}, {"a": 2, "b": 2}, {"a": 3, "b": 3}, {"a": 5, "b": 1}]
+    assert pareto_front(rows, Axis("a", "min"), Axis("b", "min")) == [True, True, False, True]
+    assert pareto_front(rows, Axis("a", "max"), Axis("b", "max")) == [True, False, True, True]
+
+
+def test_sweep_cli_unknown_path_is_a_user_error(tmp_path):
+    from archsim.errors import ConfigError
+
+    bad = {**SPEC, "parameters": {"pim.lane": [16]}}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    result = CliRunner().invoke(app, ["sweep", str(path), "--db", str(tmp_path / "b.duckdb")])
+    assert isinstance(result.exception, ConfigError)
+    assert "did you mean pim.lanes" in str(result.exception)
+    assert not (tmp_path / "b.duckdb").exists()

@@ -1,0 +1,147 @@
+"""Running sweeps: determinism across executors, resume, failures, killed workers, the store."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from archsim.dse import SweepSpec, sweep
+from archsim.dse.executors import DaskExecutor
+from archsim.dse.point import CRASH_NAME
+from archsim.dse.store import ResultStore, StoreError
+from archsim.errors import ArchsimError
+
+GEMV = {"generator": "gemv", "m": 256, "k": 256}
+PARAMS = {"workload.m": [256, 512, 1024], "host_link.width": [1024, 4096]}
+VOLATILE = {"wall_s"}
+
+
+def spec(**kw) -> SweepSpec:
+    return SweepSpec(
+        **{"name": "t", "system": "hbm2-pim", "workload": GEMV, "parameters": PARAMS, **kw}
+    )
+
+
+def rows(db) -> list[dict]:
+    store = ResultStore(db, read_only=True)
+    try:
+        return [{k: v for k, v in r.items() if k not in VOLATILE} for r in store.rows()]
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    db = tmp_path_factory.mktemp("ref") / "ref.duckdb"
+    outcome = sweep(spec(), "local", workers=1, db=db)
+    assert outcome.ok == 6 and outcome.failed == 0
+    return rows(db)
+
+
+def test_two_local_workers_give_identical_rows(reference, tmp_path):
+    sweep(spec(), "local", workers=2, db=tmp_path / "a.duckdb")
+    assert rows(tmp_path / "a.duckdb") == reference
+
+
+def test_dask_gives_identical_rows(reference, tmp_path):
+    runner = DaskExecutor(1, processes=False)
+    try:
+        sweep(spec(), runner, db=tmp_path / "d.duckdb")
+    finally:
+        runner.close()
+    assert rows(tmp_path / "d.duckdb") == reference
+
+
+def test_metrics_differ_between_points(reference):
+    speedups = {r["comparison.speedup"] for r in reference}
+    assert len(speedups) == len(reference)
+
+
+def test_resume_skips_done_points(tmp_path):
+    db = tmp_path / "r.duckdb"
+    first = sweep(spec(parameters={"workload.m": [256, 512]}), db=db)
+    assert first.ok == 2
+    again = sweep(spec(parameters={"workload.m": [256, 512, 1024]}), db=db)
+    assert again.skipped == 2 and again.ok == 1
+    assert len(rows(db)) == 3
+
+
+def test_failing_point_is_recorded_and_the_sweep_goes_on(tmp_path):
+    db = tmp_path / "f.duckdb"
+    outcome = sweep(spec(parameters={"pim.lanes": [16, 8], "workload.m": [256, 512]}), db=db)
+    assert outcome.ok == 2 and outcome.failed == 2
+    failed = [r for r in rows(db) if r["status"] == "failed"]
+    assert all("pim.lanes" in r["error"] for r in failed)
+
+
+def test_killed_worker_loses_nothing(tmp_path):
+    db = tmp_path / "k.duckdb"
+    s = spec(parameters={"workload.name": ["a", CRASH_NAME, "b", "c"]})
+    outcome = sweep(s, "local", workers=2, db=db)
+    assert outcome.ok == 3 and outcome.failed == 1
+    by_name = {r["workload.name"]: r for r in rows(db)}
+    assert by_name[CRASH_NAME]["status"] == "failed"
+    assert "worker process died" in by_name[CRASH_NAME]["error"]
+    assert all(by_name[n]["status"] == "ok" for n in "abc")
+
+
+def test_incompatible_store_is_refused_and_untouched(tmp_path):
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE meta (name VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("CREATE TABLE points (key VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', '0')")
+    con.close()
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="schema version 0"):
+        sweep(spec(), db=db)
+    assert db.read_bytes() == before
+    junk = tmp_path / "junk.duckdb"
+    junk.write_text("not a database")
+    with pytest.raises(StoreError, match="untouched"):
+        ResultStore(junk)
+    assert junk.read_text() == "not a database"
+
+
+def test_unreachable_scheduler_errors_fast(tmp_path):
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(ArchsimError, match="no Dask scheduler answered"):
+        sweep(spec(), "dask", db=tmp_path / "u.duckdb", scheduler="tcp://127.0.0.1:9")
+    assert time.perf_counter() - start < 15
+    assert not (tmp_path / "u.duckdb").exists()
+
+
+def test_export_parquet_and_csv(reference, tmp_path):
+    import pyarrow.parquet as pq
+
+    db = tmp_path / "e.duckdb"
+    sweep(spec(parameters={"workload.m": [256, 512]}), db=db)
+    store = ResultStore(db, read_only=True)
+    store.export(tmp_path / "x.parquet")
+    store.export(tmp_path / "x.csv")
+    store.close()
+    table = pq.read_table(tmp_path / "x.parquet")
+    assert table.num_rows == 2 and "comparison.speedup" in table.column_names
+    assert (tmp_path / "x.csv").read_text().count("\n") == 3
+
+
+def test_optuna_search_is_deterministic(tmp_path):
+    s = spec(
+        method="optuna",
+        samples=6,
+        batch=3,
+        seed=1,
+        parameters={"workload.m": [256, 512, 1024, 2048], "host_link.width": [1024, 2048, 4096]},
+        objectives=[
+            {"metric": "in_memory.time_ns", "goal": "min"},
+            {"metric": "comparison.energy_reduction", "goal": "max"},
+        ],
+    )
+    sweep(s, db=tmp_path / "o1.duckdb")
+    sweep(s, "local", workers=2, db=tmp_path / "o2.duckdb")
+    a, b = rows(tmp_path / "o1.duckdb"), rows(tmp_path / "o2.duckdb")
+    assert a == b and 1 <= len(a) <= 6
+    again = sweep(s, db=tmp_path / "o1.duckdb")
+    assert again.ok == 0 and again.skipped == 6
