@@ -83,3 +83,11 @@ def test_weights_that_overflow_the_tiles_are_refused_with_the_count():
     tight = load_system("analog-pcm", {"pim": {"tiles": 7}})
     with pytest.raises(ConfigError, match=r"pim\.tiles: .*need 8 tiles.*has 7"):
         simulate(tight, gemv_workload(1024, 512))
+
+
+def test_adc_bits_knob_overrides_the_periphery_preset():
+    wl = gemv_workload(512, 512)
+    low = simulate(load_system("analog-pcm", {"pim": {"adc_bits": 3}}), wl).report.in_memory
+    high = simulate(load_system("analog-pcm", {"pim": {"adc_bits": 10}}), wl).report.in_memory
+    assert low.accuracy["rel_error_rms"] > 1.5 * high.accuracy["rel_error_rms"]
+    assert low.energy_pj["pim_compute"] < high.energy_pj["pim_compute"]

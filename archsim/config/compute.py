@@ -8,6 +8,7 @@ from pydantic import Field, PositiveFloat, PositiveInt
 
 from archsim.config.base import Model
 from archsim.config.units import Bytes, Hertz, Nanoseconds, PicojoulesPerBit, TransfersPerSecond
+from archsim.pim.analog.config import ADC_BITS_MAX
 
 DType = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
 DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
@@ -117,6 +118,16 @@ class AnalogCrossbarConfig(Model):
     tiles: PositiveInt = Field(description="crossbar tiles in the banks (all work in parallel)")
     rows: PositiveInt = 256
     cols: PositiveInt = 256
+    adc_bits: PositiveInt | None = Field(
+        None,
+        le=ADC_BITS_MAX,
+        description="overrides the periphery preset's ADC bits (a sweepable knob)",
+    )
+    dac_bits: PositiveInt | None = Field(
+        None,
+        le=ADC_BITS_MAX,
+        description="overrides the periphery preset's DAC bits (a sweepable knob)",
+    )
     t_inference_s: float = Field(0.0, alias="t_inference", ge=0, description="s after programming")
     compensation: Literal["global", "none"] = "global"
     accuracy_sample: PositiveInt = Field(
@@ -131,6 +142,11 @@ class AnalogCrossbarConfig(Model):
     solver_sample: PositiveInt = Field(
         512, description="solver problems larger than this are measured on a same-kind sample"
     )
+
+    @property
+    def periphery_overrides(self) -> dict[str, int]:
+        """The periphery fields this config sets over its preset."""
+        return {k: v for k, v in (("adc_bits", self.adc_bits), ("dac_bits", self.dac_bits)) if v}
 
 
 PimConfig = Annotated[

@@ -36,8 +36,14 @@ def _sample(pim: AnalogCrossbarConfig, n_in: int, n_out: int, seed: int):
     w = rng.standard_normal((k, n))
     x = rng.uniform(-1.0, 1.0, (_SAMPLE_BATCH, k))
     cfg = tile_config(
-        pim.device, pim.periphery, rows=pim.rows, cols=pim.cols,
-        t_inference=pim.t_inference_s, compensation=pim.compensation, seed=seed,
+        pim.device,
+        pim.periphery,
+        pim.periphery_overrides,
+        rows=pim.rows,
+        cols=pim.cols,
+        t_inference=pim.t_inference_s,
+        compensation=pim.compensation,
+        seed=seed,
     )
     m = AnalogMatrix(w, cfg)
     y = m.mvm(x)
@@ -47,7 +53,11 @@ def _sample(pim: AnalogCrossbarConfig, n_in: int, n_out: int, seed: int):
 
 
 def run_analog(
-    system: SystemConfig, op, workload: Workload, energy: EnergyModel, onchip: frozenset[str],
+    system: SystemConfig,
+    op,
+    workload: Workload,
+    energy: EnergyModel,
+    onchip: frozenset[str],
     seed: int = 0,
 ) -> tuple[MemoryOpResult, float]:
     """One execution of ``op`` on the crossbar banks, and its measured relative error."""
@@ -62,8 +72,14 @@ def run_analog(
         errors.append(err)
         row_tiles, col_tiles = math.ceil(n_in / pim.rows), math.ceil(n_out / pim.cols)
         cost = mvm_cost(
-            cfg.periphery, cell_per_weight * n_in * n_out, row_tiles, col_tiles,
-            pim.rows, pim.cols, n_in, n_out,
+            cfg.periphery,
+            cell_per_weight * n_in * n_out,
+            row_tiles,
+            col_tiles,
+            pim.rows,
+            pim.cols,
+            n_in,
+            n_out,
         )
         time_ns += batch * cost.latency_ns
         ledger.energy["pim_compute"] += batch * cost.total_pj
@@ -81,7 +97,9 @@ def run_analog(
 
 def tiles_needed(pim: AnalogCrossbarConfig, op) -> int:
     """Tiles that hold one execution's static weights (bit slices included)."""
-    slices = tile_config(pim.device, pim.periphery, rows=pim.rows, cols=pim.cols).periphery
+    slices = tile_config(
+        pim.device, pim.periphery, pim.periphery_overrides, rows=pim.rows, cols=pim.cols
+    ).periphery
     return sum(
         math.ceil(n_in / pim.rows) * math.ceil(n_out / pim.cols) * slices.weight_slices
         for _, n_out, n_in in gemv_shapes(op)
@@ -103,7 +121,9 @@ def check_capacity(system: SystemConfig, ops: list) -> None:
 
 def peak_flops(pim: AnalogCrossbarConfig) -> float:
     """All tiles busy: 2·rows·cols FLOPs per tile per MVM latency."""
-    cfg = tile_config(pim.device, pim.periphery, rows=pim.rows, cols=pim.cols)
+    cfg = tile_config(
+        pim.device, pim.periphery, pim.periphery_overrides, rows=pim.rows, cols=pim.cols
+    )
     latency = mvm_cost(cfg.periphery, 0.0, 1, 1, pim.rows, pim.cols, pim.rows, pim.cols).latency_ns
     return pim.tiles * 2 * pim.rows * pim.cols / (latency * 1e-9)
 
@@ -133,7 +153,7 @@ def _closed_loop_parts(pim: AnalogCrossbarConfig):
 
     assert pim.closed_loop is not None
     cfg = load_yaml_model(ClosedLoopConfig, "circuits", pim.closed_loop)
-    return cfg, load_device(pim.device), load_periphery(pim.periphery).adc
+    return cfg, load_device(pim.device), load_periphery(pim.periphery, pim.periphery_overrides).adc
 
 
 def _solve_op(system: SystemConfig, op, seed: int):
