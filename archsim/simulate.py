@@ -88,7 +88,7 @@ def run_side(
         from archsim.pim.analog.execute import check_capacity
 
         check_capacity(
-            system,
+            system.pim,
             [
                 op
                 for op in workload.ops

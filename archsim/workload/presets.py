@@ -16,6 +16,7 @@ and ``prune`` (a sparsity such as 0.5 or "2:4", and ``prune_format``).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -43,8 +44,9 @@ class _Spec(Model):
     prune: float | str | None = None
     prune_format: Literal["bitmap", "csr"] = "bitmap"
 
+    @abstractmethod
     def generate(self) -> Workload:
-        raise NotImplementedError
+        """The workload this spec describes (each generator kind implements it)."""
 
     def args(self, *skip: str) -> dict[str, Any]:
         common = {"generator", "description", "quantize", "prune", "prune_format", *skip}

@@ -106,10 +106,8 @@ def tiles_needed(pim: AnalogCrossbarConfig, op) -> int:
     )
 
 
-def check_capacity(system: SystemConfig, ops: list) -> None:
+def check_capacity(pim: AnalogCrossbarConfig, ops: list) -> None:
     """Refuse a workload whose resident weights (every repeat has its own) overflow the tiles."""
-    pim = system.pim
-    assert isinstance(pim, AnalogCrossbarConfig)
     needed = sum(tiles_needed(pim, op) * op.repeat for op in ops)
     if needed > pim.tiles:
         raise ConfigError(
