@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from archsim.dse import SweepSpec, sweep
-from archsim.dse.executors import DaskExecutor
+from archsim.dse.executors import CHUNK, DaskExecutor, chunks
 from archsim.dse.point import CRASH_NAME
 from archsim.dse.store import ResultStore, StoreError
 from archsim.errors import ArchsimError
@@ -83,6 +83,43 @@ def test_killed_worker_loses_nothing(tmp_path):
     assert by_name[CRASH_NAME]["status"] == "failed"
     assert "worker process died" in by_name[CRASH_NAME]["error"]
     assert all(by_name[n]["status"] == "ok" for n in "abc")
+
+
+def test_a_crash_inside_a_chunk_fails_only_that_point(tmp_path):
+    names = [f"p{i}" for i in range(11)]
+    names.insert(5, CRASH_NAME)
+    db = tmp_path / "c.duckdb"
+    outcome = sweep(spec(parameters={"workload.name": names}), "local", workers=1, db=db)
+    assert outcome.ok == 11 and outcome.failed == 1
+    done = {r["workload.name"] for r in rows(db) if r["status"] == "ok"}
+    assert done == set(names) - {CRASH_NAME}
+
+
+@pytest.mark.parametrize("n", [1, 5, 16, 33, 100, 1000])
+def test_chunks_keep_order_cap_size_and_shrink_at_the_end(n):
+    out = list(chunks(range(n), workers=2))
+    assert [t for c in out for t in c] == list(range(n))
+    sizes = [len(c) for c in out]
+    assert max(sizes) <= CHUNK
+    assert sizes == sorted(sizes, reverse=True)  # guided: never larger than the one before
+    assert sizes[-1] == 1
+
+
+def test_queued_rows_are_committed_by_reads_and_close(tmp_path):
+    from archsim.dse.point import Task
+
+    db = tmp_path / "q.duckdb"
+    store = ResultStore(db, commit_interval_s=3600)
+    ok = {"status": "ok", "metrics": {"a": 1.0}}
+    store.write("s", Task("k1", 0, {"x": 1}, 0), ok)
+    assert store.pending == 1
+    assert [r["a"] for r in store.rows()] == [1.0]  # a read commits first
+    store.write("s", Task("k2", 1, {"x": 2}, 0), {"status": "ok", "metrics": {"b": "text"}})
+    store.write("s", Task("k1", 0, {"x": 1}, 0), {"status": "failed", "error": "boom"})
+    store.close()
+    got = {r["key"]: r for r in rows(db)}
+    assert got["k1"]["status"] == "failed" and got["k1"]["a"] is None  # replaced, not duplicated
+    assert got["k2"]["b"] == "text" and len(got) == 2
 
 
 def test_incompatible_store_is_refused_and_untouched(tmp_path):

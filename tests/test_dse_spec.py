@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archsim.config.presets import list_presets
-from archsim.dse.point import make_task
+from archsim.dse.point import make_task, run_task
 from archsim.dse.spec import SweepSpec, load_sweep
 from archsim.errors import ConfigError
 
@@ -69,9 +69,16 @@ def test_optuna_needs_objectives_and_samples():
 
 def test_invalid_value_is_recorded_with_the_pydantic_message():
     task = make_task(0, {"pim.lanes": 8}, 0, "hbm2-pim", GEMV, "fast")
-    assert task.error is not None and "pim.lanes" in task.error and "32 B" in task.error
+    result = run_task(task)
+    assert result["status"] == "failed"
+    assert "pim.lanes" in result["error"] and "32 B" in result["error"]
     ok = make_task(0, {"pim.lanes": 16}, 0, "hbm2-pim", GEMV, "fast")
     assert ok.error is None and ok.key != task.key
+
+
+def test_unreadable_system_fails_in_the_parent():
+    task = make_task(0, {"system": "no-such-system"}, 0, "hbm2-pim", GEMV, "fast")
+    assert task.error is not None and "no-such-system" in task.error
 
 
 def test_hash_depends_on_config_and_seed_only():

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from archsim.config.system import SystemConfig
+from archsim.config.yaml_text import parse_preset_yaml, parse_yaml
 from archsim.errors import ConfigError
 
 KINDS = ("systems", "workloads", "sweeps", "energy", "tco")
@@ -122,7 +123,7 @@ def load_yaml_model(model: type[M], kind: str, name: str, overrides: dict | None
     """Load a preset name or YAML path into ``model``, with errors a user can act on."""
     label, text = preset_text(kind, name)
     try:
-        data = yaml.safe_load(text)
+        data = parse_preset_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -150,7 +151,7 @@ def _resolve_bases(data: dict, kind: str, label: str) -> dict:
         if isinstance(value, dict) and "base" in value:
             name = value["base"]
             _, text = preset_text(_SECTION_KINDS.get(key, kind), name)
-            base_data = yaml.safe_load(text)
+            base_data = parse_preset_yaml(text)
             if not isinstance(base_data, dict) or key not in base_data:
                 raise ConfigError(f"{label}: {key}.base {name!r} has no {key!r} section")
             rest = {k: v for k, v in value.items() if k != "base"}
@@ -179,7 +180,7 @@ def parse_assignments(assignments: list[str]) -> dict:
         if not sep or not path.strip():
             raise ConfigError(f"--set {item!r}: write it as dotted.path=value")
         try:
-            value = yaml.safe_load(text)
+            value = parse_yaml(text)
         except yaml.YAMLError as exc:
             raise ConfigError(f"--set {item!r}: the value is not valid YAML ({exc})") from None
         node = out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -17,19 +18,34 @@ from typing import Protocol
 from archsim.dse.point import Task, run_task, warm_up
 from archsim.errors import ArchsimError
 
-# Points kept in flight per worker: enough to hide the round trip, few enough that a broken
-# pool only puts a handful of points under suspicion.
+# Chunks kept in flight per worker: one running, one queued to hide the round trip.
 IN_FLIGHT_PER_WORKER = 2
+# Largest chunk of consecutive points sent to a worker at once. Neighbours in a grid often
+# compile to the same PIM programs (a host parameter, or a size that rounds to the same tiles),
+# which a worker times once and caches: dealt out one by one, or in chunks of 4, each worker
+# timed many of them again (measured on bench_sweep: 15-40% more work per point with 2 workers).
+# Chunks shrink towards the end so the workers finish together (guided self-scheduling,
+# Polychronopoulos & Kuck, IEEE Trans. Computers 1987). Fewer, larger tasks also divide the Dask
+# scheduler's per-task cost.
+CHUNK = 16
 # How long to wait for an existing Dask scheduler before saying it is unreachable.
 SCHEDULER_TIMEOUT_S = 5
-# Points per Dask task (see DaskExecutor.run).
-DASK_CHUNK = 4
 SINGLE_THREAD_VARS = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
     "MKL_NUM_THREADS",
     "NUMBA_NUM_THREADS",
 )
+# Worker housekeeping that costs CPU the points need: on a two-core machine the 10 ms sampling
+# profiler and the 1 ms GIL monitor of every worker slow its points down (we time points
+# ourselves). Used for the LocalCluster archsim starts; a cluster of your own keeps its config.
+QUIET_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.tick.interval": "200ms",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 WORKER_DIED = "worker process died while running this point (killed, crashed, or out of memory)"
 
 
@@ -47,6 +63,20 @@ def _ping() -> None:
     import time
 
     time.sleep(PING_HOLD_S)
+
+
+def chunks(tasks: Iterable[Task], workers: int) -> Iterator[list[Task]]:
+    """Consecutive points in chunks of up to ``CHUNK``: each an equal share of what is left
+    among twice the workers, so they shrink once the last points are in sight."""
+    pending = iter(tasks)
+    lookahead = 2 * workers * CHUNK
+    ahead: deque[Task] = deque()
+    while True:
+        ahead.extend(itertools.islice(pending, lookahead - len(ahead)))
+        if not ahead:
+            return
+        size = min(CHUNK, -(-len(ahead) // (2 * workers)))
+        yield [ahead.popleft() for _ in range(size)]
 
 
 def run_chunk(tasks: list[Task]) -> list[dict]:
@@ -82,46 +112,50 @@ class LocalExecutor:
             future.result()
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict]]:
-        pending = iter(tasks)
+        pending = chunks(tasks, self.workers)
         limit = self.workers * IN_FLIGHT_PER_WORKER
         self._pool = self._pool or self._new_pool(self.workers)
-        running: dict[Future, Task] = {}
-        exhausted = False
+        running: dict[Future, list[Task]] = {}
         while True:
-            while not exhausted and len(running) < limit:
-                task = next(pending, None)
-                if task is None:
-                    exhausted = True
+            while len(running) < limit:
+                chunk = next(pending, None)
+                if chunk is None:
                     break
-                running[self._pool.submit(run_task, task)] = task
+                running[self._pool.submit(run_chunk, chunk)] = chunk
             if not running:
                 return
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             suspects: list[Task] = []
             for future in finished:
-                task = running.pop(future)
+                chunk = running.pop(future)
                 try:
-                    yield task, future.result()
+                    yield from zip(chunk, future.result(), strict=True)
                 except BrokenProcessPool:
-                    suspects.append(task)
+                    suspects += chunk
             if suspects:
                 # A worker died: every point in flight fails with the pool. Re-run each one alone
                 # so only the point that kills its worker is recorded as failed.
-                suspects += list(running.values())
+                suspects += [t for chunk in running.values() for t in chunk]
                 running.clear()
                 self._pool.shutdown(wait=False, cancel_futures=True)
-                for task in suspects:
-                    yield task, self._isolated(task)
+                yield from self._isolated(suspects)
                 self._pool = self._new_pool(self.workers)
 
-    def _isolated(self, task: Task) -> dict:
-        pool = self._new_pool(1)
+    def _isolated(self, tasks: list[Task]) -> Iterator[tuple[Task, dict]]:
+        """Run points one at a time in a pool of one worker (a fresh one after each death)."""
+        pool: ProcessPoolExecutor | None = None
         try:
-            return pool.submit(run_task, task).result()
-        except BrokenProcessPool:
-            return _died(task)
+            for task in tasks:
+                pool = pool or self._new_pool(1)
+                try:
+                    yield task, pool.submit(run_task, task).result()
+                except BrokenProcessPool:
+                    yield task, _died(task)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = None
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -147,14 +181,18 @@ class DaskExecutor:
                     " `dask scheduler` and pass its tcp://host:port address"
                 ) from None
         else:
+            import dask
+
             extra = {"env": {v: "1" for v in SINGLE_THREAD_VARS}} if processes else {}
-            self._cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=processes,
-                dashboard_address=None,
-                **extra,
-            )
+            # Nannies hand this configuration to the worker processes they start.
+            with dask.config.set(QUIET_WORKERS):
+                self._cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=processes,
+                    dashboard_address=None,
+                    **extra,
+                )
             self.client = Client(self._cluster)
         self.client.run(warm_up)
 
@@ -166,12 +204,11 @@ class DaskExecutor:
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
-        pending = iter(tasks)
+        pending = chunks(tasks, self.workers)
         futures: dict = {}
         window = as_completed()
-        # Like the local pool, a bounded window in flight (a 100k-point grid is never 100k
-        # futures on the scheduler), and points go in chunks: the scheduler's per-task cost
-        # runs in this process and competes with the workers for the cores.
+        # Like the local pool, a bounded window of chunks in flight (a 100k-point grid is never
+        # 100k futures on the scheduler).
         for _ in range(self.workers * IN_FLIGHT_PER_WORKER):
             self._submit_next(pending, window, futures)
         for future in window:
@@ -186,7 +223,7 @@ class DaskExecutor:
             yield from results
 
     def _submit_next(self, pending, window, futures) -> None:
-        chunk = list(itertools.islice(pending, DASK_CHUNK))
+        chunk = next(pending, None)
         if chunk:
             key = f"points-{chunk[0].key}-{len(chunk)}"
             future = self.client.submit(run_chunk, chunk, key=key, pure=False)

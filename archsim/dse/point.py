@@ -6,7 +6,6 @@ returns a plain dict, so nothing but JSON-able data crosses a process or network
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import json
@@ -27,6 +26,7 @@ from archsim.config.presets import (
     preset_text,
 )
 from archsim.config.system import SystemConfig
+from archsim.config.yaml_text import parse_preset_yaml
 from archsim.errors import ArchsimError, ConfigError
 
 # Report keys that are identity, not metrics (the store has its own columns for them).
@@ -69,7 +69,7 @@ def _base_system(ref: str) -> tuple[str, dict[str, Any]]:
     """A system preset or file parsed once per process (YAML parsing dominated the parent)."""
     label, text = preset_text("systems", ref)
     try:
-        data = yaml.safe_load(text)
+        data = parse_preset_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{label}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -77,14 +77,19 @@ def _base_system(ref: str) -> tuple[str, dict[str, Any]]:
     return label, _resolve_bases(data, "systems", label)
 
 
-def resolve_system(ref: str | dict[str, Any], params: dict[str, Any]) -> SystemConfig:
-    """The base system with the point's system parameters applied; errors name the path."""
+def system_data(ref: str | dict[str, Any], params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The base system's mapping with the point's system parameters merged in (not validated)."""
     overrides = _overrides(params, workload=False)
     if isinstance(ref, str):
         label, base = _base_system(ref)
     else:
         label, base = "sweep system", _resolve_bases(ref, "systems", "sweep system")
-    data = _merge(copy.deepcopy(base), overrides)
+    return label, _merge(base, overrides)  # _merge copies what it changes; base stays as parsed
+
+
+def resolve_system(ref: str | dict[str, Any], params: dict[str, Any]) -> SystemConfig:
+    """The base system with the point's system parameters applied; errors name the path."""
+    label, data = system_data(ref, params)
     try:
         return SystemConfig.model_validate(data)
     except ValidationError as exc:
@@ -99,9 +104,9 @@ def resolve_workload(base: dict[str, Any] | str, params: dict[str, Any]) -> dict
 
 
 def config_hash(system: dict[str, Any] | None, workload: Any, params: dict, seed: int) -> str:
-    """Identity of a point: its resolved config, workload and seed (the store's key)."""
+    """Identity of a point: its configuration mapping, workload and seed (the store's key)."""
     body = {"system": system, "workload": workload, "seed": seed}
-    if system is None:  # it failed validation: the raw assignment is its identity
+    if system is None:  # it could not be resolved: the raw assignment is its identity
         body["params"] = params
     text = json.dumps(body, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -115,15 +120,17 @@ def make_task(
     workload_base: dict[str, Any] | str,
     fidelity: str,
 ) -> Task:
-    """Resolve one point; a validation failure becomes a Task that carries its error."""
+    """One point, identified by its merged configuration (cheap: no validation here).
+
+    The worker validates it, so a value that fails validation is that point's recorded error;
+    the parent's time, which on a small machine is taken from the workers, stays per point
+    a dictionary merge and a hash. A reference that cannot be read fails here, at once.
+    """
     system_ref = params.get(SYSTEM_PARAM, system_ref)
+    workload = resolve_workload(workload_base, params)
     try:
-        workload = resolve_workload(workload_base, params)
-        # The dump identifies the point; the worker re-resolves from the reference instead,
-        # because unit-bearing fields do not survive a dump / validate round trip.
-        system = resolve_system(system_ref, params).model_dump(mode="json", by_alias=True)
+        _, system = system_data(system_ref, params)
     except ArchsimError as exc:
-        workload = resolve_workload(workload_base, params)
         key = config_hash(None, workload, params, seed)
         return Task(key, index, params, seed, error=_one_line(str(exc)))
     key = config_hash(system, workload, params, seed)
@@ -193,7 +200,7 @@ def run_task(task: Task) -> dict[str, Any]:
             "status": "ok",
             "error": None,
             "metrics": flatten(report),
-            "ops": _op_table(result),
+            "ops": json.dumps(_op_table(result)),
             "wall_s": time.perf_counter() - start,
         }
     except ArchsimError as exc:

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from archsim.config.base import FieldError, Model
 from archsim.config.presets import format_validation_error, preset_text
+from archsim.config.yaml_text import parse_preset_yaml, parse_yaml
 from archsim.dse.paths import SYSTEM_PATHS, check_path, workload_paths
 from archsim.errors import ConfigError
 
@@ -115,7 +116,7 @@ class SweepSpec(Model):
         if name.endswith((".jsonl", ".parquet")):
             return name
         _, text = preset_text("workloads", name)
-        data = yaml.safe_load(text)
+        data = parse_preset_yaml(text)
         if isinstance(data, dict) and "generator" in data:
             return data
         return name
@@ -194,7 +195,7 @@ def load_sweep(name: str) -> SweepSpec:
     """A sweep preset name (``archsim presets``) or a path to a sweep YAML."""
     label, text = preset_text("sweeps", name)
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{label}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

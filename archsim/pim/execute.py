@@ -9,8 +9,8 @@ the internal bandwidth of the channels behind them and compute at their own peak
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -51,24 +51,35 @@ _COUNT_FIELDS = {
     "activations": K.CNT_ACT,
 }
 
-_SYSTEMS: dict[str, SystemConfig] = {}
+# Timed programs by (memory and unit config, program, read-back): the layers of a model repeat
+# the same ops, and a sweep revisits shapes.
+_RUNS: OrderedDict[tuple[str, bytes, int], ProgramRun] = OrderedDict()
+RUN_CACHE = 512
 
 
 def _run(system: SystemConfig, program: Program) -> ProgramRun:
     """Time a program with the host reading back its channel's share of the results."""
-    key = system.model_dump_json()
-    _SYSTEMS.setdefault(key, system)
-    commands = tuple(program.commands)
     readback_lines = math.ceil(program.readback_bytes / program.channels / BYTES_PER_COMMAND)
-    return _run_cached(key, commands, readback_lines)
+    key = (_timing_key(system), program.commands.key(), readback_lines)
+    if key in _RUNS:
+        _RUNS.move_to_end(key)
+        return _RUNS[key]
+    run = _time(system, program, readback_lines)
+    _RUNS[key] = run
+    if len(_RUNS) > RUN_CACHE:
+        _RUNS.popitem(last=False)
+    return run
 
 
-@lru_cache(maxsize=512)
-def _run_cached(key: str, commands: tuple, readback_lines: int) -> ProgramRun:
-    system = _SYSTEMS[key]
+def _timing_key(system: SystemConfig) -> str:
+    """What a program's timing depends on: the memory and the unit's MAC cadence."""
+    return f"{system.memory.model_dump_json()}|{pim_mac_cycles(system)}"
+
+
+def _time(system: SystemConfig, program: Program, readback_lines: int) -> ProgramRun:
     timing = DramTiming(system.memory, pim_mac_cycles=pim_mac_cycles(system))
     org = system.memory.organization
-    prog = Program(list(commands), 0, 0, 0, 0).batch()
+    prog = program.batch()
     if readback_lines:
         # Results sit in consecutive lines of channel 0's result rows; the host reads them once
         # the program has finished (in-order: the channel leaves PIM mode first).

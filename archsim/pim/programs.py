@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from archsim.config.compute import AimConfig, HbmPimConfig
 from archsim.config.system import SystemConfig
 from archsim.memory.commands import (
@@ -42,6 +40,7 @@ from archsim.memory.commands import (
     WR_REG,
 )
 from archsim.memory.controller import RequestBatch
+from archsim.pim.command_stream import RESERVED_ROW, CommandStream
 
 # HBM-PIM all-bank mode entry and exit, per pseudo-channel (PIMSimulator's GEMV kernel, counted
 # in /work notes): 16 parking reads, 4 ACT + WR to a reserved row (single-bank to all-bank),
@@ -51,7 +50,6 @@ HBM_PIM_ENTER_BANKS = 4
 HBM_PIM_ENTER_WRITES = 2
 HBM_PIM_EXIT_WRITES = 3
 HBM_PIM_EXIT_READS = 16
-RESERVED_ROW = 0  # rows at the top of the bank are reserved for mode and result registers
 
 BYTES_PER_COMMAND = 32  # one column access of a unit: 256 bits
 
@@ -60,7 +58,7 @@ BYTES_PER_COMMAND = 32  # one column access of a unit: 256 bits
 class Program:
     """A PIM program for every channel, plus what it moves over the host link."""
 
-    commands: list[tuple[int, int, int, int, int]]  # (command, channel, bank set, row, column)
+    commands: CommandStream
     broadcast_bytes: int  # host -> units (register writes)
     readback_bytes: int  # units -> host (register reads or result reads)
     macs: int
@@ -69,28 +67,23 @@ class Program:
     emitted: int = 1  # channels whose programs are in ``commands``
 
     def batch(self, first_id: int = 0) -> RequestBatch:
-        if not self.commands:
+        if not len(self.commands):
             return RequestBatch.empty()
-        arr = np.array(self.commands, dtype=np.int64)
-        return RequestBatch.pim_program(
-            arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], first_id=first_id
-        )
+        return RequestBatch.pim_program(*self.commands.arrays(), first_id=first_id)
 
 
-def _enter_hbm_pim(cmds: list, ch: int) -> None:
-    cmds += [(RD_REG, ch, SET_ALL, RESERVED_ROW, k) for k in range(HBM_PIM_ENTER_READS)]
+def _enter_hbm_pim(cmds: CommandStream, ch: int) -> None:
+    cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_ENTER_READS)
     for bank in range(HBM_PIM_ENTER_BANKS):
-        cmds += [
-            (ACT_AB, ch, bank, RESERVED_ROW, 0),
-            (WR_REG, ch, SET_ALL, RESERVED_ROW, bank),
-            (PRE_AB, ch, bank, RESERVED_ROW, 0),
-        ]
-    cmds += [(WR_REG, ch, SET_ALL, RESERVED_ROW, k) for k in range(HBM_PIM_ENTER_WRITES)]
+        cmds.add(ACT_AB, ch, bank, RESERVED_ROW)
+        cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, bank)
+        cmds.add(PRE_AB, ch, bank, RESERVED_ROW)
+    cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_ENTER_WRITES)
 
 
-def _exit_hbm_pim(cmds: list, ch: int) -> None:
-    cmds += [(WR_REG, ch, SET_ALL, RESERVED_ROW, k) for k in range(HBM_PIM_EXIT_WRITES)]
-    cmds += [(RD_REG, ch, SET_ALL, RESERVED_ROW, k) for k in range(HBM_PIM_EXIT_READS)]
+def _exit_hbm_pim(cmds: CommandStream, ch: int) -> None:
+    cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_EXIT_WRITES)
+    cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_EXIT_READS)
 
 
 def _cheaper(a: Program, b: Program) -> Program:
@@ -136,44 +129,53 @@ def hbm_pim_gemv(
     outputs_per_channel = outputs if by_inputs else math.ceil(outputs / channels)
     group = units * pim.grf_entries  # outputs per pass: each unit fills GRF_B with 8 outputs
     groups = math.ceil(outputs_per_channel / group)
-    tiles = math.ceil(inputs / tile)
     sets = (SET_ALL,) if pim.banks_per_unit == 1 else (SET_EVEN, SET_ODD)
-    cmds: list[tuple[int, int, int, int, int]] = []
+    products = batch * matrices
+    cmds = CommandStream()
+
+    def input_tile(ch: int, row: int, chunk: int, per_unit: int) -> int:
+        writes = math.ceil(chunk / pim.lanes)  # one 256-bit register per 16 inputs
+        cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=writes)
+        macs = per_unit * writes
+        # Each unit walks its even bank's row, then its odd bank's (a unit of one bank walks
+        # that bank's rows).
+        step = 0
+        while macs > 0:
+            n = min(per_row, macs)
+            bank_set = sets[step % len(sets)]
+            cmds.add(ACT_AB, ch, bank_set, row)
+            cmds.add(MAC_AB, ch, bank_set, row, count=n)
+            cmds.add(PRE_AB, ch, bank_set, row)
+            macs -= n
+            step += 1
+            if step % len(sets) == 0:
+                row += 1
+        return row + 1 if step % len(sets) else row
+
+    def output_group(ch: int, row: int, in_group: int) -> int:
+        per_unit = math.ceil(in_group / units)
+        full, rest = divmod(inputs, tile)
+        row = cmds.repeat(full, row, lambda r: input_tile(ch, r, tile, per_unit))
+        if rest:
+            row = input_tile(ch, row, rest, per_unit)
+        # GRF_B holds 16-lane partial sums of 8 outputs per unit: write them to a row.
+        cmds.add(ACT_AB, ch, sets[0], row)
+        cmds.add(WR_AB, ch, sets[0], row, count=per_unit)
+        cmds.add(PRE_AB, ch, sets[0], row)
+        return row + 1
+
+    def product(ch: int, row: int) -> int:
+        full, rest = divmod(outputs_per_channel, group)
+        row = cmds.repeat(full, row, lambda r: output_group(ch, r, group))
+        return output_group(ch, row, rest) if rest else row
+
     emit = min(emit_channels, channels)
     for ch in range(emit):
         _enter_hbm_pim(cmds, ch)
-        row = RESERVED_ROW + 1
-        for _ in range(batch * matrices):
-            for g in range(groups):
-                in_group = min(group, outputs_per_channel - g * group)
-                per_unit = math.ceil(in_group / units)
-                for t in range(tiles):
-                    chunk = min(tile, inputs - t * tile)
-                    writes = math.ceil(chunk / pim.lanes)  # one 256-bit register per 16 inputs
-                    cmds += [(WR_REG, ch, SET_ALL, RESERVED_ROW, k) for k in range(writes)]
-                    macs = per_unit * writes
-                    # Each unit walks its even bank's row, then its odd bank's (a unit of one
-                    # bank walks that bank's rows).
-                    step = 0
-                    while macs > 0:
-                        n = min(per_row, macs)
-                        bank_set = sets[step % len(sets)]
-                        cmds.append((ACT_AB, ch, bank_set, row, 0))
-                        cmds += [(MAC_AB, ch, bank_set, row, k) for k in range(n)]
-                        cmds.append((PRE_AB, ch, bank_set, row, 0))
-                        macs -= n
-                        step += 1
-                        if step % len(sets) == 0:
-                            row += 1
-                    if step % len(sets):
-                        row += 1
-                # GRF_B holds 16-lane partial sums of 8 outputs per unit: write them to a row.
-                cmds.append((ACT_AB, ch, sets[0], row, 0))
-                cmds += [(WR_AB, ch, sets[0], row, k) for k in range(per_unit)]
-                cmds.append((PRE_AB, ch, sets[0], row, 0))
-                row += 1
+        # Full tiles, full groups and products repeat the same commands on fresh rows: each
+        # is compiled once and copied (CommandStream.repeat).
+        cmds.repeat(products, RESERVED_ROW + 1, lambda r, ch=ch: product(ch, r))
         _exit_hbm_pim(cmds, ch)
-    products = batch * matrices
     broadcast = channels * products * groups * inputs * 2
     # 16 FP16 partial sums per output (per channel when split by inputs), added up on the host.
     partials = channels if by_inputs else 1
@@ -210,32 +212,38 @@ def aim_gemv(
     outputs_per_channel = math.ceil(outputs / channels)
     groups = math.ceil(outputs_per_channel / banks)  # one output per bank per group
     chunks = math.ceil(inputs / buffer_elems)
-    cmds: list[tuple[int, int, int, int, int]] = []
+    products = batch * matrices
+    cmds = CommandStream()
     broadcast = 0
     emit = min(emit_channels, channels)
+
+    def product(ch: int, row: int) -> int:
+        nonlocal broadcast
+        for g in range(groups):
+            for chunk in range(chunks):
+                n_in = min(buffer_elems, inputs - chunk * buffer_elems)
+                # The buffer holds one chunk of the input: reload it unless it is already
+                # there (a single chunk stays for every group).
+                if chunks > 1 or g == 0:
+                    writes = math.ceil(n_in * elem / BYTES_PER_COMMAND)
+                    cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=writes)
+                    broadcast += writes * BYTES_PER_COMMAND * channels * products // emit
+                macs = math.ceil(n_in / per_command)
+                while macs > 0:
+                    n = min(macs, row_elems // per_command)
+                    cmds.add(ACT_AB, ch, SET_ALL, row)
+                    cmds.add(MAC_AB, ch, SET_ALL, row, count=n)
+                    cmds.add(PRE_AB, ch, SET_ALL, row)
+                    macs -= n
+                    row += 1
+            cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, g)  # 16 results, one per bank
+        return row
+
     for ch in range(emit):
-        row = RESERVED_ROW + 1
-        for _ in range(batch * matrices):
-            for g in range(groups):
-                for chunk in range(chunks):
-                    n_in = min(buffer_elems, inputs - chunk * buffer_elems)
-                    # The buffer holds one chunk of the input: reload it unless it is already
-                    # there (a single chunk stays for every group).
-                    if chunks > 1 or g == 0:
-                        writes = math.ceil(n_in * elem / BYTES_PER_COMMAND)
-                        cmds += [(WR_REG, ch, SET_ALL, RESERVED_ROW, k) for k in range(writes)]
-                        broadcast += writes * BYTES_PER_COMMAND * channels // emit
-                    macs = math.ceil(n_in / per_command)
-                    while macs > 0:
-                        n = min(macs, row_elems // per_command)
-                        cmds.append((ACT_AB, ch, SET_ALL, row, 0))
-                        cmds += [(MAC_AB, ch, SET_ALL, row, k) for k in range(n)]
-                        cmds.append((PRE_AB, ch, SET_ALL, row, 0))
-                        macs -= n
-                        row += 1
-                cmds.append((RD_REG, ch, SET_ALL, RESERVED_ROW, g))  # 16 results, one per bank
-    readback = channels * batch * matrices * groups * BYTES_PER_COMMAND
-    macs = batch * matrices * outputs * inputs
+        # Every product runs the same commands on fresh rows: compiled once, copied.
+        cmds.repeat(products, RESERVED_ROW + 1, lambda r, ch=ch: product(ch, r))
+    readback = channels * products * groups * BYTES_PER_COMMAND
+    macs = products * outputs * inputs
     return Program(cmds, broadcast, readback, macs, 0, channels, emit)
 
 
@@ -251,7 +259,7 @@ def hbm_pim_eltwise(
     per_command = units * pim.lanes  # elements per all-bank column command per channel
     per_row = org.columns * org.device_width // 8 // BYTES_PER_COMMAND
     steps = math.ceil(math.ceil(elements / channels) / per_command)
-    cmds: list[tuple[int, int, int, int, int]] = []
+    cmds = CommandStream()
     emit = min(emit_channels, channels)
     for ch in range(emit):
         _enter_hbm_pim(cmds, ch)
@@ -260,14 +268,12 @@ def hbm_pim_eltwise(
         while done < steps:
             n = min(per_row, steps - done)
             # Operand x in the even banks, y (and the result) in the odd banks of one row.
-            cmds.append((ACT_AB, ch, SET_EVEN, row, 0))
-            cmds += [(MAC_AB, ch, SET_EVEN, row, k) for k in range(n)]
-            cmds.append((PRE_AB, ch, SET_EVEN, row, 0))
-            cmds.append((ACT_AB, ch, SET_ODD, row, 0))
-            for k in range(n):
-                cmds += [(MAC_AB, ch, SET_ODD, row, k)] * (operands - 1)
-                cmds.append((WR_AB, ch, SET_ODD, row, k))
-            cmds.append((PRE_AB, ch, SET_ODD, row, 0))
+            cmds.add(ACT_AB, ch, SET_EVEN, row)
+            cmds.add(MAC_AB, ch, SET_EVEN, row, count=n)
+            cmds.add(PRE_AB, ch, SET_EVEN, row)
+            cmds.add(ACT_AB, ch, SET_ODD, row)
+            cmds.add((MAC_AB,) * (operands - 1) + (WR_AB,), ch, SET_ODD, row, count=n)
+            cmds.add(PRE_AB, ch, SET_ODD, row)
             done += n
             row += 1
         _exit_hbm_pim(cmds, ch)
@@ -283,18 +289,16 @@ def aim_eltwise(
     per_command = org.banks * BYTES_PER_COMMAND // 2
     per_row = org.columns * org.device_width // 8 // BYTES_PER_COMMAND
     steps = math.ceil(math.ceil(elements / channels) / per_command)
-    cmds: list[tuple[int, int, int, int, int]] = []
+    cmds = CommandStream()
     emit = min(emit_channels, channels)
     for ch in range(emit):
         row = RESERVED_ROW + 1
         done = 0
         while done < steps:
             n = min(per_row, steps - done)
-            cmds.append((ACT_AB, ch, SET_ALL, row, 0))
-            for k in range(n):
-                cmds += [(MAC_AB, ch, SET_ALL, row, k)] * operands
-                cmds.append((WR_AB, ch, SET_ALL, row, k))
-            cmds.append((PRE_AB, ch, SET_ALL, row, 0))
+            cmds.add(ACT_AB, ch, SET_ALL, row)
+            cmds.add((MAC_AB,) * operands + (WR_AB,), ch, SET_ALL, row, count=n)
+            cmds.add(PRE_AB, ch, SET_ALL, row)
             done += n
             row += 1
     return Program(cmds, 0, 0, 0, 0, channels, emit)

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from archsim.config.yaml_text import parse_yaml
 from archsim.errors import ArchsimError, ConfigError, TraceError
 from archsim.workload.graph import Workload, build_workload
 
@@ -165,7 +166,7 @@ def write_yaml(workload: Workload, path: str | Path) -> None:
 def read_yaml(path: str | Path) -> Workload:
     text = Path(path).read_text()
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

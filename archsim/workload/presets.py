@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError
 
 from archsim.config.base import Model
 from archsim.config.presets import format_validation_error, list_presets, preset_text
+from archsim.config.yaml_text import parse_yaml
 from archsim.errors import ConfigError
 from archsim.workload.graph import Workload, build_workload
 from archsim.workload.tensor import DType
@@ -309,7 +310,7 @@ def load_workload(name_or_path: str | Path, **overrides: Any) -> Workload:
         return _rename(read_workload(path), overrides, text_name)
     label, text = preset_text("workloads", text_name)
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{label}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
