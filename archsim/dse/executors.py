@@ -9,13 +9,17 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Protocol
 
 from archsim.dse.point import Task, run_task, warm_up
+from archsim.engine import memo
 from archsim.errors import ArchsimError
 
 # Chunks kept in flight per worker: one running, one queued to hide the round trip.
@@ -83,6 +87,11 @@ def run_chunk(tasks: list[Task]) -> list[dict]:
     return [run_task(t) for t in tasks]
 
 
+def _shared_dir() -> Path:
+    """A directory for the workers' shared timings (archsim.engine.memo), removed at close."""
+    return Path(tempfile.mkdtemp(prefix="archsim-timings-"))
+
+
 def _died(task: Task) -> dict:
     return {"key": task.key, "status": "failed", "error": WORKER_DIED, "wall_s": 0.0}
 
@@ -93,6 +102,7 @@ class LocalExecutor:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._shared = _shared_dir()
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         # One point per core: a worker whose BLAS / OpenMP pool spans every core makes two
@@ -102,7 +112,9 @@ class LocalExecutor:
             os.environ.setdefault(var, "1")
         # spawn, not fork: forking a parent that holds a DuckDB connection and threads is unsafe.
         ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=warm_up)
+        return ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=warm_up, initargs=(str(self._shared),)
+        )
 
     def start(self) -> None:
         """Spawn and warm every worker now (benchmarks time the sweep without start-up)."""
@@ -161,6 +173,7 @@ class LocalExecutor:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        shutil.rmtree(self._shared, ignore_errors=True)
 
 
 class DaskExecutor:
@@ -171,6 +184,9 @@ class DaskExecutor:
 
         self.workers = workers
         self._cluster = None
+        # Workers of a cluster of your own may be on other hosts: they share nothing.
+        self._shared = _shared_dir() if scheduler is None else None
+        self._in_process = scheduler is None and not processes
         if scheduler is not None:
             try:
                 self.client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
@@ -194,7 +210,7 @@ class DaskExecutor:
                     **extra,
                 )
             self.client = Client(self._cluster)
-        self.client.run(warm_up)
+        self.client.run(warm_up, str(self._shared) if self._shared else None)
 
     def start(self) -> None:
         """Workers are up and warm once the constructor returns."""
@@ -244,6 +260,10 @@ class DaskExecutor:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+        if self._shared is not None:
+            if self._in_process:
+                memo.share(None)  # the workers were threads of this process
+            shutil.rmtree(self._shared, ignore_errors=True)
 
 
 def make_executor(

@@ -215,9 +215,13 @@ def run_task(task: Task) -> dict[str, Any]:
     }
 
 
-def warm_up() -> None:
-    """Load numba caches and imports once per worker, so per-point time is the model's alone."""
+def warm_up(shared: str | None = None) -> None:
+    """Prepare a worker: timings shared under ``shared`` (see archsim.engine.memo), and numba
+    caches and imports loaded once, so per-point time is the model's alone."""
+    from archsim.engine import memo
     from archsim.simulate import simulate
+
+    memo.share(shared)
     from archsim.workload.generators import gemv_workload
 
     simulate("hbm2-pim", gemv_workload(m=WARM_M, k=WARM_K))

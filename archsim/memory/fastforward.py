@@ -18,11 +18,11 @@ every channel instead (tested to agree within 1%).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from archsim.config.dram import DramConfig
+from archsim.engine.memo import Memo
 from archsim.memory import kernel as K
 from archsim.memory.controller import DramTiming, RequestBatch
 
@@ -86,18 +86,12 @@ def _simulate(cfg: DramConfig, n: int, write_share: float, pattern: str) -> Stre
     return StreamTiming(n, float(timing.end_cycle), counts)
 
 
-_CONFIGS: dict[str, DramConfig] = {}
+_STREAMS: Memo[StreamTiming] = Memo("stream", size=256)
 
 
 def _cached(cfg: DramConfig, n: int, write_share: float, pattern: str) -> StreamTiming:
-    key = cfg.model_dump_json()
-    _CONFIGS.setdefault(key, cfg)
-    return _cached_by_key(key, n, write_share, pattern)
-
-
-@lru_cache(maxsize=256)
-def _cached_by_key(key: str, n: int, write_share: float, pattern: str) -> StreamTiming:
-    return _simulate(_CONFIGS[key], n, write_share, pattern)
+    key = (cfg.model_dump_json(), n, write_share, pattern)
+    return _STREAMS.get(key, lambda: _simulate(cfg, n, write_share, pattern))
 
 
 def sample_requests(cfg: DramConfig) -> int:

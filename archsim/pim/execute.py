@@ -9,7 +9,6 @@ the internal bandwidth of the channels behind them and compute at their own peak
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy as np
 from archsim.config.compute import AimConfig, HbmPimConfig, NearMemoryConfig
 from archsim.config.system import SystemConfig
 from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.engine.memo import Memo
 from archsim.mapping.policy import gemv_shapes
 from archsim.memory import kernel as K
 from archsim.memory.controller import DramTiming, RequestBatch
@@ -53,22 +53,14 @@ _COUNT_FIELDS = {
 
 # Timed programs by (memory and unit config, program, read-back): the layers of a model repeat
 # the same ops, and a sweep revisits shapes.
-_RUNS: OrderedDict[tuple[str, bytes, int], ProgramRun] = OrderedDict()
-RUN_CACHE = 512
+_RUNS: Memo[ProgramRun] = Memo("program", size=512)
 
 
 def _run(system: SystemConfig, program: Program) -> ProgramRun:
     """Time a program with the host reading back its channel's share of the results."""
     readback_lines = math.ceil(program.readback_bytes / program.channels / BYTES_PER_COMMAND)
     key = (_timing_key(system), program.commands.key(), readback_lines)
-    if key in _RUNS:
-        _RUNS.move_to_end(key)
-        return _RUNS[key]
-    run = _time(system, program, readback_lines)
-    _RUNS[key] = run
-    if len(_RUNS) > RUN_CACHE:
-        _RUNS.popitem(last=False)
-    return run
+    return _RUNS.get(key, lambda: _time(system, program, readback_lines))
 
 
 def _timing_key(system: SystemConfig) -> str:
