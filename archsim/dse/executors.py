@@ -209,7 +209,7 @@ class DaskExecutor:
                     dashboard_address=None,
                     **extra,
                 )
-            self.client = Client(self._cluster)
+            self.client = Client(self._cluster, direct_to_workers=True)
         self.client.run(warm_up, str(self._shared) if self._shared else None)
 
     def start(self) -> None:
