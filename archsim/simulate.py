@@ -70,6 +70,26 @@ def _peak_memory_flops(system: SystemConfig) -> float:
     return org.bus_channels * org.ranks * org.banks * pim.macs_per_bank * 2 / seconds
 
 
+def _unit_bandwidth_gbps(system: SystemConfig) -> float | None:
+    """The bandwidth an in-memory unit reads its operands at (the roof of its roofline)."""
+    pim = system.pim
+    if pim is None or isinstance(pim, AnalogCrossbarConfig):
+        return None
+    if isinstance(pim, NearMemoryConfig):
+        org = system.memory.organization
+        return org.peak_bandwidth_bytes_per_s * pim.internal_bandwidth_factor / 1e9
+    from archsim.config.compute import HbmPimConfig
+    from archsim.pim.cadence import pim_mac_cycles
+    from archsim.pim.programs import BYTES_PER_COMMAND
+
+    org = system.memory.organization
+    seconds = pim_mac_cycles(system) * org.tck_ps * 1e-12
+    # Every column command feeds each unit (HBM-PIM: one per bank pair) 32 B of its bank.
+    per_bank = 1 if not isinstance(pim, HbmPimConfig) else pim.banks_per_unit
+    units = org.bus_channels * org.ranks * org.banks // per_bank
+    return units * BYTES_PER_COMMAND / seconds / 1e9
+
+
 def run_side(
     system: SystemConfig,
     workload: Workload,
@@ -180,6 +200,7 @@ def run_side(
         },
         peak_bandwidth_gbps=system.host_link.bandwidth_bytes_per_s / 1e9,
         peak_flops=_peak_memory_flops(system) if in_memory else system.host.peak_flops("fp16"),
+        unit_bandwidth_gbps=_unit_bandwidth_gbps(system) if in_memory else None,
         achieved_flops=flops / (time_ns * 1e-9) if time_ns else 0.0,
         ops=records,
         accuracy=_accuracy(workload, analog_errors) if analog_errors else None,

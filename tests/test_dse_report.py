@@ -81,3 +81,48 @@ def test_sweep_cli_unknown_path_is_a_user_error(tmp_path):
     assert isinstance(result.exception, ConfigError)
     assert "did you mean pim.lanes" in str(result.exception)
     assert not (tmp_path / "b.duckdb").exists()
+
+
+def test_sweep_plot_uses_the_sweeps_report_settings(tmp_path):
+    from archsim.dse.report import build_report
+
+    spec = {
+        **SPEC,
+        "report": {
+            "pareto": "comparison.speedup:max,in_memory.time_ns",
+            "metric": "comparison.energy_reduction",
+        },
+    }
+    path = tmp_path / "settled.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    db, png = tmp_path / "s.duckdb", tmp_path / "s.png"
+    args = ["sweep", str(path), "--db", str(db), "--plot", str(png)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert png.stat().st_size > 0 and (tmp_path / "s-sensitivity.png").stat().st_size > 0
+    rep = build_report(db)
+    assert (rep.x.metric, rep.x.goal) == ("comparison.speedup", "max")
+    assert (rep.y.metric, rep.y.goal) == ("in_memory.time_ns", "min")
+
+
+@pytest.mark.parametrize("pareto", ["a", "a,b,c", "a:best,b", ",b"])
+def test_bad_report_pareto_in_a_sweep_names_the_field(tmp_path, pareto):
+    from archsim.dse.spec import load_sweep
+    from archsim.errors import ConfigError
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({**SPEC, "report": {"pareto": pareto}}))
+    with pytest.raises(ConfigError, match=r"report\.pareto: write two metrics"):
+        load_sweep(str(path))
+
+
+def test_report_metric_missing_from_the_results_is_named(tmp_path):
+    from archsim.dse.report import build_report
+    from archsim.errors import ArchsimError
+
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump({**SPEC, "report": {"metric": "comparison.nothing"}}))
+    db = tmp_path / "m.duckdb"
+    assert CliRunner().invoke(app, ["sweep", str(path), "--db", str(db)]).exit_code == 0
+    with pytest.raises(ArchsimError, match=r"report\.metric .* 'comparison\.nothing'"):
+        build_report(db)

@@ -104,6 +104,11 @@ def _physical_floor(side, system, workload):
             assert per_exec >= op.flops() / cfg.host.peak_flops("fp16") / 4  # fp32 at 1/4 rate
         else:
             assert per_exec >= op.flops() / side.peak_flops * (1 - 1e-9)
+            # ... and reads its weights in memory no faster than the unit's own bandwidth.
+            reads = op.bytes_read(workload)
+            weights = sum(n for t, n in reads.items() if workload.tensors[t].role == "weight")
+            unit_bw = side.unit_bandwidth_gbps * 1e9
+            assert per_exec >= weights / unit_bw * (1 - 1e-9)
 
 
 @settings(max_examples=12, deadline=None)

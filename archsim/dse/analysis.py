@@ -59,10 +59,17 @@ def load_results(db: str | Path) -> Results:
 
 
 def parse_axes(text: str | None, results: Results) -> tuple[Axis, Axis]:
-    """``X,Y`` with an optional ``:min`` / ``:max`` on each (min by default)."""
+    """``X,Y`` with an optional ``:min`` / ``:max`` on each (min by default).
+
+    Without one: the sweep's ``report.pareto``, else its first two objectives, else
+    ``DEFAULT_PARETO``.
+    """
     if text is None:
+        chosen = [s["report"]["pareto"] for s in results.specs.values() if _report(s, "pareto")]
         objectives = [o for s in results.specs.values() for o in s.get("objectives", [])]
-        if len(objectives) >= 2:
+        if chosen:
+            text = chosen[0]
+        elif len(objectives) >= 2:
             text = ",".join(f"{o['metric']}:{o['goal']}" for o in objectives[:2])
         else:
             text = DEFAULT_PARETO
@@ -83,6 +90,16 @@ def parse_axes(text: str | None, results: Results) -> tuple[Axis, Axis]:
             raise ArchsimError(f"--pareto: no metric {metric!r} in this results file{hint}")
         axes.append(Axis(metric, goal))
     return axes[0], axes[1]
+
+
+def default_metric(results: Results) -> str | None:
+    """The sweep's ``report.metric`` (the sensitivity figure's metric), if it names one."""
+    chosen = [s["report"]["metric"] for s in results.specs.values() if _report(s, "metric")]
+    return chosen[0] if chosen else None
+
+
+def _report(spec: dict, key: str) -> bool:
+    return bool((spec.get("report") or {}).get(key))
 
 
 def finite(value: Any) -> bool:

@@ -26,12 +26,21 @@ def sweep(
     export: Annotated[
         Path | None, typer.Option(help="also write every row to this .parquet or .csv file")
     ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="then write the report's figures (as archsim report --plot FILE)"),
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="then write the report as one HTML page")
+    ] = None,
 ) -> None:
-    """Run a sweep into a DuckDB results file; finished points are skipped on a re-run."""
+    """Run a sweep into a DuckDB results file; finished points are skipped on a re-run.
+
+    With --plot or --html it also reports on the file, with the sweep's own report settings.
+    """
     from archsim.dse.runner import default_db
     from archsim.dse.runner import sweep as run_sweep
     from archsim.dse.spec import load_sweep
-    from archsim.dse.store import ResultStore
 
     loaded = load_sweep(spec)
     target = db or default_db(loaded)
@@ -76,11 +85,31 @@ def sweep(
     for error, n in list(outcome.errors.items())[:5]:
         out.print(f"[red]{n} failed[/red]: {error}", highlight=False)
     if export is not None:
-        store = ResultStore(outcome.db, read_only=True)
-        try:
-            out.print(f"exported to {store.export(export)}")
-        finally:
-            store.close()
+        _export(outcome.db, export)
+    if plot is not None or html is not None:
+        from archsim.dse.report import build_report
+
+        _write_report(build_report(outcome.db), None, plot, html)
+
+
+def _export(db: Path, target: Path) -> None:
+    from archsim.dse.store import ResultStore
+
+    store = ResultStore(db, read_only=True)
+    try:
+        out.print(f"exported to {store.export(target)}")
+    finally:
+        store.close()
+
+
+def _write_report(rep, metric: str | None, plot: Path | None, html: Path | None) -> None:
+    from archsim.dse.report import write_html, write_plots
+
+    if plot is not None:
+        for path in write_plots(rep.figures(metric), plot):
+            out.print(f"wrote {path}")
+    if html is not None:
+        out.print(f"wrote {write_html(rep, rep.figures(metric), html)}")
 
 
 def report(
@@ -102,8 +131,7 @@ def report(
     ] = None,
 ) -> None:
     """Summarise a results file: the Pareto front, figures, and an HTML page."""
-    from archsim.dse.report import build_report, write_html, write_plots
-    from archsim.dse.store import ResultStore
+    from archsim.dse.report import build_report
 
     rep = build_report(db, pareto)
     out.print(rep.summary())
@@ -112,17 +140,9 @@ def report(
         from archsim.errors import ArchsimError
 
         raise ArchsimError(f"--metric: no metric {metric!r} in {db}")
-    if plot is not None:
-        for path in write_plots(rep.figures(metric), plot):
-            out.print(f"wrote {path}")
-    if html is not None:
-        out.print(f"wrote {write_html(rep, rep.figures(metric), html)}")
+    _write_report(rep, metric, plot, html)
     if export is not None:
-        store = ResultStore(db, read_only=True)
-        try:
-            out.print(f"exported to {store.export(export)}")
-        finally:
-            store.close()
+        _export(db, export)
 
 
 def register(app: typer.Typer) -> None:

@@ -94,41 +94,41 @@ def _val(row: dict, side: str, comp: str) -> float:
 
 
 def roofline(row: dict) -> Figure | None:
-    """The ops of one point on both sides' rooflines, coloured by the unit that ran them."""
+    """The ops of one point on both sides' rooflines, coloured by the unit that ran them.
+
+    An op on the host is placed by the bytes it moved over the host link (operands already on
+    chip cost none); an op on the in-memory unit by the bytes it read and wrote in memory.
+    """
     if not row.get("ops"):
         return None
     ops = json.loads(row["ops"])
-    fig, ax = plt.subplots(figsize=(FIG_W, FIG_H))
-    intensities = [op["flops"] / op["bytes"] for op in ops if op["bytes"] > 0 and op["flops"] > 0]
-    if not intensities:
-        plt.close(fig)
+    # (side, unit, intensity, achieved FLOP/s) of every op that moved memory bytes.
+    points = []
+    for op in ops:
+        for side in _SIDES:
+            rec = op[side]
+            moved = rec["host_link_bytes"] if rec["unit"] == "host" else op["bytes"]
+            if moved > 0 and op["flops"] > 0 and rec["time_ns"] > 0:
+                points.append(
+                    (side, rec["unit"], op["flops"] / moved, op["flops"] / (rec["time_ns"] * 1e-9))
+                )
+    if not points:
         return None
-    lo, hi = min(intensities) / 4, max(intensities) * 4
+    fig, ax = plt.subplots(figsize=(FIG_W, FIG_H))
+    lo, hi = min(p[2] for p in points) / 4, max(p[2] for p in points) * 4
+    xs = [lo * (hi / lo) ** (i / 50) for i in range(51)]
     for side, style in (("baseline", "-"), ("in_memory", "--")):
         peak = row.get(f"{side}.peak_flops")
-        bw = row.get(f"{side}.peak_bandwidth_gbps")
+        # The in-memory unit's roof is its own read bandwidth, not the host link's.
+        bw = row.get(f"{side}.unit_bandwidth_gbps") or row.get(f"{side}.peak_bandwidth_gbps")
         if finite(peak) and finite(bw) and peak > 0 and bw > 0:
-            xs = [lo * (hi / lo) ** (i / 50) for i in range(51)]
-            ax.plot(
-                xs,
-                [min(peak, x * bw * 1e9) for x in xs],
-                style,
-                color="k",
-                lw=1,
-                label=f"{side} roof",
-            )
-    units = sorted({op[s]["unit"] for op in ops for s in _SIDES})
+            roof = [min(peak, x * bw * 1e9) for x in xs]
+            ax.plot(xs, roof, style, color="k", lw=1, label=f"{side} roof")
+    units = sorted({p[1] for p in points})
     markers = {"baseline": "o", "in_memory": "^"}
     for side in _SIDES:
         for ui, unit in enumerate(units):
-            pts = [
-                (op["flops"] / op["bytes"], op["flops"] / (op[side]["time_ns"] * 1e-9))
-                for op in ops
-                if op[side]["unit"] == unit
-                and op["bytes"] > 0
-                and op["flops"] > 0
-                and op[side]["time_ns"] > 0
-            ]
+            pts = [(p[2], p[3]) for p in points if p[0] == side and p[1] == unit]
             if pts:
                 ax.scatter(
                     *zip(*pts, strict=True),

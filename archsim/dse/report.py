@@ -10,7 +10,15 @@ from pathlib import Path
 
 from rich.table import Table
 
-from archsim.dse.analysis import Axis, Results, load_results, pareto_front, parse_axes
+from archsim.dse.analysis import (
+    Axis,
+    Results,
+    default_metric,
+    load_results,
+    pareto_front,
+    parse_axes,
+)
+from archsim.errors import ArchsimError
 
 # Pareto points listed in the table (the figure shows all).
 MAX_TABLE_ROWS = 20
@@ -67,13 +75,18 @@ class Report:
             "energy": f.energy_breakdown(self.results, picks),
             "roofline": f.roofline(picks[0]) if picks else None,
             "accuracy": f.accuracy_vs_energy(self.results),
-            "sensitivity": f.sensitivity(self.results, metric or self.x.metric),
+            "sensitivity": f.sensitivity(
+                self.results, metric or default_metric(self.results) or self.x.metric
+            ),
         }
         return {k: v for k, v in out.items() if v is not None}
 
 
 def build_report(db: str | Path, pareto: str | None = None) -> Report:
     results = load_results(db)
+    metric = default_metric(results)
+    if metric is not None and metric not in results.metrics:
+        raise ArchsimError(f"report.metric of the sweep: no metric {metric!r} in {db}")
     x, y = parse_axes(pareto, results)
     ok = results.ok
     mask = pareto_front(ok, x, y)

@@ -81,6 +81,24 @@ class Objective(Model):
     goal: Literal["min", "max"] = "min"
 
 
+class ReportSettings(Model):
+    """What ``archsim report`` (and ``archsim sweep --plot``) shows by default for this sweep."""
+
+    pareto: str | None = Field(
+        None, description="two metrics X,Y, each optionally :min or :max (as --pareto)"
+    )
+    metric: str | None = Field(None, description="metric of the sensitivity figure (as --metric)")
+
+    @model_validator(mode="after")
+    def _two_axes(self) -> ReportSettings:
+        if self.pareto is not None:
+            parts = [p.strip() for p in self.pareto.split(",")]
+            goals = [p.partition(":")[2] or "min" for p in parts]
+            if len(parts) != 2 or not all(parts) or any(g not in ("min", "max") for g in goals):
+                raise FieldError("pareto", "write two metrics, X,Y, each optionally :min or :max")
+        return self
+
+
 class SweepSpec(Model):
     """Root model of a sweep YAML."""
 
@@ -96,6 +114,7 @@ class SweepSpec(Model):
     fidelity: Literal["fast", "full"] = "fast"
     parameters: dict[str, Domain] = Field(default_factory=dict)
     objectives: list[Objective] = Field(default_factory=list)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @model_validator(mode="after")
     def _method_needs(self) -> SweepSpec:

@@ -36,6 +36,12 @@ class SideReport(BaseModel):
     bytes_moved: dict[str, float] = Field(description="bytes per link; 'host_link' is the bus")
     peak_bandwidth_gbps: float = Field(description="the host link's peak, GB/s")
     peak_flops: float = Field(description="peak FLOP/s of the compute doing the work")
+    unit_bandwidth_gbps: float | None = Field(
+        None,
+        description="GB/s at which the in-memory unit reads operands in memory (all its banks,"
+        " or the channels behind a near-memory unit); None on the host side and for analog"
+        " arrays, whose weights stay in the cells",
+    )
     achieved_flops: float
     ops: list[OpRecord] = Field(default_factory=list)
     accuracy: dict[str, float] | None = None
