@@ -99,11 +99,13 @@ class RunReport(BaseModel):
                 f"bytes: {key}", _bytes(x), _bytes(y), ratio(x, y) if key == "host_link" else ""
             )
         t.add_row(
-            "peak bandwidth",
+            "host link peak",
             f"{b.peak_bandwidth_gbps:,.0f} GB/s",
             f"{m.peak_bandwidth_gbps:,.0f} GB/s",
             "",
         )
+        if m.unit_bandwidth_gbps is not None:
+            t.add_row("unit read bandwidth", "", f"{m.unit_bandwidth_gbps:,.0f} GB/s", "")
         t.add_row(
             "peak / achieved compute",
             f"{_flops(b.peak_flops)} / {_flops(b.achieved_flops)}",
