@@ -24,7 +24,7 @@ from archsim.energy.ledger import EnergyModel, Ledger
 from archsim.errors import ConfigError
 from archsim.host.execute import run_on_host
 from archsim.interconnect.link import Link
-from archsim.mapping.policy import Placement, place
+from archsim.mapping.policy import Placement, place, reassign
 from archsim.pim.execute import run_in_bank, run_near_memory
 from archsim.report.run import Comparison, OpRecord, RunReport, SideReport
 from archsim.version import __version__
@@ -116,9 +116,10 @@ def run_side(
                 and op.kind not in ("solve", "regression", "eigen")
             ],
         )
+    if system.mapping.policy == "cost" and not isinstance(system.pim, AnalogCrossbarConfig):
+        placement = _by_time(system, workload, placement, energy, fidelity, cache)
     for op in workload.ops:
         unit = placement.unit[op.name]
-        key = _op_key(op, workload, placement.onchip, unit)
         if unit == "memory" and isinstance(system.pim, AnalogCrossbarConfig):
             from archsim.pim.analog.execute import run_analog, run_closed_loop
 
@@ -132,14 +133,9 @@ def run_side(
                     system, op, workload, energy, placement.onchip, seed
                 )
             continue
-        if key not in cache:
-            if unit == "host":
-                cache[key] = run_on_host(system, op, workload, energy, placement.onchip, fidelity)
-            elif isinstance(system.pim, NearMemoryConfig):
-                cache[key] = run_near_memory(system, op, workload, energy, placement.onchip)
-            else:
-                cache[key] = run_in_bank(system, op, workload, energy)
-        costs[op.name] = cache[key]
+        costs[op.name] = _digital_cost(
+            system, op, workload, energy, placement, unit, fidelity, cache
+        )
 
     env = simpy.Environment()
     host = simpy.Resource(env, capacity=1)
@@ -206,6 +202,34 @@ def run_side(
         accuracy=_accuracy(workload, analog_errors) if analog_errors else None,
     )
     return SideResult(report, placement, ledger)
+
+
+def _digital_cost(system, op, workload, energy, placement, unit, fidelity, cache):
+    """One execution of ``op`` on ``unit`` (host or a digital in-memory unit), cached by shape."""
+    key = _op_key(op, workload, placement.onchip, unit)
+    if key not in cache:
+        if unit == "host":
+            cache[key] = run_on_host(system, op, workload, energy, placement.onchip, fidelity)
+        elif isinstance(system.pim, NearMemoryConfig):
+            cache[key] = run_near_memory(system, op, workload, energy, placement.onchip)
+        else:
+            cache[key] = run_in_bank(system, op, workload, energy)
+    return cache[key]
+
+
+def _by_time(system, workload, placement, energy, fidelity, cache) -> Placement:
+    """Policy ``cost``: an op the roofline sent to memory goes back to the host if it finishes
+    sooner there (one execution of each, timed on this system; forced placements stay)."""
+    moves = {}
+    for op in workload.ops:
+        if placement.unit[op.name] != "memory" or placement.reasons[op.name].startswith("forced"):
+            continue
+        args = (system, op, workload, energy, placement)
+        mem = _digital_cost(*args, "memory", fidelity, cache).time_ns
+        host = _digital_cost(*args, "host", fidelity, cache).time_ns
+        if host < mem:
+            moves[op.name] = f"policy 'cost': {host:,.0f} ns on the host, {mem:,.0f} ns in memory"
+    return reassign(system, workload, placement, moves) if moves else placement
 
 
 def _accuracy(workload: Workload, errors: dict[str, float]) -> dict[str, float]:

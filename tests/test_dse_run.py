@@ -53,8 +53,8 @@ def test_dask_gives_identical_rows(reference, tmp_path):
 
 
 def test_metrics_differ_between_points(reference):
-    speedups = {r["comparison.speedup"] for r in reference}
-    assert len(speedups) == len(reference)
+    times = {r["baseline.time_ns"] for r in reference}  # m and the link width both matter
+    assert len(times) == len(reference)
 
 
 def test_resume_skips_done_points(tmp_path):

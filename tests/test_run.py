@@ -222,6 +222,30 @@ def test_cli_run_bad_input(tmp_path, args, message):
     assert message in run.stderr and "Traceback" not in run.stderr
 
 
+def test_cost_policy_never_offloads_an_op_that_is_slower_in_memory():
+    small = gemv_workload(1024, 512)
+    roofline = simulate(load_system("hbm3-pim", {"mapping": {"policy": "roofline"}}), small)
+    assert roofline.report.comparison.speedup < 0.7  # the unit's fixed costs dominate
+    cost = simulate("hbm3-pim", small)  # the default policy
+    assert cost.in_memory.placement.unit[small.ops[0].name] == "host"
+    assert "policy 'cost'" in cost.in_memory.placement.reasons[small.ops[0].name]
+    assert cost.report.comparison.speedup == pytest.approx(1.0)
+    big = gemv_workload(4096, 4096)  # where the unit wins, both policies agree
+    a = simulate(load_system("hbm2-pim", {"mapping": {"policy": "roofline"}}), big).report
+    assert simulate("hbm2-pim", big).report == a
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    system=st.sampled_from(["hbm2-pim", "hbm3-pim", "gddr6-aim", "lpddr5-pim"]),
+    rows=st.integers(64, 8192),
+    cols=st.integers(64, 8192),
+)
+def test_the_cost_policy_is_never_slower_than_the_baseline(system, rows, cols):
+    report = simulate(system, gemv_workload(rows, cols)).report
+    assert report.in_memory.time_ns <= report.baseline.time_ns * (1 + 1e-9)
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
@@ -238,7 +262,9 @@ def test_a_logic_die_unit_streams_at_internal_bandwidth_without_crossing_the_lin
     from archsim.config.compute import NearMemoryConfig
 
     unit = NearMemoryConfig(kind="logic-die", peak_flops=100e12, internal_bandwidth_factor=1.0)
-    cfg = load_system("hbm3-pim").model_copy(update={"pim": unit})
+    # The roofline policy sends q_proj to the unit even though it is no faster there.
+    base = load_system("hbm3-pim", {"mapping": {"policy": "roofline"}})
+    cfg = base.model_copy(update={"pim": unit})
     result = simulate(cfg, "llama2-7b-decode")
     assert result.in_memory.placement.unit["layers.q_proj"] == "memory"
     r = result.report

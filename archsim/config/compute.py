@@ -158,10 +158,12 @@ PimConfig = Annotated[
 class MappingConfig(Model):
     """Where ops run: a policy and manual per-op overrides."""
 
-    policy: Literal["roofline", "host", "memory"] = Field(
-        "roofline",
+    policy: Literal["cost", "roofline", "host", "memory"] = Field(
+        "cost",
         description="roofline: ops below the host's ridge point go to memory when the unit can"
-        " run them; host: everything on the host; memory: everything the unit can run",
+        " run them; cost: the roofline's choices, each kept in memory only if it finishes"
+        " sooner there than on the host (both simulated; digital units); host: everything on"
+        " the host; memory: everything the unit can run",
     )
     overrides: dict[str, Literal["host", "memory"]] = Field(
         default_factory=dict, description="op name (or glob) to unit"

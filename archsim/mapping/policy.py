@@ -5,6 +5,8 @@ must move) is below the host's ridge point (peak FLOP/s over host-link bandwidth
 bound on the host, so it goes in memory when the unit can run it: GEMV, decode attention,
 element-wise work on data that lives in DRAM. High-reuse GEMMs stay on the host. A workload op's
 ``offload`` field, or the system's ``mapping.overrides`` (op name or glob), force a placement;
+the ``cost`` policy then times each of the roofline's in-memory ops on both units and keeps it
+in memory only if it finishes sooner there (:func:`archsim.simulate.run_side`);
 forcing an op onto a unit that cannot run it is an error naming the op, the unit and the field.
 
 Tensor placement: weights, KV caches and workload inputs live in DRAM; an activation produced
@@ -143,7 +145,7 @@ def place(system: SystemConfig, workload: Workload) -> Placement:
             unit[op.name] = "memory"
             reasons[op.name] = "policy 'memory'"
         elif (
-            policy == "roofline"
+            policy in ("roofline", "cost")
             and ok
             and intensity < ridge
             and _operands_in_dram(op, workload, host)
@@ -154,6 +156,16 @@ def place(system: SystemConfig, workload: Workload) -> Placement:
             unit[op.name] = "host"
             reasons[op.name] = why or f"intensity {intensity:.2f} FLOP/B, ridge {ridge:.0f}"
     return Placement(unit, _onchip(workload, unit, host.sram_bytes), reasons)
+
+
+def reassign(
+    system: SystemConfig, workload: Workload, placement: Placement, moves: dict[str, str]
+) -> Placement:
+    """``placement`` with the ops in ``moves`` (name -> why) sent back to the host."""
+    assert system.host is not None
+    unit = {**placement.unit, **dict.fromkeys(moves, "host")}
+    reasons = {**placement.reasons, **moves}
+    return Placement(unit, _onchip(workload, unit, system.host.sram_bytes), reasons)
 
 
 def _operands_in_dram(op, workload: Workload, host) -> bool:
