@@ -69,9 +69,8 @@ class ResultStore:
                 f"{self.path}: not a results file this archsim can read ({_first_line(exc)});"
                 " it was left untouched: pass another --db"
             ) from None
-        if existed:
-            self._check_schema()
-        if not read_only:
+        initialised = self._check_schema() if existed else False
+        if not read_only and not initialised:
             self.db.execute(_CREATE)
             self.db.execute(
                 "INSERT INTO meta VALUES ('schema_version', ?), ('created_by', ?)"
@@ -84,13 +83,13 @@ class ResultStore:
         # Keys with a row: only a point run again (a failed one, on resume) needs a DELETE.
         self._keys = {r[0] for r in self.db.execute("SELECT key FROM points").fetchall()}
 
-    def _check_schema(self) -> None:
-        tables = {
-            r[0]
-            for r in self.db.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
+    def _check_schema(self) -> bool:
+        """Refuse a file that is not our schema; True if it is an initialised store already."""
+        # duckdb_tables() rather than information_schema: 0.4 ms instead of 5 on every open.
+        names = self.db.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        tables = {r[0] for r in names}
         if not tables:
-            return  # an empty DuckDB file: ours to initialise
+            return False  # an empty DuckDB file: ours to initialise
         if "meta" not in tables or "points" not in tables:
             self.db.close()
             raise StoreError(
@@ -106,6 +105,7 @@ class ResultStore:
                 f" version {SCHEMA_VERSION}; it was left untouched: pass another --db or export"
                 " it with the archsim that wrote it"
             )
+        return True
 
     def _describe(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self.db.execute("DESCRIBE points").fetchall()]
