@@ -80,7 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200)
     parser.add_argument(
-        "--repeat", type=int, default=4, help="runs per setting, 1 and 2 workers alternating"
+        "--repeat", type=int, default=5, help="runs per setting, 1 and 2 workers alternating"
     )
     parser.add_argument("--executors", default="local,dask", help="comma-separated")
     args = parser.parse_args()
