@@ -93,3 +93,46 @@ def test_shipped_sweeps_load(name):
     s = load_sweep(name)
     if s.method != "optuna":
         assert s.points()
+
+
+ATTENTION = {"generator": "attention", "heads": 8, "head_dim": 64, "q_len": 1, "kv_len": 512}
+
+
+def test_workload_parameter_picks_the_base_workload_of_each_point(tmp_path):
+    from archsim.dse import sweep
+    from archsim.dse.store import ResultStore
+
+    s = spec(parameters={"workload": [GEMV, ATTENTION, "gemv-4096x1024-fp16"]})
+    s.check_paths()
+    outcome = sweep(s, db=tmp_path / "w.duckdb")
+    assert outcome.ok == 3
+    store = ResultStore(tmp_path / "w.duckdb", read_only=True)
+    rows = store.rows()
+    store.close()
+    # The column holds the name the run reports for each point's workload.
+    names = [r["workload"] for r in rows]
+    assert names[0].startswith("gemv") and names[1].startswith("attention")
+    assert names[2] == "gemv-4096x1024-fp16"
+    assert len({r["baseline.time_ns"] for r in rows}) == 3
+
+
+def test_workload_fields_are_checked_against_every_listed_generator(tmp_path):
+    from archsim.dse import sweep
+
+    mixed = spec(parameters={"workload": [GEMV, ATTENTION], "workload.kv_len": [256]})
+    mixed.check_paths()  # kv_len is a field of one of them
+    outcome = sweep(mixed, db=tmp_path / "m.duckdb")
+    assert outcome.ok == 1 and outcome.failed == 1  # the GEMV has no kv_len: that point fails
+    assert any("kv_len" in e for e in outcome.errors)
+    with pytest.raises(ConfigError, match=r"workload\.kv_lem.*did you mean workload\.kv_len"):
+        spec(parameters={"workload": [GEMV, ATTENTION], "workload.kv_lem": [1]}).check_paths()
+
+
+def test_optuna_refuses_inline_mappings_as_choices():
+    with pytest.raises(ValueError, match="optuna chooses among names and numbers"):
+        spec(
+            method="optuna",
+            samples=4,
+            parameters={"workload": [GEMV, ATTENTION]},
+            objectives=[{"metric": "in_memory.time_ns"}, {"metric": "comparison.speedup"}],
+        )

@@ -25,6 +25,8 @@ ROOF_SPAN, ROOF_SAMPLES = 10.0, 60
 COMPONENT_CMAP = "tab20"
 # Sensitivity: the mean line is drawn when a parameter takes at most this many values.
 MAX_MEAN_LEVELS = 12
+# Longer category labels (inline workload mappings) are cut on the axis.
+MAX_LABEL = 24
 
 
 def _log_if_wide(ax, values: list[float], axis: str) -> None:
@@ -193,7 +195,10 @@ def sensitivity(results: Results, metric: str) -> Figure | None:
             ]
             ax.plot([v if numeric else pos[v] for v in values], means, "-", color="C3")
         if not numeric:
-            ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=30, fontsize=7)
+            labels = [
+                str(v) if len(str(v)) <= MAX_LABEL else f"{str(v)[:MAX_LABEL]}..." for v in values
+            ]
+            ax.set_xticks(range(len(values)), labels, rotation=30, fontsize=7)
         elif len(values) > 1:
             _log_if_wide(ax, [float(v) for v in values], "x")
         ax.set_xlabel(param, fontsize=8)

@@ -38,6 +38,8 @@ CRASH_NAME = "__archsim_test_crash__"
 BASE_CACHE = 32
 # The one parameter that is not a field: which base system (preset name or YAML path).
 SYSTEM_PARAM = "system"
+# ... and the one that picks the base workload (preset name, path or generator mapping).
+WORKLOAD_PARAM = "workload"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _overrides(params: dict[str, Any], workload: bool) -> dict[str, Any]:
     items = [
         f"{p.removeprefix('workload.')}={json.dumps(v)}"
         for p, v in params.items()
-        if p.startswith("workload.") == workload and p != SYSTEM_PARAM
+        if p.startswith("workload.") == workload and p not in (SYSTEM_PARAM, WORKLOAD_PARAM)
     ]
     return parse_assignments(items)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archsim.dse.executors import Executor, make_executor
-from archsim.dse.point import Task, make_task
+from archsim.dse.point import WORKLOAD_PARAM, Task, make_task
 from archsim.dse.search import distributions, make_study, objective_values
 from archsim.dse.spec import SweepSpec, load_sweep
 from archsim.dse.store import ResultStore
@@ -44,8 +44,9 @@ def _tasks(spec: SweepSpec, points: list[dict], start: int = 0) -> Iterator[Task
     """Resolve points as they are needed, so the first ones run while later ones resolve."""
     system, workload = spec.system_ref(), spec.workload_data()
     for i, params in enumerate(points):
+        base = spec.workload_data(params[WORKLOAD_PARAM]) if WORKLOAD_PARAM in params else workload
         for seed in spec.seeds:
-            yield make_task(start + i, params, seed, system, workload, spec.fidelity)
+            yield make_task(start + i, params, seed, system, base, spec.fidelity)
 
 
 def sweep(

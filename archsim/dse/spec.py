@@ -1,7 +1,8 @@
 """A sweep spec (``configs/sweeps/*.yaml``): a base system and workload, parameters, a method.
 
 Parameters are dotted paths into the system config (``pim.lanes``), ``workload.<field>`` of a
-generator workload (``workload.context``), or ``system`` itself (a list of system presets).
+generator workload (``workload.context``), ``system`` itself (a list of system presets) or
+``workload`` itself (a list of workload presets or inline generator mappings).
 Each is a list, a range, or a distribution; every random draw comes from a generator seeded by
 the spec, never by the worker, so the points are the same whichever executor runs them.
 """
@@ -73,7 +74,8 @@ class Distribution(Model):
         return round(value) if self.integer else value
 
 
-Domain = list[Scalar] | Range | Distribution
+# A list may hold mappings too: values of the `workload` parameter (inline generators).
+Domain = list[Scalar | dict[str, Any]] | Range | Distribution
 
 
 class Objective(Model):
@@ -118,6 +120,12 @@ class SweepSpec(Model):
 
     @model_validator(mode="after")
     def _method_needs(self) -> SweepSpec:
+        if self.method == "optuna":
+            for path, domain in self.parameters.items():
+                if isinstance(domain, list) and any(isinstance(v, dict) for v in domain):
+                    raise FieldError(
+                        f"parameters.{path}", "optuna chooses among names and numbers, not mappings"
+                    )
         if self.method in ("random", "optuna") and self.samples is None:
             raise FieldError("samples", f"method {self.method} needs the number of samples")
         if self.method == "optuna" and not self.objectives:
@@ -127,11 +135,13 @@ class SweepSpec(Model):
     # The base directory of relative YAML paths (set by load_sweep; not a field).
     _base: Path | None = None
 
-    def workload_data(self) -> dict[str, Any] | str:
-        """The workload as a generator mapping when it is one, else the preset name / path."""
-        if isinstance(self.workload, dict):
-            return dict(self.workload)
-        name = self._resolve(self.workload)
+    def workload_data(self, workload: str | dict[str, Any] | None = None) -> dict[str, Any] | str:
+        """The workload (the spec's, or ``workload``) as a generator mapping when it is one,
+        else the preset name / path."""
+        workload = self.workload if workload is None else workload
+        if isinstance(workload, dict):
+            return dict(workload)
+        name = self._resolve(workload)
         if name.endswith((".jsonl", ".parquet")):
             return name
         _, text = preset_text("workloads", name)
@@ -152,17 +162,26 @@ class SweepSpec(Model):
 
     def check_paths(self) -> None:
         """Every parameter path must exist in the system config or the workload generator."""
-        workload = self.workload_data()
+        listed = self.parameters.get("workload")
+        if listed is not None and not isinstance(listed, list):
+            raise ConfigError("parameters.workload: give a list of workloads (presets or mappings)")
+        # The base workload, or every workload the `workload` parameter lists.
+        workloads = [self.workload_data(w) for w in listed] if listed else [self.workload_data()]
         for path in self.parameters:
-            if path == "system":
-                continue  # the base system itself: preset names, resolved per point
+            if path in ("system", "workload"):
+                continue  # base system or workload itself: resolved per point
             if path.startswith("workload."):
-                if not isinstance(workload, dict):
+                traces = [w for w in workloads if not isinstance(w, dict)]
+                if traces:
                     raise ConfigError(
-                        f"parameters.{path}: workload {self.workload!r} is an operator trace;"
+                        f"parameters.{path}: workload {traces[0]!r} is an operator trace;"
                         " only generator workloads take workload.<field> parameters"
                     )
-                check_path(path, workload_paths(str(workload.get("generator"))), "workload field")
+                fields: dict[str, bool] = {}
+                for w in workloads:
+                    assert isinstance(w, dict)
+                    fields.update(workload_paths(str(w.get("generator"))))
+                check_path(path, fields, "workload field")
             else:
                 check_path(path, SYSTEM_PATHS, "system field")
         for objective in self.objectives:
