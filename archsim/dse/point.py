@@ -1,7 +1,9 @@
 """One sweep point: resolving it to a system and workload, its hash, and running it in a worker.
 
-The parent resolves and hashes each point (cheap pydantic validation); a worker runs it and
-returns a plain dict, so nothing but JSON-able data crosses a process or network boundary.
+The parent merges each point's parameters into its base configuration and hashes the result (no
+validation: on a small machine the parent's time is taken from the workers); a worker validates
+and runs it and returns a plain dict, so nothing but JSON-able data crosses a process or network
+boundary. A value that fails validation is that point's recorded error.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Task:
     system: str | dict[str, Any] = ""  # the base system (preset, path or mapping)
     workload: dict[str, Any] | str = ""
     fidelity: str = "fast"
-    error: str | None = None  # set when the point failed validation in the parent
+    error: str | None = None  # set when the parent could not resolve the point (e.g. no preset)
 
 
 def _overrides(params: dict[str, Any], workload: bool) -> dict[str, Any]:
