@@ -107,15 +107,8 @@ def run_side(
     if isinstance(system.pim, AnalogCrossbarConfig):
         from archsim.pim.analog.execute import check_capacity
 
-        check_capacity(
-            system.pim,
-            [
-                op
-                for op in workload.ops
-                if placement.unit[op.name] == "memory"
-                and op.kind not in ("solve", "regression", "eigen")
-            ],
-        )
+        resident = [op for op in workload.ops if placement.unit[op.name] == "memory"]
+        check_capacity(system.pim, resident)
     if system.mapping.policy == "cost" and not isinstance(system.pim, AnalogCrossbarConfig):
         placement = _by_time(system, workload, placement, energy, fidelity, cache)
     for op in workload.ops:

@@ -85,6 +85,17 @@ def test_weights_that_overflow_the_tiles_are_refused_with_the_count():
         simulate(tight, gemv_workload(1024, 512))
 
 
+def test_closed_loop_matrices_count_against_the_tiles():
+    from archsim.errors import ConfigError
+    from archsim.workload.solvers import solve_workload
+
+    # A 300x300 solve: 2 x 2 tiles of 256x256 for G+, as many for G-.
+    wl = solve_workload(300, "diagonally-dominant", seed=0)
+    assert simulate(load_system("closed-loop-rram", {"pim": {"tiles": 8}}), wl)
+    with pytest.raises(ConfigError, match=r"pim\.tiles: .*need 8 tiles.*has 7"):
+        simulate(load_system("closed-loop-rram", {"pim": {"tiles": 7}}), wl)
+
+
 def test_adc_bits_knob_overrides_the_periphery_preset():
     wl = gemv_workload(512, 512)
     low = simulate(load_system("analog-pcm", {"pim": {"adc_bits": 3}}), wl).report.in_memory

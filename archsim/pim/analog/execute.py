@@ -95,8 +95,20 @@ def run_analog(
     return MemoryOpResult(total, ledger, op.macs(), bound), rel
 
 
+# A closed-loop matrix takes two arrays: G = G+ - G-, negative entries through inverters
+# (Sun et al., PNAS 2019).
+CLOSED_LOOP_ARRAYS = 2
+
+
 def tiles_needed(pim: AnalogCrossbarConfig, op) -> int:
-    """Tiles that hold one execution's static weights (bit slices included)."""
+    """Tiles that hold one execution's static weights (bit slices included).
+
+    A closed-loop op holds its whole matrix (samples x features for a regression), at its full
+    size even when it is simulated on a smaller sample, in analog conductances: no bit slices.
+    """
+    if op.kind in ("solve", "eigen", "regression"):
+        rows, cols = (op.samples, op.features) if op.kind == "regression" else (op.n, op.n)
+        return CLOSED_LOOP_ARRAYS * math.ceil(rows / pim.rows) * math.ceil(cols / pim.cols)
     slices = tile_config(
         pim.device, pim.periphery, pim.periphery_overrides, rows=pim.rows, cols=pim.cols
     ).periphery
