@@ -124,5 +124,7 @@ def test_report_metric_missing_from_the_results_is_named(tmp_path):
     path.write_text(yaml.safe_dump({**SPEC, "report": {"metric": "comparison.nothing"}}))
     db = tmp_path / "m.duckdb"
     assert CliRunner().invoke(app, ["sweep", str(path), "--db", str(db)]).exit_code == 0
+    rep = build_report(db)
     with pytest.raises(ArchsimError, match=r"report\.metric .* 'comparison\.nothing'"):
-        build_report(db)
+        rep.figures()
+    assert "sensitivity" in rep.figures("comparison.speedup")  # --metric overrides it

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from archsim.dse import SweepSpec, sweep
-from archsim.dse.executors import CHUNK, DaskExecutor, chunks
+from archsim.dse.executors import CHUNK, DaskExecutor, chunks, make_executor
 from archsim.dse.point import CRASH_NAME
 from archsim.dse.store import ResultStore, StoreError
 from archsim.errors import ArchsimError
@@ -103,6 +103,43 @@ def test_chunks_keep_order_cap_size_and_shrink_at_the_end(n):
     assert max(sizes) <= CHUNK
     assert sizes == sorted(sizes, reverse=True)  # guided: never larger than the one before
     assert sizes[-1] == 1
+
+
+def test_a_batch_keeps_every_column_whatever_row_comes_first(tmp_path):
+    from archsim.dse.point import Task
+
+    db = tmp_path / "b.duckdb"
+    store = ResultStore(db, commit_interval_s=3600)
+    store.write("s", Task("k1", 0, {"x": "wide"}, 0), {"status": "failed", "error": "bad x"})
+    store.write("s", Task("k2", 1, {"x": 2}, 0), {"status": "ok", "metrics": {"speed": 3.5}})
+    store.close()
+    got = {r["key"]: r for r in rows(db)}
+    assert got["k2"]["speed"] == 3.5 and got["k2"]["x"] == "2"  # the column took text first
+    assert got["k1"]["speed"] is None and '"wide"' in got["k1"]["point_params"]
+
+
+def test_a_value_of_another_type_fails_its_point_not_the_sweep(tmp_path):
+    db = tmp_path / "t.duckdb"
+    outcome = sweep(spec(parameters={"host_link.width": [1024, "wide", 2048]}), db=db)
+    assert outcome.ok == 2 and outcome.failed == 1
+    got = rows(db)
+    assert all(r["comparison.speedup"] is not None for r in got if r["status"] == "ok")
+    (bad,) = [r for r in got if r["status"] == "failed"]
+    assert "host_link.width" in bad["error"] and '"wide"' in bad["point_params"]
+
+
+def test_executors_wake_the_runner_while_a_long_point_runs():
+    from archsim.dse.point import make_task
+
+    heavy = {"generator": "attention", "heads": 32, "head_dim": 128, "q_len": 1, "kv_len": 1 << 17}
+    task = make_task(0, {}, 0, "hbm2-pim", heavy, "fast")
+    runner = make_executor("local", 1)
+    try:
+        seen = list(runner.run([task], tick_s=0.001))
+    finally:
+        runner.close()
+    (finished,) = [s for s in seen if s is not None]
+    assert None in seen and finished[1]["status"] == "ok"
 
 
 def test_queued_rows_are_committed_by_reads_and_close(tmp_path):

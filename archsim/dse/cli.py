@@ -136,10 +136,6 @@ def report(
     rep = build_report(db, pareto)
     out.print(rep.summary())
     out.print(rep.pareto_table())
-    if metric is not None and metric not in rep.results.metrics:
-        from archsim.errors import ArchsimError
-
-        raise ArchsimError(f"--metric: no metric {metric!r} in {db}")
     _write_report(rep, metric, plot, html)
     if export is not None:
         _export(db, export)

@@ -53,9 +53,14 @@ QUIET_WORKERS = {
 WORKER_DIED = "worker process died while running this point (killed, crashed, or out of memory)"
 
 
+# What run() yields: a finished point, or None when ``tick_s`` passed with none finishing (so
+# the caller can commit what it holds while a long point runs).
+Finished = tuple[Task, dict] | None
+
+
 class Executor(Protocol):
     def start(self) -> None: ...
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict]]: ...
+    def run(self, tasks: Iterable[Task], tick_s: float | None = None) -> Iterator[Finished]: ...
     def close(self) -> None: ...
 
 
@@ -123,7 +128,7 @@ class LocalExecutor:
         for future in [self._pool.submit(_ping) for _ in range(self.workers)]:
             future.result()
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict]]:
+    def run(self, tasks: Iterable[Task], tick_s: float | None = None) -> Iterator[Finished]:
         pending = chunks(tasks, self.workers)
         limit = self.workers * IN_FLIGHT_PER_WORKER
         self._pool = self._pool or self._new_pool(self.workers)
@@ -136,7 +141,10 @@ class LocalExecutor:
                 running[self._pool.submit(run_chunk, chunk)] = chunk
             if not running:
                 return
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            finished, _ = wait(running, timeout=tick_s, return_when=FIRST_COMPLETED)
+            if not finished:
+                yield None
+                continue
             suspects: list[Task] = []
             for future in finished:
                 chunk = running.pop(future)
@@ -215,36 +223,39 @@ class DaskExecutor:
     def start(self) -> None:
         """Workers are up and warm once the constructor returns."""
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict]]:
-        from distributed import as_completed
+    def run(self, tasks: Iterable[Task], tick_s: float | None = None) -> Iterator[Finished]:
+        from distributed import wait as dask_wait
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
         pending = chunks(tasks, self.workers)
         futures: dict = {}
-        window = as_completed()
         # Like the local pool, a bounded window of chunks in flight (a 100k-point grid is never
         # 100k futures on the scheduler).
         for _ in range(self.workers * IN_FLIGHT_PER_WORKER):
-            self._submit_next(pending, window, futures)
-        for future in window:
-            chunk = futures.pop(future)
+            self._submit_next(pending, futures)
+        while futures:
             try:
-                results = list(zip(chunk, future.result(), strict=True))
-            except (KilledWorker, FutureCancelledError):
-                # The chunk killed its workers: run its points one by one, so only the point
-                # that kills a worker is recorded as failed.
-                results = [(t, self._alone(t)) for t in chunk]
-            self._submit_next(pending, window, futures)
-            yield from results
+                done, _ = dask_wait(list(futures), timeout=tick_s, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                yield None
+                continue
+            for future in done:
+                chunk = futures.pop(future)
+                try:
+                    results = list(zip(chunk, future.result(), strict=True))
+                except (KilledWorker, FutureCancelledError):
+                    # The chunk killed its workers: run its points one by one, so only the point
+                    # that kills a worker is recorded as failed.
+                    results = [(t, self._alone(t)) for t in chunk]
+                self._submit_next(pending, futures)
+                yield from results
 
-    def _submit_next(self, pending, window, futures) -> None:
+    def _submit_next(self, pending, futures) -> None:
         chunk = next(pending, None)
         if chunk:
             key = f"points-{chunk[0].key}-{len(chunk)}"
-            future = self.client.submit(run_chunk, chunk, key=key, pure=False)
-            window.add(future)
-            futures[future] = chunk
+            futures[self.client.submit(run_chunk, chunk, key=key, pure=False)] = chunk
 
     def _alone(self, task: Task) -> dict:
         from distributed.client import FutureCancelledError

@@ -25,7 +25,7 @@ ROOF_SPAN, ROOF_SAMPLES = 10.0, 60
 COMPONENT_CMAP = "tab20"
 # Sensitivity: the mean line is drawn when a parameter takes at most this many values.
 MAX_MEAN_LEVELS = 12
-# Longer category labels (inline workload mappings) are cut on the axis.
+# Longer category labels are cut in the middle on the axis (names differ at both ends).
 MAX_LABEL = 24
 
 
@@ -195,9 +195,7 @@ def sensitivity(results: Results, metric: str) -> Figure | None:
             ]
             ax.plot([v if numeric else pos[v] for v in values], means, "-", color="C3")
         if not numeric:
-            labels = [
-                str(v) if len(str(v)) <= MAX_LABEL else f"{str(v)[:MAX_LABEL]}..." for v in values
-            ]
+            labels = [_short(str(v)) for v in values]
             ax.set_xticks(range(len(values)), labels, rotation=30, fontsize=7)
         elif len(values) > 1:
             _log_if_wide(ax, [float(v) for v in values], "x")
@@ -212,3 +210,10 @@ def sensitivity(results: Results, metric: str) -> Figure | None:
 
 def _sort_key(v: Any) -> tuple:
     return (0, float(v), "") if isinstance(v, int | float) else (1, 0.0, str(v))
+
+
+def _short(label: str) -> str:
+    if len(label) <= MAX_LABEL:
+        return label
+    head = MAX_LABEL // 2 - 1
+    return f"{label[:head]}...{label[-(MAX_LABEL - head - 3) :]}"

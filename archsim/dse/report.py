@@ -64,6 +64,15 @@ class Report:
                 out[str(r["error"])] = out.get(str(r["error"]), 0) + 1
         return out
 
+    def _sensitivity_metric(self, metric: str | None) -> str:
+        """--metric, else the sweep's report.metric, else the Pareto X axis."""
+        if metric is not None:
+            return _check_metric(self.results, metric, "--metric")
+        chosen = default_metric(self.results)
+        if chosen is not None:
+            return _check_metric(self.results, chosen, "report.metric of the sweep")
+        return self.x.metric
+
     def figures(self, metric: str | None = None) -> dict[str, object]:
         from archsim.dse import figures as f
 
@@ -75,18 +84,23 @@ class Report:
             "energy": f.energy_breakdown(self.results, picks),
             "roofline": f.roofline(picks[0]) if picks else None,
             "accuracy": f.accuracy_vs_energy(self.results),
-            "sensitivity": f.sensitivity(
-                self.results, metric or default_metric(self.results) or self.x.metric
-            ),
+            "sensitivity": f.sensitivity(self.results, self._sensitivity_metric(metric)),
         }
         return {k: v for k, v in out.items() if v is not None}
 
 
+def _check_metric(results: Results, metric: str, where: str) -> str:
+    if metric not in results.metrics:
+        raise ArchsimError(f"{where}: no metric {metric!r} in this results file")
+    return metric
+
+
 def build_report(db: str | Path, pareto: str | None = None) -> Report:
     results = load_results(db)
-    metric = default_metric(results)
-    if metric is not None and metric not in results.metrics:
-        raise ArchsimError(f"report.metric of the sweep: no metric {metric!r} in {db}")
+    if not results.ok:
+        failed = [r for r in results.rows if r["status"] != "ok"]
+        example = f"; the first error: {failed[0]['error']}" if failed else ""
+        raise ArchsimError(f"{db}: no point finished ok ({len(failed)} failed){example}")
     x, y = parse_axes(pareto, results)
     ok = results.ok
     mask = pareto_front(ok, x, y)

@@ -16,9 +16,10 @@ from archsim.dse.store import ResultStore
 
 Progress = Callable[[Task, dict | None], None]
 # How often finished points are committed to the store. A commit costs 10-30 ms of the parent's
-# time whatever its size, which on a small machine is taken from the workers. Rows queued for
-# at most this long are lost only if the parent itself is killed (a dead worker loses nothing);
-# a resumed sweep runs those points again.
+# time whatever its size, which on a small machine is taken from the workers. Points finished
+# less than about this long ago (the executors wake the runner at this interval even when no
+# point finishes) are lost only if the parent itself is killed; a dead worker loses nothing,
+# and a resumed sweep runs those points again.
 COMMIT_INTERVAL_S = 1.0
 
 
@@ -124,7 +125,11 @@ def _run(spec, tasks: Iterable[Task], runner, store, outcome, progress) -> dict[
             results[task.key] = result
             _record(store, spec, outcome, task, result, progress)
 
-    for task, result in runner.run(todo()):
+    for finished in runner.run(todo(), tick_s=COMMIT_INTERVAL_S):
+        if finished is None:  # no point finished for a while: commit what is queued
+            store.flush_if_due()
+            continue
+        task, result = finished
         results[task.key] = result
         _record(store, spec, outcome, task, result, progress)
     return results

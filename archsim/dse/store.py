@@ -25,14 +25,32 @@ from archsim.version import __version__
 SCHEMA_VERSION = "1"
 _BATCH = "archsim_pending_rows"  # the queued rows, as a view, while they are committed
 STORE_THREADS = 1
-FIXED = ("key", "sweep", "point", "seed", "status", "error", "wall_s", "archsim_version", "ops")
+FIXED = (
+    "key",
+    "sweep",
+    "point",
+    "seed",
+    "status",
+    "error",
+    "wall_s",
+    "archsim_version",
+    "ops",
+    "point_params",  # the point's parameters as given (JSON), whatever their columns hold
+)
+# Arrow types of the store's column types, for the batch a commit inserts.
+_ARROW = {
+    "VARCHAR": pa.string(),
+    "DOUBLE": pa.float64(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+}
 # No PRIMARY KEY on points.key: DuckDB maintains its index at every commit, which made a write
 # cost ~7 ms instead of ~2 ms; write() replaces a row by key in one transaction instead.
 _CREATE = """
 CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS points (
     key VARCHAR, sweep VARCHAR, point INTEGER, seed BIGINT, status VARCHAR,
-    error VARCHAR, wall_s DOUBLE, archsim_version VARCHAR, ops VARCHAR
+    error VARCHAR, wall_s DOUBLE, archsim_version VARCHAR, ops VARCHAR, point_params VARCHAR
 );
 """
 
@@ -117,10 +135,13 @@ class ResultStore:
             self._new_columns.append(name)
 
     def done(self, sweep: str) -> set[str]:
-        """Keys of the points of ``sweep`` that finished ok (a resumed sweep skips them)."""
+        """Keys of the points of ``sweep`` that this archsim version finished ok (a resumed sweep
+        skips them; a point finished by another version, whose model or defaults may differ,
+        runs again and its row is replaced)."""
         self.flush()
         rows = self.db.execute(
-            "SELECT key FROM points WHERE sweep = ? AND status = 'ok'", [sweep]
+            "SELECT key FROM points WHERE sweep = ? AND status = 'ok' AND archsim_version = ?",
+            [sweep, __version__],
         ).fetchall()
         return {r[0] for r in rows}
 
@@ -147,7 +168,9 @@ class ResultStore:
             "wall_s": result.get("wall_s", 0.0),
             "archsim_version": __version__,
             "ops": result.get("ops") or None,  # JSON text, made in the worker
+            "point_params": json.dumps(task.params, sort_keys=True, default=str),
         }
+        self._ensure_column("point_params", "")  # a store written before the column existed
         for name, value in {**task.params, **result.get("metrics", {})}.items():
             if name in FIXED:
                 continue
@@ -157,11 +180,14 @@ class ResultStore:
                 value = json.dumps(value)
             if value is not None:
                 self._ensure_column(name, value)
-            if value is not None and self._columns.get(name) == "VARCHAR":
-                value = str(value)
+                value = _as_column_type(value, self._columns[name])
             values[name] = value
         self._pending[task.key] = values
-        if time.monotonic() - self._committed_at >= self.commit_interval_s:
+        self.flush_if_due()
+
+    def flush_if_due(self) -> None:
+        """Commit what is queued if the commit interval has passed since the last commit."""
+        if self._pending and time.monotonic() - self._committed_at >= self.commit_interval_s:
             self.flush()
 
     @property
@@ -189,7 +215,13 @@ class ResultStore:
             return
         # One Arrow table and two set-based statements per commit: DuckDB's executemany runs a
         # statement per row (~4 ms a row with a hundred metric columns).
-        batch = pa.Table.from_pylist(list(self._pending.values()))
+        rows = list(self._pending.values())
+        # An explicit schema: inferred from the first row, a column that row lacks (a failed
+        # point has no metrics) would be dropped for the whole batch.
+        present = set().union(*rows)
+        columns = [(n, kind) for n, kind in self._columns.items() if n in present]
+        schema = pa.schema([(n, _ARROW.get(kind, pa.string())) for n, kind in columns])
+        batch = pa.Table.from_pylist(rows, schema=schema)
         self.db.register(_BATCH, batch)
         self.db.execute("BEGIN TRANSACTION")
         try:
@@ -246,6 +278,21 @@ class ResultStore:
             self.flush()
         finally:
             self.db.close()
+
+
+def _as_column_type(value: Any, kind: str) -> Any:
+    """A value as its column stores it. A column is typed by the first value it gets; a later
+    value of another kind (a text where numbers were, e.g. a parameter value that failed
+    validation) is kept as a number if it reads as one, else left out: ``point_params`` has it.
+    """
+    if kind == "VARCHAR":
+        return str(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return value
 
 
 def _first_line(exc: Exception) -> str:

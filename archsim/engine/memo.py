@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import tempfile
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -39,24 +41,28 @@ class Memo(Generic[V]):
         self.name = name
         self.size = size
         self._entries: OrderedDict[Hashable, V] = OrderedDict()
+        self._lock = threading.Lock()  # Dask may run points in threads of one process
 
     def get(self, key: Hashable, compute: Callable[[], V]) -> V:
-        if key in self._entries:
-            self._entries.move_to_end(key)
-            return self._entries[key]
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
         path = self._path(key)
         value = _read(path) if path is not None else None
         if value is None:
             value = compute()
             if path is not None:
                 _write(path, value)
-        self._entries[key] = value
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[key] = value
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
         return value
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
     def _path(self, key: Hashable) -> Path | None:
         if _shared is None:
@@ -74,10 +80,15 @@ def _read(path: Path):
 
 
 def _write(path: Path, value) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    # A unique temporary file: workers may be threads of one process (Dask without processes).
     try:
-        with tmp.open("wb") as f:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
+    except OSError:  # a full or vanished directory only costs the sharing
+        return
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-    except OSError:  # a full or vanished directory only costs the sharing
+    except OSError:
         tmp.unlink(missing_ok=True)
