@@ -84,9 +84,11 @@ def sweep(
             _run(spec, _tasks(spec, spec.points()), runner, store, outcome, progress)
     finally:
         outcome.wall_s = time.perf_counter() - start
-        store.close()
-        if own:
-            runner.close()
+        try:
+            store.close()  # commits what is queued; may raise (a full disk)
+        finally:
+            if own:
+                runner.close()  # the workers and their timing directory go whatever happened
     return outcome
 
 
