@@ -128,6 +128,21 @@ def test_a_value_of_another_type_fails_its_point_not_the_sweep(tmp_path):
     assert "host_link.width" in bad["error"] and '"wide"' in bad["point_params"]
 
 
+@pytest.mark.parametrize("order", [[0.5, "2:4", 0.75], ["2:4", 0.5, 0.75]])
+def test_a_parameter_of_numbers_and_text_keeps_every_value(tmp_path, order):
+    db = tmp_path / "p.duckdb"
+    outcome = sweep(spec(parameters={"workload.prune": order}), db=db)
+    assert outcome.ok == 3
+    stored = sorted(r["workload.prune"] for r in rows(db))
+    assert stored == ["0.5", "0.75", "2:4"]  # the column became text, whatever came first
+
+
+def test_a_number_too_big_for_int64_fails_its_point_not_the_sweep(tmp_path):
+    db = tmp_path / "big.duckdb"
+    outcome = sweep(spec(parameters={"host_link.width": [1024, 2**64]}), db=db)
+    assert outcome.ok + outcome.failed == 2 and len(rows(db)) == 2
+
+
 def test_executors_wake_the_runner_while_a_long_point_runs():
     from archsim.dse.point import make_task
 

@@ -136,3 +136,9 @@ def test_optuna_refuses_inline_mappings_as_choices():
             parameters={"workload": [GEMV, ATTENTION]},
             objectives=[{"metric": "in_memory.time_ns"}, {"metric": "comparison.speedup"}],
         )
+
+
+@pytest.mark.parametrize("seeds", [[-1], [2**63]])
+def test_seeds_must_fit_a_64_bit_store_column(seeds):
+    with pytest.raises(ValueError, match="seeds"):
+        spec(seeds=seeds)

@@ -134,6 +134,8 @@ def report(
     from archsim.dse.report import build_report
 
     rep = build_report(db, pareto)
+    if metric is not None:
+        rep.sensitivity_metric(metric)  # a typo is an error even without --plot
     out.print(rep.summary())
     out.print(rep.pareto_table())
     _write_report(rep, metric, plot, html)

@@ -64,7 +64,7 @@ class Report:
                 out[str(r["error"])] = out.get(str(r["error"]), 0) + 1
         return out
 
-    def _sensitivity_metric(self, metric: str | None) -> str:
+    def sensitivity_metric(self, metric: str | None) -> str:
         """--metric, else the sweep's report.metric, else the Pareto X axis."""
         if metric is not None:
             return _check_metric(self.results, metric, "--metric")
@@ -84,7 +84,7 @@ class Report:
             "energy": f.energy_breakdown(self.results, picks),
             "roofline": f.roofline(picks[0]) if picks else None,
             "accuracy": f.accuracy_vs_energy(self.results),
-            "sensitivity": f.sensitivity(self.results, self._sensitivity_metric(metric)),
+            "sensitivity": f.sensitivity(self.results, self.sensitivity_metric(metric)),
         }
         return {k: v for k, v in out.items() if v is not None}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
@@ -108,7 +108,9 @@ class SweepSpec(Model):
     description: str = ""
     system: str | dict[str, Any] = Field(description="system preset, YAML path, or inline mapping")
     workload: str | dict[str, Any] = Field(description="workload preset, path, or inline generator")
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Annotated[int, Field(ge=0, lt=2**63)]] = Field(
+        default_factory=lambda: [0], min_length=1
+    )
     method: Literal["grid", "random", "optuna"] = "grid"
     samples: int | None = Field(None, ge=1, description="points (random) or trials (optuna)")
     batch: int = Field(8, ge=1, description="optuna trials asked per round (fixed: determinism)")

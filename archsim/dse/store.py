@@ -98,6 +98,7 @@ class ResultStore:
         self._columns = {name: kind for name, kind in self._describe()}
         self._pending: dict[str, dict[str, Any]] = {}
         self._new_columns: list[str] = []
+        self._retyped: list[str] = []  # existing number columns that become text
         # Keys with a row: only a point run again (a failed one, on resume) needs a DELETE.
         self._keys = {r[0] for r in self.db.execute("SELECT key FROM points").fetchall()}
 
@@ -127,6 +128,23 @@ class ResultStore:
 
     def _describe(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self.db.execute("DESCRIBE points").fetchall()]
+
+    def _widens(self, name: str, value: Any, ok: bool) -> bool:
+        """A text that is not a number, from a point that ran, in a number column: the parameter
+        takes both (``prune: [0.5, "2:4"]``), so its column becomes text. From a failed point
+        (a value that failed validation) it does not; ``point_params`` keeps it."""
+        if not ok or self._columns[name] != "DOUBLE" or not isinstance(value, str):
+            return False
+        return _as_column_type(value, "DOUBLE") is None
+
+    def _widen(self, name: str) -> None:
+        """Make a number column text, here and in the rows already queued."""
+        self._columns[name] = "VARCHAR"
+        if name not in self._new_columns:
+            self._retyped.append(name)
+        for row in self._pending.values():
+            if row.get(name) is not None:
+                row[name] = _as_column_type(row[name], "VARCHAR")
 
     def _ensure_column(self, name: str, value: Any) -> None:
         """Type a new column by its first value; it is added with the next commit."""
@@ -180,6 +198,8 @@ class ResultStore:
                 value = json.dumps(value)
             if value is not None:
                 self._ensure_column(name, value)
+                if self._widens(name, value, result["status"] == "ok"):
+                    self._widen(name)
                 value = _as_column_type(value, self._columns[name])
             values[name] = value
         self._pending[task.key] = values
@@ -226,6 +246,8 @@ class ResultStore:
         self.db.execute("BEGIN TRANSACTION")
         try:
             self._add_columns()
+            for name in self._retyped:
+                self.db.execute(f"ALTER TABLE points ALTER COLUMN {_quote(name)} TYPE VARCHAR")
             if not self._keys.isdisjoint(self._pending):
                 self.db.execute(f"DELETE FROM points WHERE key IN (SELECT key FROM {_BATCH})")
             self.db.execute(f"INSERT INTO points BY NAME SELECT * FROM {_BATCH}")
@@ -238,6 +260,7 @@ class ResultStore:
         self._keys.update(self._pending)
         self._pending.clear()
         self._new_columns.clear()
+        self._retyped.clear()
         self._committed_at = time.monotonic()
 
     def set_meta(self, name: str, value: str) -> None:
@@ -281,18 +304,14 @@ class ResultStore:
 
 
 def _as_column_type(value: Any, kind: str) -> Any:
-    """A value as its column stores it. A column is typed by the first value it gets; a later
-    value of another kind (a text where numbers were, e.g. a parameter value that failed
-    validation) is kept as a number if it reads as one, else left out: ``point_params`` has it.
-    """
+    """A value as its column stores it (see ``_widens``): in a number column, a text that reads
+    as a number becomes one, anything else is left out (``point_params`` keeps it)."""
     if kind == "VARCHAR":
         return str(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return value
+    try:
+        return float(value)  # also an int beyond int64, which Arrow would refuse
+    except (ValueError, OverflowError):
+        return None
 
 
 def _first_line(exc: Exception) -> str:
