@@ -49,6 +49,19 @@ def _op_key(op, workload: Workload, onchip: frozenset[str], unit: str) -> str:
     return json.dumps([unit, body, tensors], sort_keys=True, default=str)
 
 
+def _in_bank_units(system: SystemConfig) -> tuple[int, float]:
+    """An in-bank design's units (HBM-PIM: one per bank pair; AiM: one per bank) and the
+    seconds between the column commands that feed each of them 32 B of its bank."""
+    from archsim.config.compute import HbmPimConfig
+    from archsim.pim.cadence import pim_mac_cycles
+
+    pim = system.pim
+    org = system.memory.organization
+    per_unit = pim.banks_per_unit if isinstance(pim, HbmPimConfig) else 1
+    units = org.bus_channels * org.ranks * org.banks // per_unit
+    return units, pim_mac_cycles(system) * org.tck_ps * 1e-12
+
+
 def _peak_memory_flops(system: SystemConfig) -> float:
     pim = system.pim
     if pim is None:
@@ -60,14 +73,10 @@ def _peak_memory_flops(system: SystemConfig) -> float:
 
         return peak_flops(pim)
     from archsim.config.compute import HbmPimConfig
-    from archsim.pim.cadence import pim_mac_cycles
 
-    org = system.memory.organization
-    seconds = pim_mac_cycles(system) * org.tck_ps * 1e-12
-    if isinstance(pim, HbmPimConfig):
-        units = org.bus_channels * org.ranks * org.banks // pim.banks_per_unit
-        return units * pim.lanes * 2 / seconds
-    return org.bus_channels * org.ranks * org.banks * pim.macs_per_bank * 2 / seconds
+    units, seconds = _in_bank_units(system)
+    macs = pim.lanes if isinstance(pim, HbmPimConfig) else pim.macs_per_bank
+    return units * macs * 2 / seconds
 
 
 def _unit_bandwidth_gbps(system: SystemConfig) -> float | None:
@@ -78,15 +87,9 @@ def _unit_bandwidth_gbps(system: SystemConfig) -> float | None:
     if isinstance(pim, NearMemoryConfig):
         org = system.memory.organization
         return org.peak_bandwidth_bytes_per_s * pim.internal_bandwidth_factor / 1e9
-    from archsim.config.compute import HbmPimConfig
-    from archsim.pim.cadence import pim_mac_cycles
     from archsim.pim.programs import BYTES_PER_COMMAND
 
-    org = system.memory.organization
-    seconds = pim_mac_cycles(system) * org.tck_ps * 1e-12
-    # Every column command feeds each unit (HBM-PIM: one per bank pair) 32 B of its bank.
-    per_bank = 1 if not isinstance(pim, HbmPimConfig) else pim.banks_per_unit
-    units = org.bus_channels * org.ranks * org.banks // per_bank
+    units, seconds = _in_bank_units(system)
     return units * BYTES_PER_COMMAND / seconds / 1e9
 
 

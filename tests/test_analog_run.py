@@ -91,7 +91,9 @@ def test_closed_loop_matrices_count_against_the_tiles():
 
     # A 300x300 solve: 2 x 2 tiles of 256x256 for G+, as many for G-.
     wl = solve_workload(300, "diagonally-dominant", seed=0)
-    assert simulate(load_system("closed-loop-rram", {"pim": {"tiles": 8}}), wl)
+    fits = simulate(load_system("closed-loop-rram", {"pim": {"tiles": 8}}), wl)
+    (op,) = [o for o in wl.ops if o.kind == "solve"]
+    assert fits.in_memory.placement.unit[op.name] == "memory"  # so its tiles are counted
     with pytest.raises(ConfigError, match=r"pim\.tiles: .*need 8 tiles.*has 7"):
         simulate(load_system("closed-loop-rram", {"pim": {"tiles": 7}}), wl)
 

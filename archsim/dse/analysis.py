@@ -82,14 +82,21 @@ def parse_axes(text: str | None, results: Results) -> tuple[Axis, Axis]:
         goal = goal or "min"
         if goal not in ("min", "max"):
             raise ArchsimError(f"--pareto {part!r}: the goal must be min or max, not {goal!r}")
-        if metric not in results.metrics and metric not in results.params:
-            import difflib
-
-            close = difflib.get_close_matches(metric, results.metrics, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ArchsimError(f"--pareto: no metric {metric!r} in this results file{hint}")
+        if metric not in results.params:
+            require_metric(results, metric, "--pareto")
         axes.append(Axis(metric, goal))
     return axes[0], axes[1]
+
+
+def require_metric(results: Results, metric: str, where: str) -> str:
+    """``metric`` if the results have it, else an error naming the closest ones."""
+    if metric not in results.metrics:
+        import difflib
+
+        close = difflib.get_close_matches(metric, results.metrics, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ArchsimError(f"{where}: no metric {metric!r} in this results file{hint}")
+    return metric
 
 
 def default_metric(results: Results) -> str | None:

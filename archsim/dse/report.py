@@ -17,6 +17,7 @@ from archsim.dse.analysis import (
     load_results,
     pareto_front,
     parse_axes,
+    require_metric,
 )
 from archsim.errors import ArchsimError
 
@@ -67,10 +68,10 @@ class Report:
     def sensitivity_metric(self, metric: str | None) -> str:
         """--metric, else the sweep's report.metric, else the Pareto X axis."""
         if metric is not None:
-            return _check_metric(self.results, metric, "--metric")
+            return require_metric(self.results, metric, "--metric")
         chosen = default_metric(self.results)
         if chosen is not None:
-            return _check_metric(self.results, chosen, "report.metric of the sweep")
+            return require_metric(self.results, chosen, "report.metric of the sweep")
         return self.x.metric
 
     def figures(self, metric: str | None = None) -> dict[str, object]:
@@ -87,12 +88,6 @@ class Report:
             "sensitivity": f.sensitivity(self.results, self.sensitivity_metric(metric)),
         }
         return {k: v for k, v in out.items() if v is not None}
-
-
-def _check_metric(results: Results, metric: str, where: str) -> str:
-    if metric not in results.metrics:
-        raise ArchsimError(f"{where}: no metric {metric!r} in this results file")
-    return metric
 
 
 def build_report(db: str | Path, pareto: str | None = None) -> Report:

@@ -180,9 +180,8 @@ class SweepSpec(Model):
                         " only generator workloads take workload.<field> parameters"
                     )
                 fields: dict[str, bool] = {}
-                for w in workloads:
-                    assert isinstance(w, dict)
-                    fields.update(workload_paths(str(w.get("generator"))))
+                for w in workloads:  # all generator mappings here: traces were refused above
+                    fields.update(workload_paths(str(w["generator"])))
                 check_path(path, fields, "workload field")
             else:
                 check_path(path, SYSTEM_PATHS, "system field")
