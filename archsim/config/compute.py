@@ -168,3 +168,11 @@ class MappingConfig(Model):
     overrides: dict[str, Literal["host", "memory"]] = Field(
         default_factory=dict, description="op name (or glob) to unit"
     )
+    pim_quantum_ns: Nanoseconds = Field(
+        1000.0,
+        alias="pim_quantum",
+        gt=0,
+        description="while host requests and an in-bank PIM program share channels, the"
+        " controller runs the program this long before leaving PIM mode to serve the host"
+        " [assumption: 1 us, a controller policy; each alternation pays the unit's mode switch]",
+    )

@@ -43,6 +43,12 @@ class SystemConfig(Model):
     tco: TcoConfig | None = Field(
         None, description="cost and carbon parameters (`base: default` starts from configs/tco/)"
     )
+    baseline_system: str | None = Field(
+        None,
+        alias="baseline",
+        description="the Von Neumann system this one is compared with: a preset name or a YAML"
+        " path; default: this system's twin without `pim`",
+    )
 
     @model_validator(mode="after")
     def _pim_fits_memory(self) -> SystemConfig:
@@ -72,8 +78,11 @@ class SystemConfig(Model):
         return self
 
     def baseline(self) -> SystemConfig:
-        """The same memory, host and links, with no in-memory compute."""
-        return self.model_copy(update={"pim": None, "name": f"{self.name} (baseline)"})
+        """The twin: the same memory, host and links, with no in-memory compute (a named
+        ``baseline`` is resolved by the system layer, which loads presets)."""
+        return self.model_copy(
+            update={"pim": None, "name": f"{self.name} (baseline)", "baseline_system": None}
+        )
 
     def require_run_parts(self) -> None:
         """Raise a FieldError naming what ``archsim run`` needs and this system lacks."""

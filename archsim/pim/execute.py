@@ -16,8 +16,8 @@ import numpy as np
 from archsim.config.compute import AimConfig, HbmPimConfig, NearMemoryConfig
 from archsim.config.system import SystemConfig
 from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.engine.demands import Demands, Hold, demands, stage
 from archsim.engine.memo import Memo
-from archsim.mapping.policy import gemv_shapes
 from archsim.memory import kernel as K
 from archsim.memory.controller import DramTiming, RequestBatch
 from archsim.memory.fastforward import stream_timing
@@ -30,6 +30,7 @@ from archsim.pim.programs import (
     hbm_pim_eltwise,
     hbm_pim_gemv,
 )
+from archsim.pim.shapes import gemv_shapes
 from archsim.workload.graph import Workload
 
 
@@ -93,10 +94,11 @@ def _time(system: SystemConfig, program: Program, readback_lines: int) -> Progra
 
 @dataclass(frozen=True)
 class MemoryOpResult:
-    time_ns: float
+    time_ns: float  # alone on the system: ``demands.alone_ns`` where demands are given
     ledger: Ledger
     macs: int
     bound: str
+    demands: Demands | None = None  # None: the whole time holds the unit
 
 
 def _compile(system: SystemConfig, op, workload: Workload) -> list[Program]:
@@ -134,12 +136,13 @@ def run_in_bank(
     org = system.memory.organization
     tck_ns = org.tck_ps / 1000.0
     ledger = Ledger()
-    total_ns = 0.0
+    program_ns = 0.0
+    link_bytes = 0.0
     macs = 0
     reduce_flops = 0
     for program in _compile(system, op, workload):
         run = _run(system, program)
-        total_ns += run.cycles * tck_ns
+        program_ns += run.cycles * tck_ns
         ch = program.channels
         c = run.counts
         energy.bank_activations(ledger, ch * (c["pim_act_banks"] + c["activations"]))
@@ -149,6 +152,7 @@ def run_in_bank(
         moved = ch * (c["pim_reg_writes"] + c["pim_reg_reads"] + c["reads"]) * BYTES_PER_COMMAND
         energy.dram_columns(ledger, moved * 8, "tsv")
         energy.link(ledger, moved)
+        link_bytes += moved
         ledger.bytes["dram_internal"] += ch * c["pim_mac_banks"] * BYTES_PER_COMMAND
         macs += program.macs
         reduce_flops += program.host_reduce_flops
@@ -158,13 +162,23 @@ def run_in_bank(
     if op.kind == "attention":
         # Softmax of the scores on the host (they come back with the read-back above).
         reduce_flops += op.flops() - 2 * op.macs()
+    reduce_ns = 0.0
     if reduce_flops:
         energy.vector(ledger, "host", reduce_flops)
         assert system.host is not None
-        total_ns += reduce_flops / system.host.vector_flops_per_cycle / system.host.clock_hz * 1e9
-    if system.host_link is not None:
-        total_ns += system.host_link.latency_ns
-    return MemoryOpResult(total_ns, ledger, macs, "pim")
+        reduce_ns = reduce_flops / system.host.vector_flops_per_cycle / system.host.clock_hz * 1e9
+    link = system.host_link
+    # The program drives the channels; its register writes and read-back also occupy the host
+    # link, at the link's own rate. The host then adds up partial sums (softmax for attention).
+    need = demands(
+        stage(
+            Hold("channels", program_ns, "pim"),
+            Hold("link", link_bytes / link.bandwidth_bytes_per_s * 1e9 if link else 0.0),
+        ),
+        stage(Hold("host", reduce_ns)),
+        stage(Hold("delay", link.latency_ns if link else 0.0)),
+    )
+    return MemoryOpResult(need.alone_ns, ledger, macs, "pim", need)
 
 
 def run_near_memory(
@@ -190,16 +204,33 @@ def run_near_memory(
     compute_ns = op.flops() / pim.peak_flops * 1e9
     assert system.host_link is not None
     link_ns = (host_in + host_out) / system.host_link.bandwidth_bytes_per_s * 1e9
-    time_ns = max(memory_ns, compute_ns) + link_ns + system.host_link.latency_ns
+    need = demands(
+        stage(Hold("unit", compute_ns), Hold("channels", memory_ns, "near")),
+        stage(Hold("link", link_ns)),
+        stage(Hold("delay", system.host_link.latency_ns)),
+    )
     energy.activations(ledger, stream.counts["activations"])
     stop = "tsv" if pim.kind == "logic-die" else "die"
     energy.dram_columns(ledger, (dram_read + dram_write) * 8, stop)
     if pim.kind == "dimm-buffer":
         # The DRAM devices still drive their data pins to the buffer chip on the DIMM.
-        ledger.energy["host_link"] += (dram_read + dram_write) * 8 * energy.link_pj_per_bit
+        energy.fixed_link_bits(ledger, (dram_read + dram_write) * 8)
     ledger.bytes["dram_internal"] += dram_read + dram_write
     energy.link(ledger, host_in + host_out)
     energy.mac(ledger, "pim", op.macs(), pim.dtype)
     energy.vector(ledger, "pim", max(op.flops() - 2 * op.macs(), 0))
     bound = "memory" if memory_ns >= compute_ns else "compute"
-    return MemoryOpResult(time_ns, ledger, op.macs(), bound)
+    return MemoryOpResult(need.alone_ns, ledger, op.macs(), bound, need)
+
+
+def mode_switch_ns(system: SystemConfig) -> float:
+    """Time of one round trip out of and back into all-bank PIM mode on a channel (HBM-PIM's
+    exit and entry sequences, timed on the DRAM kernel)."""
+    from archsim.pim.command_stream import CommandStream
+    from archsim.pim.programs import enter_hbm_pim, exit_hbm_pim
+
+    cmds = CommandStream()
+    exit_hbm_pim(cmds, 0)
+    enter_hbm_pim(cmds, 0)
+    program = Program(cmds, 0, 0, 0, 0)
+    return _run(system, program).cycles * system.memory.organization.tck_ps / 1000.0

@@ -72,7 +72,7 @@ class Program:
         return RequestBatch.pim_program(*self.commands.arrays(), first_id=first_id)
 
 
-def _enter_hbm_pim(cmds: CommandStream, ch: int) -> None:
+def enter_hbm_pim(cmds: CommandStream, ch: int) -> None:
     cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_ENTER_READS)
     for bank in range(HBM_PIM_ENTER_BANKS):
         cmds.add(ACT_AB, ch, bank, RESERVED_ROW)
@@ -81,7 +81,7 @@ def _enter_hbm_pim(cmds: CommandStream, ch: int) -> None:
     cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_ENTER_WRITES)
 
 
-def _exit_hbm_pim(cmds: CommandStream, ch: int) -> None:
+def exit_hbm_pim(cmds: CommandStream, ch: int) -> None:
     cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_EXIT_WRITES)
     cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_EXIT_READS)
 
@@ -171,11 +171,11 @@ def hbm_pim_gemv(
 
     emit = min(emit_channels, channels)
     for ch in range(emit):
-        _enter_hbm_pim(cmds, ch)
+        enter_hbm_pim(cmds, ch)
         # Full tiles, full groups and products repeat the same commands on fresh rows: each
         # is compiled once and copied (CommandStream.repeat).
         cmds.repeat(products, RESERVED_ROW + 1, lambda r, ch=ch: product(ch, r))
-        _exit_hbm_pim(cmds, ch)
+        exit_hbm_pim(cmds, ch)
     broadcast = channels * products * groups * inputs * 2
     # 16 FP16 partial sums per output (per channel when split by inputs), added up on the host.
     partials = channels if by_inputs else 1
@@ -262,7 +262,7 @@ def hbm_pim_eltwise(
     cmds = CommandStream()
     emit = min(emit_channels, channels)
     for ch in range(emit):
-        _enter_hbm_pim(cmds, ch)
+        enter_hbm_pim(cmds, ch)
         row = RESERVED_ROW + 1
         done = 0
         while done < steps:
@@ -276,7 +276,7 @@ def hbm_pim_eltwise(
             cmds.add(PRE_AB, ch, SET_ODD, row)
             done += n
             row += 1
-        _exit_hbm_pim(cmds, ch)
+        exit_hbm_pim(cmds, ch)
     return Program(cmds, 0, 0, 0, 0, channels, emit)
 
 
