@@ -62,11 +62,19 @@ def run(
         list[str] | None,
         typer.Option("--set", help="override a system field: dotted.path=value (repeatable)"),
     ] = None,
+    timeline: Annotated[
+        Path | None,
+        typer.Option("--timeline", help="draw each side's resources over time (Gantt, .png/.svg)"),
+    ] = None,
 ) -> None:
     """Simulate a workload on the Von Neumann baseline and on the in-memory system."""
     from archsim.config.presets import load_system, parse_assignments
     from archsim.simulate import simulate
 
+    if timeline is not None and timeline.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise typer.BadParameter(
+            f"{timeline}: the timeline is drawn as .png, .svg or .pdf", param_hint="--timeline"
+        )
     cfg = load_system(system, parse_assignments(assignments or []))
     if json_out == "-":
         result = simulate(cfg, workload, seed, fidelity)
@@ -79,6 +87,29 @@ def run(
     _emit_json(report.model_dump(), json_out)
     if out_dir is not None:
         result.write(out_dir)
+    if timeline is not None:
+        from archsim.report.timeline import plot_timeline
+
+        plot_timeline(result.timeline(), timeline, f"{report.workload} on {report.system}")
+
+
+@app.command()
+def reprice(
+    out_dir: Annotated[Path, typer.Argument(help="a directory written by `archsim run --out`")],
+    energy_table: Annotated[
+        str, typer.Option("--energy-table", help="energy table preset or YAML path")
+    ],
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="write the JSON report to PATH, or - for stdout")
+    ] = None,
+) -> None:
+    """Price a saved run's action counts with another energy table (no simulation)."""
+    from archsim.system.reprice import reprice as reprice_run
+
+    report = reprice_run(out_dir, energy_table)
+    if json_out != "-":
+        out.print(report.table())
+    _emit_json(report.model_dump(), json_out)
 
 
 @app.command()

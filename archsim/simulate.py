@@ -47,12 +47,17 @@ class RunResult:
     workload: Workload
     baseline: SideResult
     in_memory: SideResult | None
+    baseline_system: SystemConfig | None = None
 
     def write(self, out: Path) -> None:
         """The report, the resolved configuration and the per-op details."""
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(self.report.model_dump_json(indent=2) + "\n")
         (out / "system.json").write_text(self.system.model_dump_json(indent=2, by_alias=True))
+        if self.baseline_system is not None:
+            (out / "baseline_system.json").write_text(
+                self.baseline_system.model_dump_json(indent=2, by_alias=True)
+            )
         # The operator trace itself, so `archsim run out/system.json -w out/workload.jsonl`
         # reproduces the run.
         write_jsonl(self.workload, out / "workload.jsonl")
@@ -78,6 +83,7 @@ class RunResult:
     def timeline(self) -> dict:
         """Each op's start and end per resource, per side (ns)."""
         out = {}
+        kinds = {op.name: op.kind for op in self.workload.ops}
         for name, res in (("baseline", self.baseline), ("in_memory", self.in_memory)):
             if res is None or res.timeline is None:
                 continue
@@ -87,6 +93,7 @@ class RunResult:
                 "ops": [
                     {
                         "name": op.name,
+                        "kind": kinds[op.name],
                         "unit": op.unit,
                         "start_ns": op.start_ns,
                         "end_ns": op.end_ns,
@@ -202,4 +209,4 @@ def simulate(
         in_memory=m,
         comparison=comparison,
     )
-    return RunResult(report, cfg, wl, baseline, in_memory)
+    return RunResult(report, cfg, wl, baseline, in_memory, base_cfg)
