@@ -155,6 +155,21 @@ PimConfig = Annotated[
 ]
 
 
+class ParallelConfig(Model):
+    """How a model is split over identical devices (each a host with its memory and unit)."""
+
+    tensor: PositiveInt = Field(
+        1, description="tensor-parallel degree: devices that each hold 1/t of every layer"
+    )
+    pipeline: PositiveInt = Field(
+        1, description="pipeline stages: devices that each hold 1/p of the layers, in sequence"
+    )
+
+    @property
+    def devices(self) -> int:
+        return self.tensor * self.pipeline
+
+
 class MappingConfig(Model):
     """Where ops run: a policy and manual per-op overrides."""
 

@@ -14,6 +14,8 @@ Resources are named by role; the engine maps them to components of one device:
   command programs, ``near`` streams of a near-memory unit), since in-bank PIM and host
   requests cannot share a channel at the same moment (mode switches),
 - ``link``: the host link (the Von Neumann bus),
+- ``pim_channels``, ``pim_link``: the channels of a separate in-memory device (AttAcc-style
+  attention devices beside a GPU) and the link between it and the host,
 - ``interconnect``: the device-to-device fabric (collectives),
 - ``delay``: pure latency that occupies nothing.
 """
@@ -22,7 +24,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RESOURCES = ("host", "unit", "channels", "link", "interconnect", "delay")
+RESOURCES = (
+    "host",
+    "unit",
+    "channels",
+    "link",
+    "pim_channels",
+    "pim_link",
+    "interconnect",
+    "delay",
+)
 FLOWS = ("host", "pim", "near", "")
 
 
@@ -75,6 +86,19 @@ class Demands:
 
     def work_ns(self, resource: str) -> float:
         return sum(h.work_ns for s in self.stages for h in s.holds if h.resource == resource)
+
+    def renamed(self, names: dict[str, str]) -> Demands:
+        """The same demands on other resources (``names`` maps old to new)."""
+        return Demands(
+            tuple(
+                Stage(
+                    tuple(
+                        Hold(names.get(h.resource, h.resource), h.work_ns, h.flow) for h in st.holds
+                    )
+                )
+                for st in self.stages
+            )
+        )
 
 
 def demands(*stages: Stage) -> Demands:

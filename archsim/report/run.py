@@ -45,6 +45,7 @@ class SideReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     time_ns: float
+    devices: int = Field(1, description="devices the work was split over (totals cover all)")
     energy_pj: dict[str, float] = Field(description="energy by component plus their 'total'")
     bytes_moved: dict[str, float] = Field(description="bytes per link; 'host_link' is the bus")
     peak_bandwidth_gbps: float = Field(description="the host link's peak, GB/s")

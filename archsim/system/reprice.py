@@ -12,16 +12,15 @@ from pathlib import Path
 
 from archsim.config.energy import EnergyTable
 from archsim.config.presets import load_system, load_yaml_model
-from archsim.energy.ledger import EnergyModel
 from archsim.errors import ConfigError
 from archsim.report.run import RunReport, SideReport
 
 
 def _price(side: SideReport, system, table: EnergyTable) -> SideReport:
-    assert system.host_link is not None
-    model = EnergyModel(table, system.memory, system.host_link.energy_pj_per_bit)
+    from archsim.system.side import Models
+
     try:
-        ledger = model.price(side.counts)
+        ledger = Models.of(system, table).price(side.counts)
     except KeyError as exc:
         raise ConfigError(f"energy table {table.name!r} cannot price this run: {exc}") from None
     energy = ledger.energy_report()
