@@ -20,7 +20,7 @@ from archsim.engine.demands import Demands, Hold, demands, stage
 from archsim.engine.memo import Memo
 from archsim.memory import kernel as K
 from archsim.memory.controller import DramTiming, RequestBatch
-from archsim.memory.fastforward import stream_timing
+from archsim.memory.fastforward import one_channel, stream_timing
 from archsim.pim.cadence import pim_mac_cycles
 from archsim.pim.programs import (
     BYTES_PER_COMMAND,
@@ -101,23 +101,52 @@ class MemoryOpResult:
     demands: Demands | None = None  # None: the whole time holds the unit
 
 
-def _compile(system: SystemConfig, op, workload: Workload) -> list[Program]:
+def _heads_per_channel(
+    system: SystemConfig, gemv, outputs: int, inputs: int, batch: int, matrices: int
+) -> Program:
+    """Independent matrices laid out whole in each channel (AttAcc's and NeuPIMs' KV layout:
+    a request's KV head in one channel, its tokens across the channel's banks): every channel
+    runs its own heads with no cross-channel reduction."""
+    org = system.memory.organization
+    channels = org.bus_channels
+    per = math.ceil(matrices / channels)
+    one = system.model_copy(update={"memory": one_channel(system.memory)})
+    p = gemv(one, outputs, inputs, batch, matrices=per)
+    share = matrices / per  # channels' worth of this program (the last may be partly idle)
+    return Program(
+        p.commands,
+        round(p.broadcast_bytes * share),
+        round(p.readback_bytes * share),
+        batch * matrices * outputs * inputs,
+        round(p.host_reduce_flops * share),
+        channels,
+        p.emitted,
+    )
+
+
+def _compile(system: SystemConfig, op, workload: Workload, layout: str = "spread") -> list[Program]:
+    """The op's programs. ``layout`` places attention's KV heads: ``spread`` splits each head
+    over every channel (partial sums read back from all), ``heads`` keeps each head whole in
+    one channel and runs different heads in different channels."""
     pim = system.pim
     programs: list[Program] = []
+    gemv = hbm_pim_gemv if isinstance(pim, HbmPimConfig) else aim_gemv
     if op.kind in ("gemv", "gemm"):
-        gemv = hbm_pim_gemv if isinstance(pim, HbmPimConfig) else aim_gemv
         for batch, outputs, inputs in gemv_shapes(op):
             programs.append(gemv(system, outputs, inputs, batch))
     elif op.kind == "attention":
         # Decode attention: scores = K q (a GEMV over each KV group's key cache, the group's
         # query heads as its batch), softmax on the host, then out = V^T p the same way.
-        gemv = hbm_pim_gemv if isinstance(pim, HbmPimConfig) else aim_gemv
         groups = op.kv_heads or op.heads
         per_group = op.heads // groups
         keys = op.kv_len
         heads = op.batch * groups
-        programs.append(gemv(system, keys, op.head_dim, per_group, matrices=heads))
-        programs.append(gemv(system, op.head_dim, keys, per_group, matrices=heads))
+        shapes = ((keys, op.head_dim), (op.head_dim, keys))
+        for outputs, inputs in shapes:
+            if layout == "heads":
+                programs.append(_heads_per_channel(system, gemv, outputs, inputs, per_group, heads))
+            else:
+                programs.append(gemv(system, outputs, inputs, per_group, matrices=heads))
     elif op.kind == "eltwise":
         elements = workload.tensors[op.outputs[0]].elements
         eltwise = hbm_pim_eltwise if isinstance(pim, HbmPimConfig) else aim_eltwise
@@ -125,6 +154,21 @@ def _compile(system: SystemConfig, op, workload: Workload) -> list[Program]:
     else:
         raise ValueError(f"op kind {op.kind!r} cannot run on a {pim.kind} unit")
     return programs
+
+
+def _programs(system: SystemConfig, op, workload: Workload) -> list[tuple[Program, ProgramRun]]:
+    """The op's programs, timed; attention takes the faster of the two KV layouts."""
+    layouts = ("spread", "heads") if op.kind == "attention" else ("spread",)
+    best = None
+    for layout in layouts:
+        if layout == "heads" and (op.kv_heads or op.heads) * op.batch < 2:
+            continue
+        runs = [(p, _run(system, p)) for p in _compile(system, op, workload, layout)]
+        cycles = sum(r.cycles for _, r in runs)
+        if best is None or cycles < best[0]:
+            best = (cycles, runs)
+    assert best is not None
+    return best[1]
 
 
 def run_in_bank(
@@ -140,8 +184,7 @@ def run_in_bank(
     link_bytes = 0.0
     macs = 0
     reduce_flops = 0
-    for program in _compile(system, op, workload):
-        run = _run(system, program)
+    for program, run in _programs(system, op, workload):
         program_ns += run.cycles * tck_ns
         ch = program.channels
         c = run.counts
