@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
-from archsim.config.base import Model
+from archsim.config.base import FieldError, Model
 from archsim.config.units import Bytes, Hertz, Nanoseconds, PicojoulesPerBit, TransfersPerSecond
 from archsim.pim.analog.config import ADC_BITS_MAX
 
@@ -75,6 +75,20 @@ class HbmPimConfig(Model):
     ops: tuple[str, ...] = Field(
         ("gemv", "eltwise", "attention"), description="op kinds the unit runs"
     )
+    softmax: Literal["host", "device"] = Field(
+        "host",
+        description="where decode attention's softmax (and partial-sum reduction) runs: on the"
+        " host, or on the memory device's buffer die (AttAcc), keeping scores off the link",
+    )
+    device_vector_flops: PositiveFloat | None = Field(
+        None, description="FLOP/s of the buffer die's vector unit (needed with softmax: device)"
+    )
+
+    @model_validator(mode="after")
+    def _softmax_rate(self):
+        if self.softmax == "device" and self.device_vector_flops is None:
+            raise FieldError("device_vector_flops", "softmax on the device needs its FLOP/s")
+        return self
 
 
 class AimConfig(Model):
@@ -89,6 +103,20 @@ class AimConfig(Model):
     global_buffer_bytes: Bytes = Field(alias="global_buffer", gt=0)
     activation_lut: bool = True
     ops: tuple[str, ...] = ("gemv", "eltwise", "attention")
+    softmax: Literal["host", "device"] = Field(
+        "host",
+        description="where decode attention's softmax (and partial-sum reduction) runs: on the"
+        " host, or on the memory device's buffer die (AttAcc), keeping scores off the link",
+    )
+    device_vector_flops: PositiveFloat | None = Field(
+        None, description="FLOP/s of the buffer die's vector unit (needed with softmax: device)"
+    )
+
+    @model_validator(mode="after")
+    def _softmax_rate(self):
+        if self.softmax == "device" and self.device_vector_flops is None:
+            raise FieldError("device_vector_flops", "softmax on the device needs its FLOP/s")
+        return self
 
 
 class NearMemoryConfig(Model):

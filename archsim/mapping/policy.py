@@ -49,6 +49,13 @@ def can_run(system: SystemConfig, op, workload: Workload) -> tuple[bool, str]:
     """Whether the system's in-memory unit can run ``op``, and if not, why."""
     if system.pim is None:
         return False, "the system has no in-memory unit"
+    if system.pim_memory is not None and any(
+        workload.tensors[t].role == "weight" for t in op.inputs
+    ):
+        return False, (
+            "weights live in the host's memory; the separate in-memory device (pim_memory)"
+            " holds KV caches"
+        )
     return unit_of(system).can_run(system, op, workload)
 
 

@@ -9,6 +9,7 @@ the internal bandwidth of the channels behind them and compute at their own peak
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ from archsim.engine.demands import Demands, Hold, demands, stage
 from archsim.engine.memo import Memo
 from archsim.memory import kernel as K
 from archsim.memory.controller import DramTiming, RequestBatch
-from archsim.memory.fastforward import one_channel, stream_timing
+from archsim.memory.fastforward import REFRESH_INTERVALS, one_channel, stream_timing
 from archsim.pim.cadence import pim_mac_cycles
 from archsim.pim.programs import (
     BYTES_PER_COMMAND,
@@ -101,69 +102,140 @@ class MemoryOpResult:
     demands: Demands | None = None  # None: the whole time holds the unit
 
 
-def _heads_per_channel(
-    system: SystemConfig, gemv, outputs: int, inputs: int, batch: int, matrices: int
-) -> Program:
-    """Independent matrices laid out whole in each channel (AttAcc's and NeuPIMs' KV layout:
-    a request's KV head in one channel, its tokens across the channel's banks): every channel
-    runs its own heads with no cross-channel reduction."""
-    org = system.memory.organization
-    channels = org.bus_channels
-    per = math.ceil(matrices / channels)
-    one = system.model_copy(update={"memory": one_channel(system.memory)})
-    p = gemv(one, outputs, inputs, batch, matrices=per)
-    share = matrices / per  # channels' worth of this program (the last may be partly idle)
+def _interpolate(a: float, b: float, scale: float) -> float:
+    return a + scale * (b - a)
+
+
+def _run_many(
+    system: SystemConfig, make: Callable[[int], Program], count: int, fidelity: str
+) -> tuple[Program, ProgramRun]:
+    """Time the program ``make(count)`` of ``count`` identical, independent products (each on
+    fresh rows, as attention heads and batched vectors are compiled).
+
+    Fast-forward (DESIGN.md section 4): time ``n`` and ``2n`` products, ``n`` doubled until the
+    sample spans several refresh intervals, and extrapolate every total linearly (a program is
+    its mode entry and exit plus ``count`` equal products); ``fidelity="full"``, or a count
+    within four samples, times every command.
+    """
+    if fidelity == "full" or count < 8:
+        program = make(count)
+        return program, _run(system, program)
+    target = REFRESH_INTERVALS * system.memory.cycles.nREFI
+    n = 1
+    while True:
+        p1 = make(n)
+        r1 = _run(system, p1)
+        if r1.cycles >= target or 8 * n > count:
+            break
+        n *= 2
+    if 4 * n >= count:
+        program = make(count)
+        return program, _run(system, program)
+    p2 = make(2 * n)
+    r2 = _run(system, p2)
+    scale = (count - n) / n
+    program = Program(
+        p1.commands,
+        round(_interpolate(p1.broadcast_bytes, p2.broadcast_bytes, scale)),
+        round(_interpolate(p1.readback_bytes, p2.readback_bytes, scale)),
+        round(_interpolate(p1.macs, p2.macs, scale)),
+        round(_interpolate(p1.host_reduce_flops, p2.host_reduce_flops, scale)),
+        p1.channels,
+        p1.emitted,
+    )
+    counts = {k: _interpolate(r1.counts[k], r2.counts[k], scale) for k in r1.counts}
+    return program, ProgramRun(round(_interpolate(r1.cycles, r2.cycles, scale)), counts)
+
+
+def _channels(cfg, n: int):
+    """The same memory with ``n`` bus channels (a group of one device's channels)."""
+    if n == 1:
+        return one_channel(cfg)
+    org = cfg.organization.model_copy(update={"stacks": 1, "channels": n, "pseudo_channels": 1})
+    return cfg.model_copy(update={"organization": org})
+
+
+def _per_channel(program: Program, share: float, macs: int, channels: int) -> Program:
+    """A channel group's program standing for ``share`` groups' worth of the same work."""
     return Program(
-        p.commands,
-        round(p.broadcast_bytes * share),
-        round(p.readback_bytes * share),
-        batch * matrices * outputs * inputs,
-        round(p.host_reduce_flops * share),
+        program.commands,
+        round(program.broadcast_bytes * share),
+        round(program.readback_bytes * share),
+        macs,
+        round(program.host_reduce_flops * share),
         channels,
-        p.emitted,
+        program.emitted,
     )
 
 
-def _compile(system: SystemConfig, op, workload: Workload, layout: str = "spread") -> list[Program]:
-    """The op's programs. ``layout`` places attention's KV heads: ``spread`` splits each head
-    over every channel (partial sums read back from all), ``heads`` keeps each head whole in
-    one channel and runs different heads in different channels."""
+def _timed_programs(
+    system: SystemConfig, op, workload: Workload, layout: str, fidelity: str
+) -> list[tuple[Program, ProgramRun]]:
+    """The op's programs, timed. ``layout`` places attention's KV heads: ``spread`` splits
+    each head over every channel (partial sums read back from all channels); ``heads`` keeps
+    each head whole in one channel (AttAcc's and NeuPIMs' layout: a request's KV head in one
+    channel, its tokens across the channel's banks) and runs different heads in different
+    channels with no cross-channel reduction."""
     pim = system.pim
-    programs: list[Program] = []
     gemv = hbm_pim_gemv if isinstance(pim, HbmPimConfig) else aim_gemv
+    out: list[tuple[Program, ProgramRun]] = []
     if op.kind in ("gemv", "gemm"):
         for batch, outputs, inputs in gemv_shapes(op):
-            programs.append(gemv(system, outputs, inputs, batch))
+            program = gemv(system, outputs, inputs, batch)
+            out.append((program, _run(system, program)))
     elif op.kind == "attention":
         # Decode attention: scores = K q (a GEMV over each KV group's key cache, the group's
         # query heads as its batch), softmax on the host, then out = V^T p the same way.
         groups = op.kv_heads or op.heads
         per_group = op.heads // groups
-        keys = op.kv_len
         heads = op.batch * groups
-        shapes = ((keys, op.head_dim), (op.head_dim, keys))
-        for outputs, inputs in shapes:
+        channels = system.memory.organization.bus_channels
+        for outputs, inputs in ((op.kv_len, op.head_dim), (op.head_dim, op.kv_len)):
             if layout == "heads":
-                programs.append(_heads_per_channel(system, gemv, outputs, inputs, per_group, heads))
+                # Each head in its own group of channels (one channel when there are more
+                # heads than channels); groups run different heads side by side.
+                width = max(1, channels // heads)
+                per = math.ceil(heads / (channels // width))
+                part = system.model_copy(update={"memory": _channels(system.memory, width)})
+                program, run = _run_many(
+                    system,
+                    lambda n, o=outputs, i=inputs, part=part: gemv(
+                        part, o, i, per_group, matrices=n
+                    ),
+                    per,
+                    fidelity,
+                )
+                macs = per_group * heads * outputs * inputs
+                out.append((_per_channel(program, heads / per, macs, channels), run))
             else:
-                programs.append(gemv(system, outputs, inputs, per_group, matrices=heads))
+                out.append(
+                    _run_many(
+                        system,
+                        lambda n, o=outputs, i=inputs: gemv(system, o, i, per_group, matrices=n),
+                        heads,
+                        fidelity,
+                    )
+                )
     elif op.kind == "eltwise":
         elements = workload.tensors[op.outputs[0]].elements
         eltwise = hbm_pim_eltwise if isinstance(pim, HbmPimConfig) else aim_eltwise
-        programs.append(eltwise(system, elements, len(op.inputs)))
+        program = eltwise(system, elements, len(op.inputs))
+        out.append((program, _run(system, program)))
     else:
         raise ValueError(f"op kind {op.kind!r} cannot run on a {pim.kind} unit")
-    return programs
+    return out
 
 
-def _programs(system: SystemConfig, op, workload: Workload) -> list[tuple[Program, ProgramRun]]:
+def _programs(
+    system: SystemConfig, op, workload: Workload, fidelity: str = "fast"
+) -> list[tuple[Program, ProgramRun]]:
     """The op's programs, timed; attention takes the faster of the two KV layouts."""
-    layouts = ("spread", "heads") if op.kind == "attention" else ("spread",)
+    layouts = ["spread"]
+    if op.kind == "attention" and (op.kv_heads or op.heads) * op.batch >= 2:
+        layouts.append("heads")
     best = None
     for layout in layouts:
-        if layout == "heads" and (op.kv_heads or op.heads) * op.batch < 2:
-            continue
-        runs = [(p, _run(system, p)) for p in _compile(system, op, workload, layout)]
+        runs = _timed_programs(system, op, workload, layout, fidelity)
         cycles = sum(r.cycles for _, r in runs)
         if best is None or cycles < best[0]:
             best = (cycles, runs)
@@ -172,7 +244,7 @@ def _programs(system: SystemConfig, op, workload: Workload) -> list[tuple[Progra
 
 
 def run_in_bank(
-    system: SystemConfig, op, workload: Workload, energy: EnergyModel
+    system: SystemConfig, op, workload: Workload, energy: EnergyModel, fidelity: str = "fast"
 ) -> MemoryOpResult:
     """One execution of ``op`` on an in-bank unit (HBM-PIM-like or AiM-like)."""
     pim = system.pim
@@ -184,7 +256,10 @@ def run_in_bank(
     link_bytes = 0.0
     macs = 0
     reduce_flops = 0
-    for program, run in _programs(system, op, workload):
+    # With softmax on the device, attention's scores and probabilities stay in it: the
+    # scores' read-back and the probabilities' broadcast cross the TSVs, not the host link.
+    on_device = op.kind == "attention" and pim.softmax == "device"
+    for i, (program, run) in enumerate(_programs(system, op, workload, fidelity)):
         program_ns += run.cycles * tck_ns
         ch = program.channels
         c = run.counts
@@ -192,8 +267,11 @@ def run_in_bank(
         bits = BYTES_PER_COMMAND * 8
         energy.dram_columns(ledger, ch * (c["pim_mac_banks"] + c["pim_wr_banks"]) * bits, "bank")
         # Register traffic and read-back cross the whole path and the host link.
-        moved = ch * (c["pim_reg_writes"] + c["pim_reg_reads"] + c["reads"]) * BYTES_PER_COMMAND
-        energy.dram_columns(ledger, moved * 8, "tsv")
+        writes = ch * c["pim_reg_writes"] * BYTES_PER_COMMAND
+        reads = ch * (c["pim_reg_reads"] + c["reads"]) * BYTES_PER_COMMAND
+        inside = (reads if i == 0 else writes) if on_device else 0
+        moved = writes + reads - inside
+        energy.dram_columns(ledger, (moved + inside) * 8, "tsv")
         energy.link(ledger, moved)
         link_bytes += moved
         ledger.bytes["dram_internal"] += ch * c["pim_mac_banks"] * BYTES_PER_COMMAND
@@ -203,10 +281,14 @@ def run_in_bank(
     energy.mac(ledger, "pim", macs, dtype)
     energy.sram(ledger, "pim", 2 * macs * 2)  # register-file reads of both operands
     if op.kind == "attention":
-        # Softmax of the scores on the host (they come back with the read-back above).
+        # Softmax of the scores, on the host (they come back with the read-back above) or on
+        # the device's buffer die.
         reduce_flops += op.flops() - 2 * op.macs()
-    reduce_ns = 0.0
-    if reduce_flops:
+    reduce_ns = device_ns = 0.0
+    if reduce_flops and on_device:
+        energy.vector(ledger, "pim", reduce_flops)
+        device_ns = reduce_flops / pim.device_vector_flops * 1e9
+    elif reduce_flops:
         energy.vector(ledger, "host", reduce_flops)
         assert system.host is not None
         reduce_ns = reduce_flops / system.host.vector_flops_per_cycle / system.host.clock_hz * 1e9
@@ -218,7 +300,7 @@ def run_in_bank(
             Hold("channels", program_ns, "pim"),
             Hold("link", link_bytes / link.bandwidth_bytes_per_s * 1e9 if link else 0.0),
         ),
-        stage(Hold("host", reduce_ns)),
+        stage(Hold("host", reduce_ns), Hold("unit", device_ns)),
         stage(Hold("delay", link.latency_ns if link else 0.0)),
     )
     return MemoryOpResult(need.alone_ns, ledger, macs, "pim", need)

@@ -217,8 +217,26 @@ def aim_gemv(
     broadcast = 0
     emit = min(emit_channels, channels)
 
+    macs_per_output = math.ceil(inputs / per_command)
+    # Short dot products (attention over a head's 128 dims) share a row: a bank stores its
+    # outputs' weights back to back, so one ACT serves several outputs (AttAcc's token layout).
+    per_row = max(1, (row_elems // per_command) // macs_per_output) if chunks == 1 else 1
+
     def product(ch: int, row: int) -> int:
         nonlocal broadcast
+        if per_row > 1:
+            writes = math.ceil(inputs * elem / BYTES_PER_COMMAND)
+            cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=writes)
+            broadcast += writes * BYTES_PER_COMMAND * channels * products // emit
+            for g0 in range(0, groups, per_row):
+                cmds.add(ACT_AB, ch, SET_ALL, row)
+                for g in range(g0, min(groups, g0 + per_row)):
+                    column = (g - g0) * macs_per_output
+                    cmds.add(MAC_AB, ch, SET_ALL, row, column, count=macs_per_output)
+                    cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, g)  # 16 results, one per bank
+                cmds.add(PRE_AB, ch, SET_ALL, row)
+                row += 1
+            return row
         for g in range(groups):
             for chunk in range(chunks):
                 n_in = min(buffer_elems, inputs - chunk * buffer_elems)

@@ -90,8 +90,24 @@ def shard(workload: Workload, tp: int) -> tuple[Workload, list[Collective]]:
         for name in op.inputs[1:3]:
             per_device[name] = kv_dev * op.head_dim * tensors[name].shape[-1] // (kvh * op.head_dim)
 
+    users: dict[str, int] = {}
+    for op in workload.ops:
+        for t in op.inputs:
+            users[t] = users.get(t, 0) + 1
+    consumed_whole = {t for op in workload.ops for t in op.inputs}
+
     for op in workload.ops:
         weight, act = _weight_and_activation(op, tensors)
+        if weight is not None and users.get(weight, 0) > 1 and op.kind in _LINEAR:
+            # A weight shared with another op (a tied LM head and embedding): this op gets
+            # its own shard; the other keeps the whole table.
+            shard_name = f"{weight}@tp"
+            if shard_name not in tensors:
+                tensors[shard_name] = tensors[weight].model_copy(update={"name": shard_name})
+            op = op.model_copy(
+                update={"inputs": [shard_name if t == weight else t for t in op.inputs]}
+            )
+            weight = shard_name
         if op.kind in _LINEAR and weight is not None:
             w = tensors[weight]
             if act in sharded:  # row-parallel: split the reduction dimension
@@ -113,16 +129,21 @@ def shard(workload: Workload, tp: int) -> tuple[Workload, list[Collective]]:
             out = op.outputs[0]
             n = op.m if op.kind == "gemv" else op.n
             full_last = tensors[out].shape[-1]
-            n_dev = (
-                per_device[out] * n // full_last
-                if out in per_device
-                else _div(n, tp, f"op {op.name!r} output features")
-            )
+            if out in per_device:
+                n_dev = per_device[out] * n // full_last
+            elif n % tp and out not in consumed_whole:
+                # A final output (the LM head's vocabulary) is padded to a multiple of the
+                # devices, as Megatron-LM pads its vocabulary.
+                n_dev = -(-n // tp)
+            else:
+                n_dev = _div(n, tp, f"op {op.name!r} output features")
             tensors[weight] = _shrink(w, 0, n_dev)
             for extra in op.inputs:
                 if extra != weight and tensors[extra].role == "weight" and extra != act:
                     tensors[extra] = _shrink(tensors[extra], -1, n_dev)  # bias
-            split_last(out, per_device.get(out))
+            split_last(
+                out, per_device.get(out, n_dev * full_last // n if n_dev * tp != n else None)
+            )
             field = "m" if op.kind == "gemv" else "n"
             ops.append(op.model_copy(update={field: n_dev}))
         elif op.kind == "attention" and any(t in sharded for t in op.inputs[:3]):

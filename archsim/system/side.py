@@ -346,23 +346,36 @@ def _accuracy(workload: Workload, errors: dict[str, float]) -> dict[str, float]:
 
 
 def check_fits(system: SystemConfig, workload: Workload) -> None:
-    """Refuse a workload whose weights, KV cache and inputs exceed the system's memory."""
-    capacity = system.memory.organization.capacity_bytes
-    resident = 0
-    for name, tensor in workload.tensors.items():
-        if tensor.role in ("weight", "kv_cache", "input"):
-            size = tensor.stored_bytes * tensor.copies
-            if size > capacity:
-                users = [op.name for op in workload.ops if name in op.inputs]
-                raise ConfigError(
-                    f"tensor {name!r} of op {users[0] if users else '?'} needs {size / 1e9:.2f} GB"
-                    f" but {system.name}'s memory (field memory.organization) holds"
-                    f" {capacity / 1e9:.2f} GB"
-                )
-            resident += size
-    if resident > capacity:
-        raise ConfigError(
-            f"workload {workload.name!r} keeps {resident / 1e9:.2f} GB of weights, KV cache and"
-            f" inputs in memory, more than {system.name}'s {capacity / 1e9:.2f} GB"
-            " (field memory.organization: add stacks or channels)"
-        )
+    """Refuse a workload whose weights, KV cache and inputs exceed a device's memory, before
+    any simulation: one device holds its tensor-parallel shard of ``1/pipeline`` of the layers;
+    with a separate in-memory device the KV cache lives there."""
+    shard_wl, _ = shard(workload, system.parallel.tensor)
+    stages = system.parallel.pipeline
+    pools = {"memory": system.memory.organization.capacity_bytes}
+    if system.pim_memory is not None:
+        pools["pim_memory"] = system.pim_memory.organization.capacity_bytes
+    resident = dict.fromkeys(pools, 0.0)
+    where = f"per device of {system.parallel.devices}" if system.parallel.devices > 1 else ""
+    for name, tensor in shard_wl.tensors.items():
+        if tensor.role not in ("weight", "kv_cache", "input"):
+            continue
+        pool = "pim_memory" if tensor.role == "kv_cache" and "pim_memory" in pools else "memory"
+        # Layer tensors (copies > 1: one per layer) split over the pipeline stages.
+        size = tensor.stored_bytes * tensor.copies / (stages if tensor.copies > 1 else 1)
+        if size > pools[pool]:
+            users = [op.name for op in shard_wl.ops if name in op.inputs]
+            raise ConfigError(
+                f"tensor {name!r} of op {users[0] if users else '?'} needs {size / 1e9:.2f} GB"
+                f" {where} but {system.name}'s {pool} (field {pool}.organization) holds"
+                f" {pools[pool] / 1e9:.2f} GB"
+            )
+        resident[pool] += size
+    for pool, used in resident.items():
+        if used > pools[pool]:
+            raise ConfigError(
+                f"workload {workload.name!r} keeps {used / 1e9:.2f} GB of"
+                f" {'KV cache' if pool == 'pim_memory' else 'weights, KV cache and inputs'}"
+                f" {where} in {pool}, more than {system.name}'s {pools[pool] / 1e9:.2f} GB"
+                f" (field {pool}.organization: add stacks or channels, or field parallel:"
+                " split the model over more devices)"
+            )

@@ -32,7 +32,9 @@ class ProgrammingNoise(Model):
     variable: Literal["ratio", "microsiemens"]
     coeffs: tuple[float, ...] = Field(description="polynomial coefficients, constant term first")
     reference_gmax_us: Microsiemens | None = Field(
-        None, alias="reference_gmax", gt=0,
+        None,
+        alias="reference_gmax",
+        gt=0,
         description="sigma scales by gmax/reference_gmax (aihwkit PCM); None: no scaling",
     )
 

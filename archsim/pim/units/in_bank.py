@@ -43,7 +43,7 @@ class _InBank:
         return True, ""
 
     def cost(self, system, op, workload, energy, onchip, fidelity, seed):
-        return run_in_bank(system, op, workload, energy), None
+        return run_in_bank(system, op, workload, energy, fidelity), None
 
     def units(self, system) -> tuple[int, float]:
         """The design's units and the seconds between the column commands feeding each 32 B."""
