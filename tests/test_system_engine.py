@@ -99,3 +99,20 @@ def test_independent_ops_on_host_and_memory_overlap_in_a_run():
     alone = [ops["gemm"].time_ns, ops["gemv"].time_ns]
     assert side.report.time_ns < sum(alone)
     assert side.report.time_ns == pytest.approx(max(alone), rel=0.05)
+
+
+@pytest.mark.parametrize("system", ["hbm2-pim", "dgx-a100-hbm3"])
+def test_folded_layers_match_unrolled_layers(system):
+    """Identical layers stored once with a repeat run like the unrolled stack."""
+    from archsim.workload.transformer import llm_workload
+
+    folded = llm_workload("llama2-7b", "decode", batch=4, context=512)
+    unrolled = llm_workload("llama2-7b", "decode", batch=4, context=512, compact=False)
+    a = simulate(system, folded).report
+    b = simulate(system, unrolled).report
+    for side in ("baseline", "in_memory"):
+        x, y = getattr(a, side), getattr(b, side)
+        if x is None:
+            continue
+        assert x.time_ns == pytest.approx(y.time_ns, rel=0.01), side
+        assert x.energy_pj["total"] == pytest.approx(y.energy_pj["total"], rel=0.01), side

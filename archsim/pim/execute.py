@@ -23,6 +23,7 @@ from archsim.memory import kernel as K
 from archsim.memory.controller import DramTiming, RequestBatch
 from archsim.memory.fastforward import REFRESH_INTERVALS, one_channel, stream_timing
 from archsim.pim.cadence import pim_mac_cycles
+from archsim.pim.command_stream import CommandStream
 from archsim.pim.programs import (
     BYTES_PER_COMMAND,
     Program,
@@ -58,11 +59,23 @@ _COUNT_FIELDS = {
 _RUNS: Memo[ProgramRun] = Memo("program", size=512)
 
 
-def _run(system: SystemConfig, program: Program) -> ProgramRun:
-    """Time a program with the host reading back its channel's share of the results."""
-    readback_lines = math.ceil(program.readback_bytes / program.channels / BYTES_PER_COMMAND)
+def _run(system: SystemConfig, program: Program, readback: bool = True) -> ProgramRun:
+    """Time a program with the host reading back its channel's share of the results (or,
+    with ``readback=False``, the program alone)."""
+    readback_lines = _readback_lines(program) if readback else 0
     key = (_timing_key(system), program.commands.key(), readback_lines)
     return _RUNS.get(key, lambda: _time(system, program, readback_lines))
+
+
+def _readback_lines(program: Program) -> int:
+    return math.ceil(program.readback_bytes / program.channels / BYTES_PER_COMMAND)
+
+
+def _readback(system: SystemConfig, lines: int) -> ProgramRun:
+    """The host reading ``lines`` result lines of one channel, alone."""
+    empty = Program(CommandStream(), 0, 0, 0, 0)
+    key = (_timing_key(system), "readback", lines)
+    return _RUNS.get(key, lambda: _time(system, empty, lines))
 
 
 def _timing_key(system: SystemConfig) -> str:
@@ -114,25 +127,26 @@ def _run_many(
 
     Fast-forward (DESIGN.md section 4): time ``n`` and ``2n`` products, ``n`` doubled until the
     sample spans several refresh intervals, and extrapolate every total linearly (a program is
-    its mode entry and exit plus ``count`` equal products); ``fidelity="full"``, or a count
+    its mode entry and exit plus ``count`` equal products), then add the host's read-back of
+    the results, timed whole as the regular stream it is; ``fidelity="full"``, or a count
     within four samples, times every command.
     """
-    if fidelity == "full" or count < 8:
+    if fidelity == "full":
         program = make(count)
         return program, _run(system, program)
     target = REFRESH_INTERVALS * system.memory.cycles.nREFI
     n = 1
     while True:
+        if 4 * n >= count:  # no sample spanning several refreshes fits: time it all
+            program = make(count)
+            return program, _run(system, program)
         p1 = make(n)
-        r1 = _run(system, p1)
-        if r1.cycles >= target or 8 * n > count:
+        r1 = _run(system, p1, readback=False)
+        if r1.cycles >= target:
             break
         n *= 2
-    if 4 * n >= count:
-        program = make(count)
-        return program, _run(system, program)
     p2 = make(2 * n)
-    r2 = _run(system, p2)
+    r2 = _run(system, p2, readback=False)
     scale = (count - n) / n
     program = Program(
         p1.commands,
@@ -143,8 +157,13 @@ def _run_many(
         p1.channels,
         p1.emitted,
     )
-    counts = {k: _interpolate(r1.counts[k], r2.counts[k], scale) for k in r1.counts}
-    return program, ProgramRun(round(_interpolate(r1.cycles, r2.cycles, scale)), counts)
+    # The read-back after the program is a regular stream of its own: timed whole, after it.
+    back = _readback(system, _readback_lines(program))
+    counts = {
+        k: _interpolate(r1.counts[k], r2.counts[k], scale) + back.counts[k] for k in r1.counts
+    }
+    cycles = round(_interpolate(r1.cycles, r2.cycles, scale)) + back.cycles
+    return program, ProgramRun(cycles, counts)
 
 
 def _channels(cfg, n: int):
