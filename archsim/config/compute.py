@@ -101,6 +101,11 @@ class AimConfig(Model):
     )
     dtype: DType = "bf16"
     global_buffer_bytes: Bytes = Field(alias="global_buffer", gt=0)
+    vectors_per_pass: PositiveInt = Field(
+        1,
+        description="input vectors each bank's unit multiplies per weight read (accumulators"
+        " per unit): more than 1 serves grouped-query attention's query heads in one pass",
+    )
     activation_lut: bool = True
     ops: tuple[str, ...] = ("gemv", "eltwise", "attention")
     softmax: Literal["host", "device"] = Field(

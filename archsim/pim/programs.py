@@ -208,11 +208,14 @@ def aim_gemv(
     elem = 2
     per_command = BYTES_PER_COMMAND // elem  # weights per bank per MAC command (16)
     row_elems = org.columns * org.device_width // 8 // elem  # weights per bank row (1024)
-    buffer_elems = int(pim.global_buffer_bytes) // elem
+    # A unit with several accumulators takes that many input vectors per pass over the
+    # weights (grouped-query attention: a KV head's query heads); they share the buffer.
+    vectors = min(pim.vectors_per_pass, batch)
+    buffer_elems = int(pim.global_buffer_bytes) // elem // vectors
     outputs_per_channel = math.ceil(outputs / channels)
     groups = math.ceil(outputs_per_channel / banks)  # one output per bank per group
     chunks = math.ceil(inputs / buffer_elems)
-    products = batch * matrices
+    products = math.ceil(batch / vectors) * matrices
     cmds = CommandStream()
     broadcast = 0
     emit = min(emit_channels, channels)
@@ -225,7 +228,7 @@ def aim_gemv(
     def product(ch: int, row: int) -> int:
         nonlocal broadcast
         if per_row > 1:
-            writes = math.ceil(inputs * elem / BYTES_PER_COMMAND)
+            writes = math.ceil(inputs * vectors * elem / BYTES_PER_COMMAND)
             cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=writes)
             broadcast += writes * BYTES_PER_COMMAND * channels * products // emit
             for g0 in range(0, groups, per_row):
@@ -233,7 +236,8 @@ def aim_gemv(
                 for g in range(g0, min(groups, g0 + per_row)):
                     column = (g - g0) * macs_per_output
                     cmds.add(MAC_AB, ch, SET_ALL, row, column, count=macs_per_output)
-                    cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, g)  # 16 results, one per bank
+                    # 16 results per vector, one per bank
+                    cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, g, count=vectors)
                 cmds.add(PRE_AB, ch, SET_ALL, row)
                 row += 1
             return row
@@ -243,7 +247,7 @@ def aim_gemv(
                 # The buffer holds one chunk of the input: reload it unless it is already
                 # there (a single chunk stays for every group).
                 if chunks > 1 or g == 0:
-                    writes = math.ceil(n_in * elem / BYTES_PER_COMMAND)
+                    writes = math.ceil(n_in * vectors * elem / BYTES_PER_COMMAND)
                     cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=writes)
                     broadcast += writes * BYTES_PER_COMMAND * channels * products // emit
                 macs = math.ceil(n_in / per_command)
@@ -254,14 +258,15 @@ def aim_gemv(
                     cmds.add(PRE_AB, ch, SET_ALL, row)
                     macs -= n
                     row += 1
-            cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, g)  # 16 results, one per bank
+            # 16 results per vector, one per bank
+            cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, g, count=vectors)
         return row
 
     for ch in range(emit):
         # Every product runs the same commands on fresh rows: compiled once, copied.
         cmds.repeat(products, RESERVED_ROW + 1, lambda r, ch=ch: product(ch, r))
-    readback = channels * products * groups * BYTES_PER_COMMAND
-    macs = products * outputs * inputs
+    readback = channels * products * groups * vectors * BYTES_PER_COMMAND
+    macs = batch * matrices * outputs * inputs
     return Program(cmds, broadcast, readback, macs, 0, channels, emit)
 
 

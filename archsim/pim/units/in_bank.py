@@ -56,7 +56,10 @@ class _InBank:
 
     def peak_flops(self, system) -> float:
         units, seconds = self.units(system)
-        return units * getattr(system.pim, self.macs_attr) * 2 / seconds
+        return units * self.macs_per_command(system) * 2 / seconds
+
+    def macs_per_command(self, system) -> int:
+        return getattr(system.pim, self.macs_attr)
 
     def operand_bandwidth_gbps(self, system) -> float | None:
         units, seconds = self.units(system)
@@ -86,3 +89,6 @@ class HbmPim(_InBank):
 @register("aim")
 class Aim(_InBank):
     macs_attr = "macs_per_bank"
+
+    def macs_per_command(self, system) -> int:
+        return system.pim.macs_per_bank * system.pim.vectors_per_pass
