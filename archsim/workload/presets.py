@@ -18,15 +18,16 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, create_model
 
 from archsim.config.base import Model
 from archsim.config.presets import format_validation_error, list_presets, preset_text
 from archsim.config.yaml_text import parse_yaml
 from archsim.errors import ConfigError
+from archsim.workload.catalog import GENERATORS, Generator
 from archsim.workload.graph import Workload, build_workload
 from archsim.workload.tensor import DType
 
@@ -54,206 +55,27 @@ class _Spec(Model):
         return {k: getattr(self, k) for k in type(self).model_fields if k not in common}
 
 
-class GemmSpec(_Spec):
-    generator: Literal["gemm"]
-    m: int
-    n: int
-    k: int
-    batch: int = 1
-    dtype: DType = "fp16"
-    weight_dtype: DType | None = None
-    sparsity: float | str | None = None
-    bias: bool = False
+class _GeneratedSpec(_Spec):
+    """A spec whose fields come from a :class:`~archsim.workload.catalog.Generator`."""
 
     def generate(self) -> Workload:
-        from archsim.workload.generators import gemm_workload
-
-        return gemm_workload(**self.args())
+        return GENERATORS[self.generator].function()(**self.args())  # type: ignore[attr-defined]
 
 
-class GemvSpec(_Spec):
-    generator: Literal["gemv"]
-    m: int
-    k: int
-    batch: int = 1
-    dtype: DType = "fp16"
-    weight_dtype: DType | None = None
-    sparsity: float | str | None = None
-    bias: bool = False
-
-    def generate(self) -> Workload:
-        from archsim.workload.generators import gemv_workload
-
-        return gemv_workload(**self.args())
+def _spec_model(gen: Generator) -> type[_GeneratedSpec]:
+    """The preset schema of one generator, from its declaration."""
+    fields: dict[str, Any] = {"generator": (Literal[gen.name], ...)}
+    for p in gen.params:
+        kind: Any = DType if p.dtype else Literal[p.choices] if p.choices else p.type
+        fields[p.name] = (kind | None if p.optional else kind, p.default)
+    title = "".join(part.title() for part in gen.name.split("_"))
+    return create_model(f"{title}Spec", __base__=_GeneratedSpec, **fields)
 
 
-class ConvSpec(_Spec):
-    generator: Literal["conv"]
-    in_channels: int
-    out_channels: int
-    height: int
-    width: int | None = None
-    kernel: int = 3
-    stride: int = 1
-    padding: int | None = None
-    groups: int = 1
-    dilation: int = 1
-    batch: int = 1
-    dtype: DType = "fp16"
-    weight_dtype: DType | None = None
-    sparsity: float | str | None = None
-    bias: bool = False
-
-    def generate(self) -> Workload:
-        from archsim.workload.generators import conv_workload
-
-        return conv_workload(**self.args())
-
-
-class AttentionSpec(_Spec):
-    generator: Literal["attention"]
-    heads: int
-    head_dim: int
-    q_len: int
-    kv_len: int | None = None
-    kv_heads: int | None = None
-    batch: int = 1
-    causal: bool = False
-    cache_len: int = 0
-    dtype: DType = "fp16"
-    kv_dtype: DType | None = None
-
-    def generate(self) -> Workload:
-        from archsim.workload.generators import attention_workload
-
-        return attention_workload(**self.args())
-
-
-class LlmSpec(_Spec):
-    generator: Literal["llm"]
-    model: str
-    phase: Literal["prefill", "decode"] = "decode"
-    batch: int = 1
-    context: int = 2048
-    tokens: int | None = None
-    dtype: DType = "fp16"
-    weight_dtype: DType | None = None
-    kv_dtype: DType | None = None
-
-    def generate(self) -> Workload:
-        from archsim.workload.transformer import llm_workload
-
-        return llm_workload(**self.args())
-
-
-class EncoderSpec(_Spec):
-    generator: Literal["encoder"]
-    model: str
-    batch: int = 1
-    seq: int = 128
-    image: int | None = None
-    dtype: DType = "fp16"
-    weight_dtype: DType | None = None
-
-    def generate(self) -> Workload:
-        from archsim.workload.transformer import encoder_workload
-
-        return encoder_workload(**self.args())
-
-
-class CnnSpec(_Spec):
-    generator: Literal["cnn"]
-    model: str
-    batch: int = 1
-    image: int = 224
-    dtype: DType = "fp16"
-    weight_dtype: DType | None = None
-
-    def generate(self) -> Workload:
-        from archsim.workload.cnn import cnn_workload
-
-        return cnn_workload(**self.args())
-
-
-class SolveSpec(_Spec):
-    generator: Literal["solve"]
-    n: int
-    matrix_kind: Literal["spd", "diagonally-dominant", "covariance", "toeplitz", "kalman"] = "spd"
-    rhs: int = 1
-    tolerance: float = 1e-6
-    seed: int = 0
-    condition: float | None = None
-    dtype: DType = "fp32"
-
-    def generate(self) -> Workload:
-        from archsim.workload.solvers import solve_workload
-
-        return solve_workload(**self.args())
-
-
-class RegressionSpec(_Spec):
-    generator: Literal["regression"]
-    samples: int
-    features: int
-    ridge: float = 0.0
-    matrix_kind: Literal["gaussian", "correlated"] = "gaussian"
-    tolerance: float = 1e-6
-    seed: int = 0
-    dtype: DType = "fp32"
-
-    def generate(self) -> Workload:
-        from archsim.workload.solvers import regression_workload
-
-        return regression_workload(**self.args())
-
-
-class PagerankSpec(_Spec):
-    generator: Literal["pagerank"]
-    nodes: int
-    damping: float = 0.85
-    degree: int = 8
-    tolerance: float = 1e-6
-    seed: int = 0
-    dtype: DType = "fp32"
-
-    def generate(self) -> Workload:
-        from archsim.workload.solvers import pagerank_workload
-
-        return pagerank_workload(**self.args())
-
-
-class KalmanSpec(_Spec):
-    generator: Literal["kalman"]
-    states: int
-    measurements: int
-    tolerance: float = 1e-6
-    seed: int = 0
-    dtype: DType = "fp32"
-
-    def generate(self) -> Workload:
-        from archsim.workload.solvers import kalman_workload
-
-        return kalman_workload(**self.args())
-
-
-GeneratorSpec = Annotated[
-    GemmSpec
-    | GemvSpec
-    | ConvSpec
-    | AttentionSpec
-    | LlmSpec
-    | EncoderSpec
-    | CnnSpec
-    | SolveSpec
-    | RegressionSpec
-    | PagerankSpec
-    | KalmanSpec,
-    Field(discriminator="generator"),
-]
-GENERATORS = (
-    "gemm", "gemv", "conv", "attention", "llm", "encoder", "cnn", "solve", "regression",
-    "pagerank", "kalman",
-)  # fmt: skip
+SPEC_MODELS: dict[str, type[_GeneratedSpec]] = {
+    name: _spec_model(gen) for name, gen in GENERATORS.items()
+}
+GeneratorSpec = Annotated[Union[tuple(SPEC_MODELS.values())], Field(discriminator="generator")]  # noqa: UP007
 
 
 class WorkloadPreset(Model):
