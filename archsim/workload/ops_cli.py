@@ -38,6 +38,14 @@ GroupSize = Annotated[
     int | None, typer.Option(help="elements per fp16 quantization scale of int/fp8 weights")
 ]
 
+ImportDType = Annotated[
+    str | None, typer.Option(help="number format for every tensor (default: the model's)")
+]
+WorkloadName = Annotated[str | None, typer.Option(help="workload name")]
+SkipUnsupported = Annotated[
+    bool, typer.Option(help="import the rest when an op is unsupported (listed in notes)")
+]
+
 
 def _guard(func):
     """Pydantic validation errors become ArchsimError (one line, no traceback)."""
@@ -175,13 +183,9 @@ def from_torch(
         list[str], typer.Option(help="shape of each example input, e.g. 1,3,224,224 (repeat)")
     ],
     input_dtype: Annotated[str, typer.Option(help="torch dtype of the inputs")] = "float32",
-    dtype: Annotated[
-        str | None, typer.Option(help="number format for every tensor (default: the module's)")
-    ] = None,
-    name: Annotated[str | None, typer.Option(help="workload name")] = None,
-    skip_unsupported: Annotated[
-        bool, typer.Option(help="import the rest when an op is unsupported (listed in notes)")
-    ] = False,
+    dtype: ImportDType = None,
+    name: WorkloadName = None,
+    skip_unsupported: SkipUnsupported = False,
     output: Output = None,
     json_out: JsonOut = None,
 ) -> None:
@@ -207,13 +211,9 @@ def from_onnx(
         list[str] | None,
         typer.Option(help="NAME=1,3,224,224 for symbolic input dimensions (repeat); default 1"),
     ] = None,
-    dtype: Annotated[
-        str | None, typer.Option(help="number format for every tensor (default: the model's)")
-    ] = None,
-    name: Annotated[str | None, typer.Option(help="workload name")] = None,
-    skip_unsupported: Annotated[
-        bool, typer.Option(help="import the rest when an op is unsupported (listed in notes)")
-    ] = False,
+    dtype: ImportDType = None,
+    name: WorkloadName = None,
+    skip_unsupported: SkipUnsupported = False,
     output: Output = None,
     json_out: JsonOut = None,
 ) -> None:
