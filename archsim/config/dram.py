@@ -1,5 +1,8 @@
 """DRAM standard as data: organization, timing table, IDD currents, and the controller.
 
+The standard is declared by the YAML that uses it (:mod:`archsim.config.standards`); this module
+lists no standard names.
+
 Timings are given per JEDEC name (``tRCD``) either in command-clock cycles ("22nCK") or in time
 ("13.75ns"); :meth:`DramConfig.cycles` resolves them to integer cycles (``nRCD``), which is all the
 timing kernel sees. Cross-field rules (tRC >= tRAS + tRP, ...) are checked here, once.
@@ -15,6 +18,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from archsim.config.base import FieldError, Model
+from archsim.config.standards import StandardName
 from archsim.config.units import (
     Milliamps,
     PicojoulesPerBit,
@@ -22,8 +26,6 @@ from archsim.config.units import (
     TransfersPerSecond,
     Volts,
 )
-
-Standard = Literal["DDR4", "DDR5", "LPDDR5", "GDDR6", "HBM2", "HBM3"]
 
 # JEDEC rounds tX/tCK up to whole cycles; the guard absorbs float noise in values such as
 # 13.75ns / 0.625ns so that an exact multiple is not pushed to the next cycle.
@@ -313,7 +315,15 @@ class ControllerConfig(Model):
 class DramConfig(Model):
     """A DRAM memory system: standard, organization, timings, currents and controller."""
 
-    standard: Standard
+    standard: StandardName = Field(
+        description="the standard this memory follows, e.g. DDR5 or HBM3 (any name: the YAML"
+        " declares the standard, see config/standards.py)"
+    )
+    package: Literal["stacked", "planar"] = Field(
+        "planar",
+        description="stacked: 3-D stacks beside the host (HBM), counted per stack by the TCO"
+        " model; planar: discrete DRAM devices",
+    )
     organization: Organization
     timing: TimingTable
     power: PowerTable
