@@ -87,3 +87,24 @@ def test_a_system_on_a_new_standard_needs_its_own_price(tmp_path):
         assert capex[part] == pytest.approx(base[part] * 1.5)
     rest = [k for k in base if k not in (*per_gb, "total")]
     assert rest and {k: capex[k] for k in rest} == {k: base[k] for k in rest}
+
+
+def test_timing_table_and_cycles_derive_from_one_list():
+    """A timing parameter is one TIMING_PARAMS entry: the YAML schema and the cycles follow."""
+    from dataclasses import fields
+
+    from archsim.config.dram import TIMING_PARAMS, CycleTimings, TimingTable
+
+    names = [p.name for p in TIMING_PARAMS]
+    assert list(TimingTable.model_fields) == names
+    assert [f.name for f in fields(CycleTimings)] == ["n" + n[1:] for n in names]
+    optional = {p.name for p in TIMING_PARAMS if p.default or p.yaml_default}
+    assert {k for k, f in TimingTable.model_fields.items() if not f.is_required()} == optional
+    # Defaults resolve from parameters listed before them: leaving every optional one out of a
+    # preset gives the documented rules.
+    cfg = load_system("hbm3e")
+    data = cfg.memory.model_dump(mode="json", by_alias=True)
+    data["timing"] = {k: v for k, v in data["timing"].items() if k not in optional}
+    n = type(cfg.memory).model_validate(data).cycles
+    assert (n.nRCDW, n.nRC, n.nCCD_L_WR) == (n.nRCD, n.nRAS + n.nRP, n.nCCD_L)
+    assert n.nRTW == n.nCL + n.nBL + 2 - n.nCWL and n.nRREFD == n.nRRD_S
