@@ -52,8 +52,6 @@ _MODULE_LAYERS = {
 
 # (importer, imported): why it is so today. Remove a line when its import goes.
 KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    ("archsim.config.compute", "archsim.pim.analog.config"):
-        "ADC_BITS_MAX lives with the analog tile config; belongs in config",
     ("archsim.config.dram", "archsim.energy.dram_idd"):
         "the IDD sanity check (no negative ACT energy) calls the energy model inside a validator",
     ("archsim.config.tco", "archsim.energy.yield_model"):
