@@ -8,7 +8,9 @@ from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from archsim.config.base import FieldError, Model
 from archsim.config.units import Bytes, Hertz, Nanoseconds, PicojoulesPerBit, TransfersPerSecond
-from archsim.pim.analog.config import ADC_BITS_MAX
+
+# The widest DAC/ADC the analog models accept (pim.dac_bits / pim.adc_bits, tile periphery).
+ADC_BITS_MAX = 16
 
 DType = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
 DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")

@@ -113,6 +113,25 @@ class SystemConfig(Model):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _tco_prices_the_standard(self) -> SystemConfig:
+        """Price and carbon per GB are keyed by standard; a new standard brings its own."""
+        if self.tco is None:
+            return self
+        standard = self.memory.standard
+        for field, table in (
+            ("memory_price", self.tco.memory_price_usd_per_gb),
+            ("memory_carbon", self.tco.memory_carbon_g_per_gb),
+        ):
+            if standard not in table:
+                raise FieldError(
+                    f"tco.{field}",
+                    f"has no entry for this system's memory standard {standard!r} (it has"
+                    f" {', '.join(table)}); add `tco: {{{field}: {{{standard}: ...}}}}` with its"
+                    " source",
+                )
+        return self
+
     def baseline(self) -> SystemConfig:
         """The twin: the same memory, host and links, with no in-memory compute (a named
         ``baseline`` is resolved by the system layer, which loads presets)."""

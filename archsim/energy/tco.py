@@ -30,12 +30,12 @@ def die_cost(die: DieConfig, tco: TcoConfig) -> float:
 
 
 def memory_packages(system: SystemConfig) -> int:
-    """Memory ICs: ``tco.memory_ics`` if given, else HBM stacks or DRAM devices (one per
-    device-width slice of every rank)."""
+    """Memory ICs: ``tco.memory_ics`` if given, else stacks (``memory.package: stacked``) or DRAM
+    devices (one per device-width slice of every rank)."""
     if system.tco is not None and system.tco.memory_ics is not None:
         return system.tco.memory_ics
     org = system.memory.organization
-    if system.memory.standard.startswith("HBM"):
+    if system.memory.package == "stacked":
         return org.stacks
     return org.bus_channels * org.ranks * org.devices_per_rank
 
@@ -57,7 +57,7 @@ def capex_usd(system: SystemConfig, tco: TcoConfig) -> dict[str, float]:
     logic_dies = 1 + (tco.pim_die.count if pim and tco.pim_die else 0)
     if tco.integration == "2.5d":
         stacks = (
-            system.memory.organization.stacks if system.memory.standard.startswith("HBM") else 0
+            system.memory.organization.stacks if system.memory.package == "stacked" else 0
         )
         packaging = tco.packaging.interposer_2p5d_usd + stacks * tco.packaging.stack_3d_usd
         packaging += (logic_dies - 1) * tco.packaging.board_mount_usd

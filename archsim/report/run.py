@@ -1,6 +1,6 @@
 """The result of ``archsim run``: baseline vs in-memory, and how they compare.
 
-Keys follow DESIGN.md section 5 (the interface contract).
+Keys follow docs/design.md section 5 (the interface contract).
 """
 
 from __future__ import annotations
