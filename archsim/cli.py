@@ -148,8 +148,13 @@ def replay(
     wrap: Annotated[
         bool, typer.Option(help="fold addresses beyond the capacity instead of failing")
     ] = False,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a system field: dotted.path=value (repeatable)"),
+    ] = None,
 ) -> None:
     """Replay a memory trace on a DRAM system: time, bandwidth, latency and energy."""
+    from archsim.config.presets import load_system, parse_assignments
     from archsim.memory.command_log import CommandLogWriter
     from archsim.memory.replay import replay as run_replay
     from archsim.workload.samples import resolve_trace
@@ -157,16 +162,15 @@ def replay(
     path = resolve_trace(trace)
     if fmt not in ("auto", "native", "ramulator", "dramsim3"):
         raise ArchsimError(f"--format must be auto, native, ramulator or dramsim3, not {fmt!r}")
+    overrides = parse_assignments(assignments or [])
+    cfg = load_system(system, overrides)
     writer = None
     if command_log is not None:
-        from archsim.config.presets import load_system
-
-        cfg = load_system(system)
-        writer = CommandLogWriter(command_log, cfg, system)
+        writer = CommandLogWriter(command_log, cfg, system, overrides)
         result = run_replay(cfg, path, fmt, wrap=wrap, command_log=writer.write)
         writer.close()
     else:
-        result = run_replay(system, path, fmt, wrap=wrap)
+        result = run_replay(cfg, path, fmt, wrap=wrap)
     report = result.report
     if stats is not None:
         result.stats.write(stats)

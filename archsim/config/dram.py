@@ -267,8 +267,10 @@ NAMED_MAPPINGS = {
     # Consecutive lines go to successive channels, then successive bank groups, so a stream
     # alternates bank groups and is paced by tCCD_S rather than tCCD_L.
     "bg-interleaved": "row:rank:bank:column:bankgroup:channel",
-    # Ramulator's RoBaRaCoCh: consecutive lines stay in one bank (column-low).
-    "row-bank-rank-column-channel": "row:bankgroup:bank:rank:column:channel",
+    # Ramulator 2's RoBaRaCoCh (src/addr_mapper/impl/linear_mappers.cpp): channel bits lowest,
+    # then column, then the levels rank, bank group, bank and row from LSB up, so bank sits
+    # above bank group: consecutive lines stay in one bank (column-low).
+    "row-bank-rank-column-channel": "row:bank:bankgroup:rank:column:channel",
 }
 
 
