@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -10,8 +11,52 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from archsim.errors import ArchsimError
+
+# Only typer, rich and archsim.errors are imported at the top of this module and of the modules
+# that add commands to it: each command imports what it uses when it runs, so `archsim --help`
+# and `archsim replay` do not load DuckDB, pyarrow, Dask, optuna or matplotlib
+# (tests/test_startup.py checks it).
+
+# Groups of many commands (trace, analog) are built (typer -> click, ~3 ms a command) only when
+# they are named on the command line: the top-level help lists them from their help text alone.
+LAZY_GROUPS: dict[str, typer.Typer] = {}
+
+
+@functools.cache
+def _built_group(name: str):
+    return typer.main.get_group(LAZY_GROUPS[name])
+
+
+class _RootGroup(TyperGroup):
+    """The ``archsim`` group: lazy groups stand in as empty placeholders until they are used."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._listing = False
+        for name, group in LAZY_GROUPS.items():
+            self.commands.setdefault(name, TyperGroup(name=name, help=group.info.help))
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name in LAZY_GROUPS and not self._listing:
+            self.commands[cmd_name] = _built_group(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx, formatter) -> None:
+        self._listing = True  # the listing needs each group's help text, not its commands
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+def add_lazy_group(group: typer.Typer, name: str) -> None:
+    """Add ``group`` as ``archsim NAME``, built only when a command line names it."""
+    group.info.name = name
+    LAZY_GROUPS[name] = group
+
 
 app = typer.Typer(
     name="archsim",
@@ -19,9 +64,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_RootGroup,
 )
 trace_app = typer.Typer(help="Make and inspect traces.", no_args_is_help=True)
-app.add_typer(trace_app, name="trace")
+add_lazy_group(trace_app, "trace")
 gen_app = typer.Typer(
     help="Generate a trace: memory access patterns or operator workloads.", no_args_is_help=True
 )
@@ -119,7 +165,6 @@ def replay(
     ] = False,
 ) -> None:
     """Replay a memory trace on a DRAM system: time, bandwidth, latency and energy."""
-    from archsim.memory.command_log import CommandLogWriter
     from archsim.memory.replay import replay as run_replay
     from archsim.workload.samples import resolve_trace
 
@@ -129,6 +174,7 @@ def replay(
     writer = None
     if command_log is not None:
         from archsim.config.presets import load_system
+        from archsim.memory.command_log import CommandLogWriter
 
         cfg = load_system(system)
         writer = CommandLogWriter(command_log, cfg, system)
@@ -198,7 +244,7 @@ def _register_subcommands() -> None:
     from archsim.pim.analog import cli as analog_cli
     from archsim.workload import memtrace_cli, ops_cli
 
-    analog_cli.register(app)
+    add_lazy_group(analog_cli.analog_app, "analog")
 
     memtrace_cli.register(gen_app)
     ops_cli.register(trace_app, gen_app)

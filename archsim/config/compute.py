@@ -8,7 +8,7 @@ from pydantic import Field, PositiveFloat, PositiveInt
 
 from archsim.config.base import Model
 from archsim.config.units import Bytes, Hertz, Nanoseconds, PicojoulesPerBit, TransfersPerSecond
-from archsim.pim.analog.config import ADC_BITS_MAX
+from archsim.pim.analog.names import ADC_BITS_MAX
 
 DType = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
 DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")

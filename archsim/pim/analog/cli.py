@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from archsim.errors import ArchsimError
-from archsim.pim.analog.config import DEVICES, PERIPHERIES
+from archsim.pim.analog.names import DEVICES, PERIPHERIES
+
+if TYPE_CHECKING:  # numpy is imported by the commands that use it, not by the CLI's help
+    import numpy as np
 
 analog_app = typer.Typer(
     help="Analog crossbar tiles and closed-loop solvers.", no_args_is_help=True
@@ -46,6 +48,8 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 def load_npy(path: str, name: str) -> np.ndarray:
     """A .npy array, or a clear error naming the option."""
+    import numpy as np
+
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -150,9 +154,4 @@ def solve_cmd(
     _emit(result, json_out)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``archsim analog`` to the main app."""
-    app.add_typer(analog_app, name="analog")
-
-
-__all__ = ["PERIPHERIES", "analog_app", "register"]
+__all__ = ["PERIPHERIES", "analog_app"]

@@ -20,10 +20,7 @@ from archsim.config.units import (
     Seconds,
     Volts,
 )
-
-DEVICES = ("pcm", "rram", "rram-milo", "ideal")
-PERIPHERIES = ("default", "ideal")
-ADC_BITS_MAX = 16
+from archsim.pim.analog.names import ADC_BITS_MAX, DEVICES, PERIPHERIES  # noqa: F401 (re-exported)
 
 
 class ProgrammingNoise(Model):
