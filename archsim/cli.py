@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
 from archsim.errors import ArchsimError
+from archsim.terminal import LazyConsole
 
 # Only typer, rich and archsim.errors are imported at the top of this module and of the modules
 # that add commands to it: each command imports what it uses when it runs, so `archsim --help`
@@ -55,6 +54,7 @@ class _RootGroup(TyperGroup):
 def add_lazy_group(group: typer.Typer, name: str) -> None:
     """Add ``group`` as ``archsim NAME``, built only when a command line names it."""
     group.info.name = name
+    group.rich_markup_mode = app.rich_markup_mode  # built on its own, it takes the root's style
     LAZY_GROUPS[name] = group
 
 
@@ -64,6 +64,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's plain help and usage errors: typer's rich renderer imports rich's markdown and
+    # syntax highlighting, which doubled the CPU time of `archsim --help` (0.27 s -> 0.53 s).
+    rich_markup_mode=None,
     cls=_RootGroup,
 )
 trace_app = typer.Typer(help="Make and inspect traces.", no_args_is_help=True)
@@ -73,8 +76,8 @@ gen_app = typer.Typer(
 )
 trace_app.add_typer(gen_app, name="gen")
 
-out = Console()
-err = Console(stderr=True)
+out = LazyConsole()
+err = LazyConsole(stderr=True)
 
 
 def _emit_json(payload: dict, destination: str | None) -> None:
@@ -130,6 +133,8 @@ def run(
 @app.command()
 def presets() -> None:
     """List the built-in systems, workloads, sweeps and sample traces."""
+    from rich.table import Table
+
     from archsim.config.presets import KINDS, list_presets
     from archsim.workload.samples import list_samples
 

@@ -56,9 +56,9 @@ def test_replay_and_run_do_not_import_the_sweep_stack(args):
     assert loaded == [], f"archsim {args[0]} imported {loaded}"
 
 
-def test_help_imports_neither_numpy_nor_the_models():
+def test_help_imports_neither_rich_numpy_nor_the_models():
     code, loaded, out = loaded_after(
-        ["--help"], (*SWEEP_ONLY, "numpy", "numba", "pydantic", "yaml", "archsim.config")
+        ["--help"], (*SWEEP_ONLY, "numpy", "numba", "pydantic", "yaml", "rich", "archsim.config")
     )
     assert code == 0
     assert "replay" in out and "trace" in out and "analog" in out

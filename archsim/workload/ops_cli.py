@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from archsim.errors import ArchsimError
+from archsim.terminal import LazyConsole
 
-out = Console()
+out = LazyConsole()
 
 Output = Annotated[
     Path | None,

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from archsim.errors import ArchsimError
 from archsim.pim.analog.names import DEVICES, PERIPHERIES
+from archsim.terminal import LazyConsole
 
 if TYPE_CHECKING:  # numpy is imported by the commands that use it, not by the CLI's help
     import numpy as np
@@ -20,7 +19,7 @@ if TYPE_CHECKING:  # numpy is imported by the commands that use it, not by the C
 analog_app = typer.Typer(
     help="Analog crossbar tiles and closed-loop solvers.", no_args_is_help=True
 )
-out = Console()
+out = LazyConsole()
 
 WEIGHT_KINDS = ("uniform", "gaussian")
 MATRIX_KINDS = ("spd", "covariance", "toeplitz")
@@ -86,6 +85,8 @@ def mvm(
     json_out: Annotated[str | None, typer.Option("--json", help="PATH or - for stdout")] = None,
 ) -> None:
     """Program a tile, run MVMs, report rel_error (Frobenius) over seeds, energy and latency."""
+    from rich.table import Table
+
     from archsim.pim.analog.study import run_mvm
 
     for name, value in (("--inputs", inputs), ("--outputs", outputs), ("--batch", batch),
@@ -132,6 +133,8 @@ def solve_cmd(
 ) -> None:
     """Solve A·x = b (or regression, eigenvector) in one step on a crossbar in op-amp feedback;
     compare a solve with digital CG on the host and on in-bank PIM."""
+    from rich.table import Table
+
     from archsim.pim.analog.study import run_solve
 
     result = run_solve(matrix, kind, n, gbw, gain, device, refine, seed, circuit, op=op)
