@@ -6,6 +6,10 @@ they use (``__version__`` reads the package metadata on first access).
 
 from typing import Any
 
+from archsim.jit import ensure_cache_dir
+
+ensure_cache_dir()  # before any module imports numba
+
 
 def __getattr__(name: str) -> Any:
     if name == "__version__":

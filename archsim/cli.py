@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -114,13 +115,18 @@ def run(
 ) -> None:
     """Simulate a workload on the Von Neumann baseline and on the in-memory system."""
     from archsim.config.presets import load_system, parse_assignments
+    from archsim.jit import compile_notice
     from archsim.simulate import simulate
 
     cfg = load_system(system, parse_assignments(assignments or []))
     if json_out == "-":
-        result = simulate(cfg, workload, seed, fidelity)
+        with compile_notice(err):
+            result = simulate(cfg, workload, seed, fidelity)
     else:
-        with out.status(f"simulating {workload} on {system} and its baseline..."):
+        with (
+            out.status(f"simulating {workload} on {system} and its baseline..."),
+            compile_notice(out),
+        ):
             result = simulate(cfg, workload, seed, fidelity)
     report = result.report
     if json_out != "-":
@@ -170,6 +176,7 @@ def replay(
     ] = False,
 ) -> None:
     """Replay a memory trace on a DRAM system: time, bandwidth, latency and energy."""
+    from archsim.jit import compile_notice
     from archsim.memory.replay import replay as run_replay
     from archsim.workload.samples import resolve_trace
 
@@ -177,16 +184,17 @@ def replay(
     if fmt not in ("auto", "native", "ramulator", "dramsim3"):
         raise ArchsimError(f"--format must be auto, native, ramulator or dramsim3, not {fmt!r}")
     writer = None
-    if command_log is not None:
-        from archsim.config.presets import load_system
-        from archsim.memory.command_log import CommandLogWriter
+    with compile_notice(err if json_out == "-" else out):
+        if command_log is not None:
+            from archsim.config.presets import load_system
+            from archsim.memory.command_log import CommandLogWriter
 
-        cfg = load_system(system)
-        writer = CommandLogWriter(command_log, cfg, system)
-        result = run_replay(cfg, path, fmt, wrap=wrap, command_log=writer.write)
-        writer.close()
-    else:
-        result = run_replay(system, path, fmt, wrap=wrap)
+            cfg = load_system(system)
+            writer = CommandLogWriter(command_log, cfg, system)
+            result = run_replay(cfg, path, fmt, wrap=wrap, command_log=writer.write)
+            writer.close()
+        else:
+            result = run_replay(system, path, fmt, wrap=wrap)
     report = result.report
     if stats is not None:
         result.stats.write(stats)
@@ -203,9 +211,11 @@ def check_log(
     ] = None,
 ) -> None:
     """Verify a command log against every timing constraint of its DRAM standard."""
+    from archsim.jit import compile_notice
     from archsim.memory.checker import check_command_log
 
-    result = check_command_log(log, system)
+    with compile_notice(err):
+        result = check_command_log(log, system)
     if result.violations:
         for v in result.violations[:20]:
             err.print(f"[red]violation[/red] {v}")
@@ -226,13 +236,14 @@ def validate(
     """Run every validation study: model vs published figure or closed form, with the error."""
     from archsim.energy.validation import tco_studies
     from archsim.host.validation import host_studies
+    from archsim.jit import compile_notice
     from archsim.memory.validation import dram_studies
     from archsim.pim.analog.validation import analog_studies
     from archsim.pim.validation import run_studies
     from archsim.report.validation import studies_table
     from archsim.workload.validation import workload_studies
 
-    with out.status("running validation studies..."):
+    with out.status("running validation studies..."), compile_notice(out):
         studies = workload_studies() + dram_studies(quick=quick) + host_studies() + run_studies()
         studies += tco_studies()
         studies += analog_studies().studies
@@ -242,6 +253,25 @@ def validate(
         err.print(f"[red]{len(failed)} of {len(studies)} studies outside their bounds[/red]")
         raise typer.Exit(1)
     out.print(f"[green]all {len(studies)} studies within their bounds[/green]")
+
+
+@app.command()
+def warmup() -> None:
+    """Compile every numba kernel into the cache now, so later runs, benchmarks and sweep
+    workers start warm (the first run after an install otherwise compiles for 15-50 s)."""
+    from archsim.jit import cache_location, warm_up
+
+    start = time.perf_counter()
+    log = warm_up(out)
+    wall = time.perf_counter() - start
+    if log.functions:
+        out.print(
+            f"[green]ready[/green]: compiled {len(log.functions)} functions in {wall:.1f} s,"
+            f" cached in {cache_location()}",
+            highlight=False,
+        )
+    else:
+        out.print(f"[green]ready[/green]: every kernel was already compiled ({wall:.1f} s)")
 
 
 def _register_subcommands() -> None:
