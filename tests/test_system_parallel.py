@@ -61,7 +61,7 @@ def test_70b_fits_the_eight_gpu_presets_and_a_model_too_big_is_refused():
         result = simulate(name, "llama2-70b-decode")
         assert result.report.baseline.devices == 8
     one_gpu = load_system("dgx-a100-hbm3", {"parallel": {"tensor": 1}})
-    with pytest.raises(ConfigError, match="per device|more than"):
+    with pytest.raises(ConfigError, match=r"per device|more than"):
         simulate(one_gpu, "llama2-70b-decode")
 
 

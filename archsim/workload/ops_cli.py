@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from archsim.errors import ArchsimError
+from archsim.terminal import LazyConsole
 from archsim.workload.catalog import GENERATORS, REQUIRED, Generator
 
-out = Console()
+out = LazyConsole()
 
 Output = Annotated[
     Path | None,
