@@ -23,14 +23,22 @@ them, in two dimensions for attention. Attention time is close to bilinear in ba
 (KV bytes = batch x context), so the interpolation is nearly exact; a test bounds the effect on
 throughput and p99 TPOT against exact per-iteration costing. ``bucketing=False`` simulates every
 distinct iteration.
+
+Parts are also kept on disk (``cache_dir``: ``$ARCHSIM_SERVE_CACHE``, else
+``~/.cache/archsim/serve``; ``None`` turns it off), one JSON file per system, model, dtype and
+archsim version, so a rate sweep or a second run simulates nothing twice. The values are the
+simulator's own, keyed by the full resolved system config: a cached run equals a fresh one.
 """
 
 from __future__ import annotations
 
-import bisect
+import hashlib
+import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from archsim.config.system import SystemConfig
 from archsim.errors import ConfigError
@@ -93,6 +101,7 @@ class CostModel:
     dtype: str = "fp16"
     bucketing: bool = True
     fidelity: str = "fast"
+    cache_dir: Path | None = None
     calls: int = 0  # run_side simulations made (the rest came from the memo)
     _parts: dict[tuple, IterationCost] = field(default_factory=dict)
     _exact: dict[tuple, IterationCost] = field(default_factory=dict)
@@ -118,6 +127,46 @@ class CostModel:
         energy.run_time(ledger, 1.0, pim=self.system.pim is not None)
         # Power drawn whatever runs (DRAM standby and refresh, static power), W.
         self.background_w = sum(ledger.energy.values()) * 1e-12
+        self._stored = 0
+        if self.cache_dir is not None:
+            self._parts.update(self._load())
+            self._stored = len(self._parts)
+
+    # -- the disk cache --------------------------------------------------------------------------
+
+    def _cache_file(self) -> Path | None:
+        from archsim.version import __version__
+
+        if self.cache_dir is None:
+            return None
+        ident = json.dumps(
+            [__version__, self.system.model_dump_json(), self.model, self.dtype, self.fidelity]
+        )
+        digest = hashlib.sha256(ident.encode()).hexdigest()[:24]
+        return Path(self.cache_dir) / f"{self.model}-{digest}.json"
+
+    def _load(self) -> dict[tuple, IterationCost]:
+        path = self._cache_file()
+        try:
+            data = json.loads(path.read_text()) if path and path.is_file() else []
+            return {tuple(k): IterationCost(*v) for k, v in data}
+        except (OSError, ValueError, TypeError):
+            return {}  # unreadable: simulate again
+
+    def save(self) -> None:
+        """Write the parts simulated so far (merged with what another process wrote)."""
+        path = self._cache_file()
+        if path is None or len(self._parts) == self._stored:
+            return
+        from archsim.serving.requests import atomic_write
+
+        merged = {**self._load(), **self._parts}
+        rows = [[list(k), [v.time_s, v.energy_j, v.host_s, v.pim_s]] for k, v in merged.items()]
+        try:
+            atomic_write(path, lambda p: p.write_text(json.dumps(rows)))
+            self._stored = len(self._parts)
+        except OSError:
+            pass  # a read-only cache directory costs time, not correctness
 
     # -- simulation of one graph ----------------------------------------------------------------
 
@@ -163,7 +212,7 @@ class CostModel:
 
     def _axis(self, x: float) -> tuple[int, int, float]:
         if not self.bucketing:
-            r = max(int(round(x)), 1)
+            r = max(round(x), 1)
             return r, r, 0.0
         lo, hi = grid_points(x)
         return lo, hi, (x - lo) / (hi - lo) if hi != lo else 0.0
@@ -223,13 +272,23 @@ class CostModel:
 _MODELS: dict[tuple, CostModel] = {}
 
 
+def default_cache_dir() -> Path:
+    env = os.environ.get("ARCHSIM_SERVE_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "archsim" / "serve"
+
+
 def cost_model(
-    system: SystemConfig, model: str, dtype: str = "fp16", bucketing: bool = True
+    system: SystemConfig,
+    model: str,
+    dtype: str = "fp16",
+    bucketing: bool = True,
+    cache: bool = True,
 ) -> CostModel:
-    """A cost model, kept per process by (system, model, dtype, bucketing)."""
-    key = (system.model_dump_json(), model, dtype, bucketing)
+    """A cost model, kept per process by (system, model, dtype, bucketing, cache)."""
+    key = (system.model_dump_json(), model, dtype, bucketing, cache)
     if key not in _MODELS:
-        _MODELS[key] = CostModel(system, model, dtype, bucketing)
+        where = default_cache_dir() if cache else None
+        _MODELS[key] = CostModel(system, model, dtype, bucketing, cache_dir=where)
     return _MODELS[key]
 
 

@@ -48,7 +48,9 @@ def latency_cdf(result, path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8)
     rate = f"{cfg.rate:g} req/s" if cfg.rate else "trace"
-    fig.suptitle(f"{cfg.model} on {result.sides[-1].system.name}: {len(result.requests)} requests, {rate}")
+    fig.suptitle(
+        f"{cfg.model} on {result.sides[-1].system.name}: {len(result.requests)} requests, {rate}"
+    )
     fig.tight_layout()
     _save(fig, path)
 

@@ -48,9 +48,7 @@ def weight_bytes(model: str, dtype: str = "fp16") -> float:
     from archsim.workload.transformer import llm_workload
 
     wl = llm_workload(model, "decode", batch=1, context=1, dtype=dtype)
-    return float(
-        sum(t.stored_bytes * t.copies for t in wl.tensors.values() if t.role == "weight")
-    )
+    return float(sum(t.stored_bytes * t.copies for t in wl.tensors.values() if t.role == "weight"))
 
 
 def kv_bytes_per_token(model: str, dtype: str = "fp16") -> float:

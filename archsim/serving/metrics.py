@@ -119,9 +119,7 @@ def summarize(
         "mean_batch_tokens": float(np.mean(tl.batch_tokens)) if tl.batch_tokens else 0.0,
         "swap": {"time_s": tl.swap_s, "bytes": tl.swapped_bytes},
         "little": {
-            "occupancy_from_log": float(
-                np.nansum(np.where(done, table["e2e_s"], 0.0)) / duration
-            ),
+            "occupancy_from_log": float(np.nansum(np.where(done, table["e2e_s"], 0.0)) / duration),
             "occupancy_time_averaged": tl.occupancy_area / duration,
         },
         "energy": {
@@ -133,7 +131,9 @@ def summarize(
     }
 
 
-def tco_at_load(system: SystemConfig, summary: dict, busy_s: float, devices: int = 1) -> dict | None:
+def tco_at_load(
+    system: SystemConfig, summary: dict, busy_s: float, devices: int = 1
+) -> dict | None:
     """Cost and gCO2e per 1M output tokens at the served load.
 
     The TCO model amortizes capex over the busy time divided by the utilization; feeding it the

@@ -45,7 +45,9 @@ class Requests:
 def _row(path: str, line: int, values: dict) -> tuple[float, int, int]:
     missing = [c for c in COLUMNS if c not in values or values[c] in (None, "")]
     if missing:
-        raise TraceError(path, line, f"missing {', '.join(missing)} (columns: {', '.join(COLUMNS)})")
+        raise TraceError(
+            path, line, f"missing {', '.join(missing)} (columns: {', '.join(COLUMNS)})"
+        )
     try:
         arrival = float(values["arrival_s"])
     except (TypeError, ValueError):

@@ -49,6 +49,7 @@ class ServeConfig(Model):
     slo_ttft_s: float = Field(2.0, gt=0)
     slo_tpot_s: float = Field(0.1, gt=0)
     bucketing: bool = Field(True, description="memoize iteration costs on a grid")
+    cache: bool = Field(True, description="keep simulated iteration costs on disk")
     disaggregate: bool = Field(False, description="prefill and decode on separate devices")
     kv_link_gbps: float = Field(
         50.0, gt=0, description="disaggregated KV transfer, GB/s [assumption: 400 Gb/s NIC]"
@@ -108,9 +109,10 @@ def _side(
     from archsim.serving.kv import kv_layout
     from archsim.serving.metrics import per_request, summarize, tco_at_load
 
-    cm = cost_model(system, cfg.model, cfg.dtype, cfg.bucketing)
+    cm = cost_model(system, cfg.model, cfg.dtype, cfg.bucketing, cfg.cache)
     kv = kv_layout(system, cfg.model, cfg.dtype, cfg.block_tokens, cfg.memory_fraction)
     sched = cfg.scheduler()
+    calls_before = cm.calls
     devices = 1
     if not cfg.disaggregate:
         tl = schedule(
@@ -120,6 +122,7 @@ def _side(
     else:
         tl = _disaggregated(req, cm, kv, sched, cfg, progress)
         devices = 2
+    cm.save()
     summary = summarize(req, tl, cfg.slo_ttft_s, cfg.slo_tpot_s, cm.background_w, devices)
     summary["system"] = system.name
     summary["kv_cache"] = {
@@ -131,8 +134,9 @@ def _side(
         "tokens": kv.tokens,
     }
     summary["tco"] = tco_at_load(system, summary, tl.busy_s, devices)
-    summary["cost_model"] = {"simulations": cm.calls, "bucketing": cfg.bucketing}
-    return SideRun(label, system, tl, summary, per_request(req, tl), cm.calls)
+    calls = cm.calls - calls_before
+    summary["cost_model"] = {"simulations": calls, "bucketing": cfg.bucketing}
+    return SideRun(label, system, tl, summary, per_request(req, tl), calls)
 
 
 def _disaggregated(req, cm, kv, sched, cfg, progress) -> Timeline:
@@ -216,7 +220,9 @@ def _ratio(a, b):
 def _compare(b: dict, m: dict) -> dict:
     tb, tm = b.get("tco"), m.get("tco")
     return {
-        "throughput_ratio": _ratio(m["throughput"]["tokens_per_s"], b["throughput"]["tokens_per_s"]),
+        "throughput_ratio": _ratio(
+            m["throughput"]["tokens_per_s"], b["throughput"]["tokens_per_s"]
+        ),
         "p99_tpot_ratio": _ratio(b["latency_s"]["tpot"]["p99"], m["latency_s"]["tpot"]["p99"]),
         "energy_per_token_reduction": _ratio(
             b["energy"]["per_output_token_j"], m["energy"]["per_output_token_j"]
