@@ -127,6 +127,11 @@ class CostModel:
         energy.run_time(ledger, 1.0, pim=self.system.pim is not None)
         # Power drawn whatever runs (DRAM standby and refresh, static power), W.
         self.background_w = sum(ledger.energy.values()) * 1e-12
+        from archsim.workload.models import TRANSFORMERS
+
+        spec = TRANSFORMERS[self.model]
+        # Learned position tables bound the context (rotary models are not bounded here).
+        self.max_context = spec.max_positions if spec.positions == "learned" else None
         self._stored = 0
         if self.cache_dir is not None:
             self._parts.update(self._load())
@@ -210,11 +215,13 @@ class CostModel:
 
     # -- interpolation over the grid -------------------------------------------------------------
 
-    def _axis(self, x: float) -> tuple[int, int, float]:
+    def _axis(self, x: float, cap: int | None = None) -> tuple[int, int, float]:
         if not self.bucketing:
             r = max(round(x), 1)
             return r, r, 0.0
         lo, hi = grid_points(x)
+        if cap is not None and hi > cap:  # the model has no positions beyond its table
+            hi = max(cap, lo)
         return lo, hi, (x - lo) / (hi - lo) if hi != lo else 0.0
 
     def fc(self, rows: int) -> IterationCost:
@@ -223,17 +230,21 @@ class CostModel:
 
     def decode_attention(self, batch: int, mean_context: float) -> IterationCost:
         b0, b1, wb = self._axis(batch)
-        c0, c1, wc = self._axis(mean_context)
+        cap = self.max_context - 1 if self.max_context else None
+        c0, c1, wc = self._axis(mean_context, cap)
         row0 = _lerp(self._part(("dattn", b0, c0)), self._part(("dattn", b0, c1)), wc)
         row1 = _lerp(self._part(("dattn", b1, c0)), self._part(("dattn", b1, c1)), wc)
         return _lerp(row0, row1, wb)
 
     def prefill_attention(self, new: int, cached: int) -> IterationCost:
-        n0, n1, wn = self._axis(new)
+        cap = self.max_context
+        n0, n1, wn = self._axis(new, cap)
         if cached == 0:
             return _lerp(self._part(("pattn", n0, 0)), self._part(("pattn", n1, 0)), wn)
         if self.bucketing:
             c0, c1 = grid_points(cached)
+            if cap is not None and c1 + n1 > cap:
+                c1 = max(cap - n1, c0)
             wc = (cached - c0) / (c1 - c0) if c1 != c0 else 0.0
         else:
             c0 = c1 = cached

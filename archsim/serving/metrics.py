@@ -79,7 +79,10 @@ def summarize(
     meets = done & (table["ttft_s"] <= slo_ttft_s) & (tpot <= slo_tpot_s)
     idle_s = max(duration * devices - tl.busy_s, 0.0)
     energy_j = tl.energy_j + background_w * idle_s
-    reasons = Counter(r.split(";")[0].split(" (")[0] for r in tl.dropped.values())
+    reasons = Counter(
+        "longer than the KV cache" if "KV cache" in r else "longer than the model's context"
+        for r in tl.dropped.values()
+    )
     return {
         "requests": {
             "arrived": len(req),

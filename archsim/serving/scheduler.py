@@ -115,9 +115,11 @@ def schedule(
     config: SchedulerConfig = SchedulerConfig(),
     prefilled: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
+    context_limit: int | None = None,
 ) -> Timeline:
     """Serve the requests; ``prefilled[i]`` marks a request that arrives with its prompt's KV
-    and first token already made (the decode side of a disaggregated deployment)."""
+    and first token already made (the decode side of a disaggregated deployment). A request
+    longer than ``context_limit`` tokens (the model's positions) is dropped at arrival."""
     config.check()
     n = len(arrival_s)
     arr = [float(x) for x in arrival_s]
@@ -162,12 +164,20 @@ def schedule(
             a += 1
             event(arr[i], +1)
             need = math.ceil((prompt[i] + output[i]) / bt)
-            if need > usable:
-                state[i] = _DROPPED
-                tl.dropped[i] = (
+            why = None
+            if context_limit is not None and prompt[i] + output[i] > context_limit:
+                why = (
+                    f"needs a context of {prompt[i] + output[i]} tokens; the model has"
+                    f" {context_limit} positions"
+                )
+            elif need > usable:
+                why = (
                     f"needs {prompt[i] + output[i]} tokens of KV cache ({need} blocks of {bt});"
                     f" the cache holds {usable} blocks ({usable * bt} tokens) above the watermark"
                 )
+            if why is not None:
+                state[i] = _DROPPED
+                tl.dropped[i] = why
                 event(arr[i], -1)
                 ended += 1
                 continue

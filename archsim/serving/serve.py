@@ -118,6 +118,7 @@ def _side(
         tl = schedule(
             req.arrival_s, req.prompt_tokens, req.output_tokens, cm.iteration, kv.blocks,
             kv.block_tokens, kv.bytes_per_token, sched, progress=progress,
+            context_limit=cm.max_context,
         )  # fmt: skip
     else:
         tl = _disaggregated(req, cm, kv, sched, cfg, progress)
@@ -144,7 +145,7 @@ def _disaggregated(req, cm, kv, sched, cfg, progress) -> Timeline:
     ones = np.ones(len(req), np.int64)
     pre = schedule(
         req.arrival_s, req.prompt_tokens, ones, cm.iteration, kv.blocks, kv.block_tokens,
-        kv.bytes_per_token, sched,
+        kv.bytes_per_token, sched, context_limit=cm.max_context,
     )  # fmt: skip
     moved = req.prompt_tokens * kv.bytes_per_token
     handoff = pre.first_token_s + moved / (cfg.kv_link_gbps * 1e9)
