@@ -256,3 +256,28 @@ def test_cli_bad_trace_is_one_line_error(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2
     assert "t.csv:3" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_sweep_serve_point_and_knee():
+    from archsim.dse.point import make_task, run_task
+    from archsim.dse.spec import SweepSpec
+    from archsim.serving.sweep import max_rate_meeting_slo
+
+    base = {"kind": "serve", "model": "gpt2", "requests": 12, "prompt": "fixed:64",
+            "output": "fixed:16", "slo_tpot_s": 1e-3}  # fmt: skip
+    spec = SweepSpec(name="s", system="hbm2-pim", workload=base,
+                     parameters={"workload.rate": [2.0, 4.0]})  # fmt: skip
+    spec.check_paths()
+    rows = []
+    for i, params in enumerate(spec.points()):
+        result = run_task(make_task(i, params, 0, "hbm2-pim", base, "fast"))
+        assert result["status"] == "ok", result["error"]
+        m = result["metrics"]
+        assert m["in_memory.requests.finished"] == 12
+        assert m["in_memory.tco.cost_usd_per_1m_tokens"] > 0
+        rows.append({**params, "system": "hbm2-pim", **m})
+    assert max_rate_meeting_slo(rows, "in_memory") == {("hbm2-pim",): 4.0}
+    bad = SweepSpec(name="s", system="hbm2-pim", workload=base,
+                    parameters={"workload.max_bach": [1]})  # fmt: skip
+    with pytest.raises(ConfigError, match="max_batch"):
+        bad.check_paths()

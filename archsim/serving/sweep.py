@@ -45,7 +45,10 @@ def run_point(system, workload: dict[str, Any], seed: int) -> dict[str, Any]:
 
 
 def max_rate_meeting_slo(
-    rows: list[dict[str, Any]], side: str, attainment: float = 0.9, by: tuple[str, ...] = ("system",)
+    rows: list[dict[str, Any]],
+    side: str,
+    attainment: float = 0.9,
+    by: tuple[str, ...] = ("system",),
 ) -> dict[tuple, float | None]:
     """Per group of ``by`` values: the highest ``workload.rate`` whose ``{side}.slo.attainment``
     is at least ``attainment``, below every rate that misses it."""
