@@ -43,7 +43,8 @@ def latency_cdf(result, path: Path) -> None:
             ax.plot(v, np.arange(1, len(v) + 1) / len(v), color=color, label=name)
         if slo is not None:
             ax.axvline(slo * scale, color="tab:red", ls="--", lw=1, label="SLO")
-        ax.set_xlabel(label)
+        ax.set_xscale("log")  # the SLO targets sit decades above typical latencies
+        ax.set_xlabel(label + ", log scale")
         ax.set_ylabel("fraction of requests")
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8)
