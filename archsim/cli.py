@@ -319,6 +319,9 @@ def _register_subcommands() -> None:
     memtrace_cli.register(gen_app)
     ops_cli.register(trace_app, gen_app)
     dse_cli.register(app)
+    from archsim.serving import cli as serving_cli  # light: the package loads inside the command
+
+    app.command("serve")(serving_cli.serve)
 
 
 _register_subcommands()
