@@ -83,17 +83,18 @@ class RunResult:
     def timeline(self) -> dict:
         """Each op's start and end per resource, per side (ns)."""
         out = {}
-        kinds = {op.name: op.kind for op in self.workload.ops}
         for name, res in (("baseline", self.baseline), ("in_memory", self.in_memory)):
             if res is None or res.timeline is None:
                 continue
+            graph = res.workload or self.workload  # what one device ran (shard, sub-batches)
+            kinds = {op.name: op.kind for op in graph.ops}
             out[name] = {
                 "makespan_ns": res.timeline.makespan_ns,
                 "busy_ns": res.timeline.busy_ns,
                 "ops": [
                     {
                         "name": op.name,
-                        "kind": kinds[op.name],
+                        "kind": kinds.get(op.name, "collective"),
                         "unit": op.unit,
                         "start_ns": op.start_ns,
                         "end_ns": op.end_ns,

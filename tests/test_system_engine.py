@@ -6,6 +6,7 @@ import pytest
 
 from archsim.config.presets import load_system
 from archsim.engine.demands import Hold, demands, stage
+from archsim.errors import ConfigError
 from archsim.simulate import simulate
 from archsim.system.engine import OpJob, SystemEngine, switching_capacity
 from archsim.workload.builder import GraphBuilder
@@ -116,3 +117,44 @@ def test_folded_layers_match_unrolled_layers(system):
             continue
         assert x.time_ns == pytest.approx(y.time_ns, rel=0.01), side
         assert x.energy_pj["total"] == pytest.approx(y.energy_pj["total"], rel=0.01), side
+
+
+def test_priority_serves_the_first_sub_batch_first():
+    a = OpJob("a", (), "host", demands(stage(Hold("host", 100.0))), 1, 0)
+    b = OpJob("b", (), "host", demands(stage(Hold("host", 100.0))), 1, 1)
+    t = SystemEngine().run([b, a])
+    spans = {s.name: s for s in t.ops}
+    assert spans["a"].end_ns == pytest.approx(100.0)
+    assert spans["b"].end_ns == pytest.approx(200.0)
+
+
+def test_sub_batches_overlap_host_fc_with_memory_attention():
+    """NeuPIMs' interleaving: while one sub-batch's attention runs in memory, the host runs
+    the other's FC layers, so the host is busy during attention."""
+    from archsim.config.presets import parse_assignments
+    from archsim.system.subbatch import split
+    from archsim.workload.transformer import llm_workload
+
+    wl = llm_workload("llama2-70b", "decode", batch=256, context=2048)
+    halves = split(wl, 2)
+    assert sum(op.flops() * op.repeat for op in halves.ops) == pytest.approx(
+        sum(op.flops() * op.repeat for op in wl.ops), rel=1e-9
+    )
+    sets = ["pim.vectors_per_pass=8", "mapping.sub_batches=2"]
+    cfg = load_system("dgx-attacc", parse_assignments(sets))
+    side = simulate(cfg, wl).in_memory
+    spans = {s.name: s for s in side.timeline.ops}
+    att0 = spans["layers.attention@sb0"]
+    host_during = [
+        h
+        for s in side.timeline.ops
+        if s.name.endswith("@sb1")
+        for h in s.holds
+        if h.resource == "host" and h.start_ns < att0.end_ns and h.end_ns > att0.start_ns
+    ]
+    assert host_during, "the host idles while sub-batch 0's attention runs in memory"
+    with pytest.raises(ConfigError, match=r"mapping\.sub_batches"):
+        simulate(
+            load_system("dgx-attacc", parse_assignments(["mapping.sub_batches=3"])),
+            llm_workload("llama2-7b", "decode", batch=4, context=128),
+        )

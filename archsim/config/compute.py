@@ -218,6 +218,12 @@ class MappingConfig(Model):
     overrides: dict[str, Literal["host", "memory"]] = Field(
         default_factory=dict, description="op name (or glob) to unit"
     )
+    sub_batches: PositiveInt = Field(
+        1,
+        description="split each batch into this many sub-batches that run as independent"
+        " copies, the host serving one's FC layers while memory runs another's attention"
+        " (NeuPIMs' sub-batch interleaving uses 2); the batch must divide",
+    )
     pim_quantum_ns: Nanoseconds = Field(
         1000.0,
         alias="pim_quantum",

@@ -147,7 +147,7 @@ class RunReport(BaseModel):
             f"{_flops(m.peak_flops)} / {_flops(m.achieved_flops)}",
             "",
         )
-        for res in ("host", "unit", "channels", "link", "interconnect"):
+        for res in ("host", "unit", "channels", "link", "pim_channels", "pim_link", "interconnect"):
             x, y = b.busy.get(res, 0.0), m.busy.get(res, 0.0)
             if x or y:
                 t.add_row(f"busy: {res}", f"{x:.0%}", f"{y:.0%}", "")
@@ -162,7 +162,6 @@ class RunReport(BaseModel):
         if b.tco is not None and m.tco is not None:
             _tco_rows(t, b.tco, m.tco, c)
         return t
-
 
     def _alone_table(self) -> Table:
         """A system without in-memory compute, reported on its own."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROWS = ("host", "unit", "channels", "link", "interconnect")
+ROWS = ("host", "unit", "channels", "link", "pim_channels", "pim_link", "interconnect")
 _SCALES = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns"))
 
 

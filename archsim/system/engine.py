@@ -65,6 +65,7 @@ class OpJob:
     unit: str
     demands: Demands
     repeat: int = 1
+    priority: int = 0  # lower is served first on every shared resource (sub-batch order)
 
 
 @dataclass
@@ -98,7 +99,7 @@ class SystemEngine:
                     if hold.resource == "delay":
                         ev = env.timeout(work)
                     else:
-                        ev = servers[hold.resource].hold(work, hold.flow)
+                        ev = servers[hold.resource].hold(work, hold.flow, job.priority)
                     ev.callbacks.append(lambda _, i=i, ends=ends: ends.__setitem__(i, env.now))
                     events.append(ev)
                 yield env.all_of(events)

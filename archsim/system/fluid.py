@@ -3,8 +3,11 @@
 Holds that overlap in time share the resource equally: with ``n`` holds active each progresses
 at ``capacity / n`` of its alone rate, so the resource never does more work per ns than its
 peak and the total time of concurrent holds is their summed work (a fairly arbitrated bus or a
-time-sliced array). ``capacity`` may depend on who is active: memory channels that must switch
-between host requests and in-bank PIM programs lose the mode-switch time of every alternation.
+time-sliced array). A hold may carry a priority (lower first): the resource then serves only
+the most urgent holds, sharing among equals (preemptive priority, as a scheduler that issues one
+sub-batch's kernels before the other's). ``capacity`` may depend on who is active: memory
+channels that must switch between host requests and in-bank PIM programs lose the mode-switch
+time of every alternation.
 
 One SimPy event per hold start or end, never per burst or cycle.
 """
@@ -25,6 +28,7 @@ class _Job:
     remaining_ns: float
     flow: str
     event: simpy.Event
+    priority: int = 0
     rate: float = 0.0
 
 
@@ -45,14 +49,14 @@ class FluidServer:
         self._last = self.env.now
         self.env.process(self._serve())
 
-    def hold(self, work_ns: float, flow: str = "") -> simpy.Event:
+    def hold(self, work_ns: float, flow: str = "", priority: int = 0) -> simpy.Event:
         """An event that fires when ``work_ns`` of alone-time has been served."""
         event = self.env.event()
         if work_ns <= _DONE_NS:
             event.succeed()
             return event
         self._advance()
-        self._jobs.append(_Job(work_ns, flow, event))
+        self._jobs.append(_Job(work_ns, flow, event, priority))
         self.work_ns += work_ns
         self._rerate()
         if self._wake is not None and not self._wake.triggered:
@@ -66,10 +70,11 @@ class FluidServer:
     def _rerate(self) -> None:
         if not self._jobs:
             return
-        cap = self.capacity([j.flow for j in self._jobs])
-        share = cap / len(self._jobs)
+        first = min(j.priority for j in self._jobs)
+        served = [j for j in self._jobs if j.priority == first]
+        cap = self.capacity([j.flow for j in served])
         for job in self._jobs:
-            job.rate = share
+            job.rate = cap / len(served) if job.priority == first else 0.0
 
     def _advance(self) -> None:
         dt = self.env.now - self._last
@@ -88,14 +93,15 @@ class FluidServer:
             if not self._jobs:
                 yield self._wake
                 continue
-            step = min(j.remaining_ns / j.rate for j in self._jobs)
+            step = min(j.remaining_ns / j.rate for j in self._jobs if j.rate > 0)
             timer = self.env.timeout(max(step, 0.0))
             yield timer | self._wake
             self._advance()
             done = [j for j in self._jobs if j.remaining_ns <= _DONE_NS]
             if not done and timer.processed:
                 # The timeout fired but float residue left a sliver: finish the nearest job.
-                done = [min(self._jobs, key=lambda j: j.remaining_ns / j.rate)]
+                running = [j for j in self._jobs if j.rate > 0]
+                done = [min(running, key=lambda j: j.remaining_ns / j.rate)]
             for job in done:
                 self._jobs.remove(job)
                 job.event.succeed()

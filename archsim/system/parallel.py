@@ -90,15 +90,14 @@ def shard(workload: Workload, tp: int) -> tuple[Workload, list[Collective]]:
         for name in op.inputs[1:3]:
             per_device[name] = kv_dev * op.head_dim * tensors[name].shape[-1] // (kvh * op.head_dim)
 
-    users: dict[str, int] = {}
-    for op in workload.ops:
-        for t in op.inputs:
-            users[t] = users.get(t, 0) + 1
+    # Weights also read whole by ops that are not split (a tied embedding table).
+    whole_users = {t for op in workload.ops if op.kind not in _LINEAR for t in op.inputs}
+    shrunk: set[str] = set()  # weights already cut to one device's shard (shared by sub-batches)
     consumed_whole = {t for op in workload.ops for t in op.inputs}
 
     for op in workload.ops:
         weight, act = _weight_and_activation(op, tensors)
-        if weight is not None and users.get(weight, 0) > 1 and op.kind in _LINEAR:
+        if weight is not None and weight in whole_users and op.kind in _LINEAR:
             # A weight shared with another op (a tied LM head and embedding): this op gets
             # its own shard; the other keeps the whole table.
             shard_name = f"{weight}@tp"
@@ -112,7 +111,9 @@ def shard(workload: Workload, tp: int) -> tuple[Workload, list[Collective]]:
             w = tensors[weight]
             if act in sharded:  # row-parallel: split the reduction dimension
                 k_dev = _div(op.k, tp, f"op {op.name!r} k")
-                tensors[weight] = _shrink(w, -1, k_dev)
+                if weight not in shrunk:
+                    tensors[weight] = _shrink(w, -1, k_dev)
+                    shrunk.add(weight)
                 ops.append(op.model_copy(update={"k": k_dev}))
                 out = op.outputs[0]
                 collectives.append(
@@ -137,10 +138,12 @@ def shard(workload: Workload, tp: int) -> tuple[Workload, list[Collective]]:
                 n_dev = -(-n // tp)
             else:
                 n_dev = _div(n, tp, f"op {op.name!r} output features")
-            tensors[weight] = _shrink(w, 0, n_dev)
-            for extra in op.inputs:
-                if extra != weight and tensors[extra].role == "weight" and extra != act:
-                    tensors[extra] = _shrink(tensors[extra], -1, n_dev)  # bias
+            if weight not in shrunk:
+                tensors[weight] = _shrink(w, 0, n_dev)
+                shrunk.add(weight)
+                for extra in op.inputs:
+                    if extra != weight and tensors[extra].role == "weight" and extra != act:
+                        tensors[extra] = _shrink(tensors[extra], -1, n_dev)  # bias
             split_last(
                 out, per_device.get(out, n_dev * full_last // n if n_dev * tp != n else None)
             )

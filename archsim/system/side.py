@@ -23,6 +23,7 @@ from archsim.pim.units import unit_of
 from archsim.report.run import OpRecord, SideReport, UnitUse
 from archsim.system.engine import OpJob, SystemEngine, Timeline, switching_capacity
 from archsim.system.parallel import Collective, ring_bytes, ring_steps, shard
+from archsim.system.subbatch import split, sub_batch_of
 from archsim.workload.graph import Workload
 
 
@@ -162,7 +163,7 @@ def run_side(
     assert system.host is not None and system.host_link is not None
     par = system.parallel
     whole = workload
-    workload, collectives = shard(whole, par.tensor)
+    workload, collectives = shard(split(whole, system.mapping.sub_batches), par.tensor)
     placement = place(system, workload)
     models = Models.of(system, table)
     energy = models.host
@@ -190,14 +191,23 @@ def run_side(
                 after.append(reduced.get(t, src))
         where = "host" if placement.unit[op.name] == "host" else unit_name
         jobs.append(
-            OpJob(op.name, tuple(dict.fromkeys(after)), where, costs[op.name].demands, op.repeat)
+            OpJob(
+                op.name,
+                tuple(dict.fromkeys(after)),
+                where,
+                costs[op.name].demands,
+                op.repeat,
+                sub_batch_of(op.name),
+            )
         )
     fabric = Ledger()
     for c in collectives:
         need = _collective_job(system, c, fabric, energy)
         for _ in range(c.repeat - 1):
             _collective_job(system, c, fabric, energy)
-        jobs.append(OpJob(c.name, (c.after,), "interconnect", need, c.repeat))
+        jobs.append(
+            OpJob(c.name, (c.after,), "interconnect", need, c.repeat, sub_batch_of(c.after))
+        )
     if par.pipeline > 1:
         jobs.append(_pipeline_job(system, whole, jobs, fabric, energy))
     capacity = (
