@@ -116,6 +116,14 @@ def run(
         Path | None,
         typer.Option("--timeline", help="draw each side's resources over time (Gantt, .png/.svg)"),
     ] = None,
+    command_log: Annotated[
+        Path | None,
+        typer.Option(
+            "--command-log",
+            help="write the in-memory side's DRAM commands (host traffic and PIM programs"
+            " merged on one controller) for `archsim check-log`",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a workload on the Von Neumann baseline and on the in-memory system."""
     from archsim.config.presets import load_system, parse_assignments
@@ -146,6 +154,15 @@ def run(
         from archsim.report.timeline import plot_timeline
 
         plot_timeline(result.timeline(), timeline, f"{report.workload} on {report.system}")
+    if command_log is not None:
+        from archsim.system.command_log import write_run_log
+
+        logged = write_run_log(result, command_log, system, parse_assignments(assignments or []))
+        err.print(
+            f"{command_log}: {logged['commands']:,} commands of {logged['requests']:,} requests"
+            f" and PIM commands, {logged['log_time_ns']:,.0f} ns at command level (engine:"
+            f" {logged['engine_time_ns']:,.0f} ns)"
+        )
 
 
 @app.command()
