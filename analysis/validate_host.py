@@ -18,7 +18,7 @@ def main() -> int:
     Console(width=140).print(studies_table(studies, "Systolic compute cycles vs SCALE-Sim v2"))
     worst = max(abs(s.error) for s in studies)
     print(f"{len(studies)} cases, largest error {100 * worst:.3f}%")
-    return 0 if all(s.ok for s in studies) else 1
+    return 0 if all(s.ok or s.finding for s in studies) else 1
 
 
 if __name__ == "__main__":

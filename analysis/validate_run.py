@@ -25,7 +25,7 @@ def main() -> int:
         console.print(f"\n[bold]{f.study.system}[/bold]: {f.study.name}: {f.study.model:.2f}x")
         for note in f.notes:
             console.print(f"  - {note}")
-    return 0 if all(s.ok for s in studies) else 1
+    return 0 if all(s.ok or s.finding for s in studies) else 1
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def main() -> int:
         for model, refs in sources().items():
             for ref in refs:
                 console.print(f"  {model}: {ref}", highlight=False)
-    return 0 if all(s.ok for s in studies) else 1
+    return 0 if all(s.ok or s.finding for s in studies) else 1
 
 
 if __name__ == "__main__":

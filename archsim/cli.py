@@ -284,27 +284,50 @@ def check_log(
 @app.command()
 def validate(
     quick: Annotated[bool, typer.Option(help="shorter runs (a minute instead of several)")] = False,
+    json_out: Annotated[
+        str | None,
+        typer.Option("--json", help="write every study as JSON to PATH, or - for stdout"),
+    ] = None,
 ) -> None:
-    """Run every validation study: model vs published figure or closed form, with the error."""
-    from archsim.energy.validation import tco_studies
-    from archsim.host.validation import host_studies
+    """Run every validation study: model vs another tool, a publication or a closed form."""
     from archsim.jit import compile_notice
-    from archsim.memory.validation import dram_studies
-    from archsim.pim.analog.validation import analog_studies
-    from archsim.pim.validation import run_studies
-    from archsim.report.validation import studies_table
-    from archsim.workload.validation import workload_studies
+    from archsim.report.validation import studies_json, studies_table, summary
+    from archsim.validation import all_studies
 
-    with out.status("running validation studies..."), compile_notice(out):
-        studies = workload_studies() + dram_studies(quick=quick) + host_studies() + run_studies()
-        studies += tco_studies()
-        studies += analog_studies().studies
-    out.print(studies_table(studies))
-    failed = [s for s in studies if not s.ok]
+    if json_out not in (None, "-"):
+        _check_output(json_out)
+    if json_out == "-":
+        studies = all_studies(quick=quick)
+    else:
+        with out.status("running validation studies..."), compile_notice(out):
+            studies = all_studies(quick=quick)
+        out.print(studies_table(studies))
+    if json_out == "-":
+        sys.stdout.write(studies_json(studies) + "\n")
+    elif json_out:
+        _write_atomic(Path(json_out), studies_json(studies) + "\n")
+    failed = [s for s in studies if not s.ok and not s.finding]
+    line = summary(studies)
     if failed:
-        err.print(f"[red]{len(failed)} of {len(studies)} studies outside their bounds[/red]")
+        names = "; ".join(f"{s.system}: {s.name}" for s in failed[:5])
+        err.print(f"[red]{len(failed)} studies outside tolerance with no finding[/red] ({names})")
+        err.print(line)
         raise typer.Exit(1)
-    out.print(f"[green]all {len(studies)} studies within their bounds[/green]")
+    (err if json_out == "-" else out).print(f"[green]{line}[/green]")
+
+
+def _check_output(path: str) -> None:
+    target = Path(path)
+    if target.is_dir():
+        raise ArchsimError(f"--json {path}: is a directory")
+    if not target.parent.is_dir():
+        raise ArchsimError(f"--json {path}: directory {target.parent} does not exist")
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(target)
 
 
 @app.command()

@@ -133,4 +133,4 @@ def test_bad_system_yaml_names_the_field(tmp_path):
 def test_validate_quick_passes_every_study():
     result = archsim("validate", "--quick")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "within their bounds" in result.stdout
+    assert "studies within tolerance" in result.stdout

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archsim.config.presets import load_system
+from archsim.config.presets import list_presets, load_system
 from archsim.memory.mapping import AddressMapping
 from tests.test_cli import archsim
+
+ALL_PRESETS = list_presets("systems")
 
 
 def test_robaracoch_follows_ramulator2_level_order():
@@ -99,3 +101,128 @@ def test_two_line_trace_with_huge_gap_finishes_at_once(tmp_path):
     expected = (2**62 / tck) / n.nREFI * load_system("ddr4-3200").memory.organization.ranks
     assert result.report.commands["REFab"] == pytest.approx(expected, rel=1e-6)
     assert result.report.cycles >= 2**62 / tck
+
+
+CHANNEL_HIGH = "channel:row:rank:bank:column:bankgroup"
+MAPPINGS = ["bg-interleaved", "row-bank-rank-column-channel", CHANNEL_HIGH]
+
+
+@pytest.mark.parametrize("name", ALL_PRESETS)
+def test_every_shipped_preset_takes_the_fast_path(name):
+    from archsim.memory.fastforward import fast_path_problem, stream_timing
+
+    mem = load_system(name).memory
+    assert fast_path_problem(mem) is None
+    if mem.organization.bus_channels > 1:
+        assert stream_timing(mem, 1000 * mem.organization.bus_channels).fast_forwarded
+
+
+def _property_case(name, mapping, window, share):
+    from archsim.memory.fastforward import sample_requests, stream_timing
+
+    over = {"memory": {"controller": {"address_mapping": mapping}}}
+    cfg = load_system(name, over).memory
+    channels = cfg.organization.bus_channels
+    w = {"one": 1, "channels": channels, "4x": 4 * channels, "default": 4096}[window]
+    cfg = cfg.model_copy(
+        update={"controller": cfg.controller.model_copy(update={"frontend_window": w})}
+    )
+    # 2.5 samples per channel: past the extrapolation point of the fast path.
+    n = int(2.5 * sample_requests(cfg))
+    fast = stream_timing(cfg, n, share)
+    full = stream_timing(cfg, n, share, fidelity="full")
+    if fast.fast_forwarded:
+        assert fast.cycles == pytest.approx(full.cycles, rel=0.01)
+        for key in ("reads", "writes", "activations"):
+            assert fast.counts[key] == pytest.approx(full.counts[key], rel=0.01)
+    else:
+        assert fast.fallback and fast.cycles == full.cycles
+
+
+@pytest.mark.parametrize("mapping", MAPPINGS)
+@pytest.mark.parametrize("window", ["one", "channels", "4x", "default"])
+def test_fast_forward_within_one_percent_or_falls_back(mapping, window):
+    _property_case("ddr5-npu", mapping, window, 0.25)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["hbm2", "lpddr5-pim", "ddr4-axdimm", "gddr6-aim"])
+@pytest.mark.parametrize("mapping", MAPPINGS)
+@pytest.mark.parametrize("window", ["one", "channels", "4x", "default"])
+@pytest.mark.parametrize("share", [0.0, 0.3])
+def test_fast_forward_property_over_presets(name, mapping, window, share):
+    _property_case(name, mapping, window, share)
+
+
+def test_fast_forward_refuses_long_streams_it_cannot_shortcut():
+    from archsim.errors import ArchsimError
+    from archsim.memory.fastforward import FULL_LIMIT, stream_timing
+
+    cfg = load_system("hbm2", {"memory": {"controller": {"address_mapping": CHANNEL_HIGH}}})
+    with pytest.raises(ArchsimError, match="lowest bits"):
+        stream_timing(cfg.memory, FULL_LIMIT + 1)
+
+
+# Each timing moves a study of a command sequence it paces: tRCD and tRP the low-load read
+# latency (PRE, ACT, RD per random read), tFAW random reads on one rank (four activations per
+# tFAW), tCCD_L a column-low stream that stays in one bank group.
+PERTURBED = {
+    "tRCD": ["dramsim3 ddr4 1R random R low-load"],
+    "tRP": ["dramsim3 ddr4 1R random R low-load"],
+    "tFAW": ["dramsim3 ddr4 1R random R", "dramsim3 hbm2 random R"],
+    "tCCD_L": ["dramsim3 hbm2 stream R", "dramsim3 hbm2 stream 70/30"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("timing", list(PERTURBED))
+def test_a_20_percent_timing_error_fails_an_external_study(timing):
+    """The table can fail: 20% off in tRCD, tRP, tCCD_L or tFAW leaves a peer's tolerance."""
+    from archsim.memory.external import CASES, external_dram_studies
+
+    names = PERTURBED[timing]
+    base = external_dram_studies(names=names)
+    assert base and all(s.ok for s in base), [(s.name, s.error) for s in base]
+    case = next(c for c in CASES if c["name"] == names[0])
+    cfg = load_system(case["system"], case["overrides"]).memory
+    nck = getattr(cfg.cycles, "n" + timing[1:]) if timing != "tCCD_L" else cfg.cycles.nCCD_L
+    moved = []
+    for scale in (0.8, 1.2):
+        value = max(1, round(nck * scale))
+        extra = {"memory": {"timing": {timing: f"{value}nCK"}}}
+        if timing == "tRP":  # tRC = tRAS + tRP must stay consistent
+            extra["memory"]["timing"]["tRC"] = f"{cfg.cycles.nRAS + value}nCK"
+        try:
+            studies = external_dram_studies(extra, names)
+        except Exception as exc:  # a perturbation the standard forbids (tCCD_L below the burst)
+            assert "tCCD" in str(exc), exc
+            continue
+        moved += [(scale, s.name, s.error) for s in studies if not s.ok]
+    assert moved, f"{timing} +-20% left every study within tolerance"
+
+
+def test_pseudo_channels_share_their_channels_command_buses():
+    """JESD235: the two pseudo-channels of an HBM2 channel share its row and column buses."""
+    from archsim.memory.commands import ACT, PRE, REFAB, REFPB
+    from archsim.memory.controller import DramTiming, RequestBatch
+    from tests.conftest import addresses
+
+    cfg = load_system("hbm2")
+    rows = []
+    timing = DramTiming(cfg.memory, command_log=rows.append)
+    n = 20_000
+    addr = addresses(cfg, "random", n, 3)
+    timing.step(
+        RequestBatch.from_addresses(
+            timing.mapping, addr, np.zeros(n, np.bool_), np.zeros(n, np.int64)
+        ),
+        final=True,
+    )
+    log = np.concatenate(rows)
+    row_cmd = np.isin(log[:, 1], [ACT, PRE, REFAB, REFPB])
+    legacy = log[:, 2] // cfg.memory.organization.pseudo_channels
+    for bus in (row_cmd, ~row_cmd):
+        keys = log[bus, 0] * 1024 + legacy[bus]
+        assert len(np.unique(keys)) == len(keys)  # one command per bus per cycle per channel
+    # ...and both pseudo-channels do use the same cycles' buses in turn (not an idle sibling).
+    assert len(np.unique(log[:, 2])) == cfg.memory.organization.bus_channels

@@ -14,5 +14,7 @@ def test_hbm2_host_read_energy_equals_the_fgdram_path_sum():
 
 @pytest.mark.parametrize("finding", published_findings(), ids=lambda f: f.study.system)
 def test_gemv_speedups_against_published_results(finding):
-    assert finding.study.ok, finding.study
+    # Within tolerance, or a documented finding (a miss explained, never a widened bound).
+    assert finding.study.ok or finding.study.finding, finding.study
+    assert finding.study.kind == "external" and finding.study.citation
     assert finding.notes  # every comparison explains how its set-up differs

@@ -50,7 +50,9 @@ class Organization(Model):
     stacks: PositiveInt = Field(1, description="HBM stacks, or DIMMs, each with `channels`")
     channels: PositiveInt = Field(description="independent channels (per stack for HBM)")
     pseudo_channels: PositiveInt = Field(
-        1, description="pseudo-channels per channel; each has its own data bus and banks"
+        1,
+        description="pseudo-channels per channel; each has its own data bus, banks and queues,"
+        " and they share the channel's command buses (JESD235)",
     )
     ranks: PositiveInt = Field(1, description="ranks (or HBM stack IDs) per (pseudo-)channel")
     bank_groups: PositiveInt = Field(description="bank groups per rank")

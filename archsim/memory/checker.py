@@ -161,6 +161,7 @@ def _check_block(
     """Check rows [n, 8] in order; st = [n_viol, last_t, ...]; returns nothing, fills ``viol``."""
     C, R, BG, BPG, nFAW, dual = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]
     nREFI, nREFIpb, pim_interval = dims[7], dims[8], dims[9]
+    PC = dims[10]  # pseudo-channels share their channel's command buses (JESD235)
     nb = BG * BPG
     for i in range(rows.shape[0]):
         t, cmd, c, r, bg, b, row = (
@@ -199,9 +200,10 @@ def _check_block(
             or cmd == PRE_AB
         )
         bus = 0 if (dual == 0 or is_row) else 1
-        if st[2 + 2 * c + bus] == t:
+        cb = (c // PC) * PC  # the first pseudo-channel of c's channel holds the bus state
+        if st[2 + 2 * cb + bus] == t:
             _flag(viol, st, i, V_BUS, t, 0)
-        st[2 + 2 * c + bus] = t
+        st[2 + 2 * cb + bus] = t
         if pim:
             code = b
             if cmd == ACT_AB:
@@ -475,6 +477,7 @@ def check_command_log(path: str | Path, system: str | SystemConfig | None = None
             n.nREFI,
             n.nREFIpb,
             pim_mac_cycles(cfg),
+            org.pseudo_channels,
         ],
         dtype=np.int64,
     )

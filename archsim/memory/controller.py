@@ -166,6 +166,7 @@ class DramTiming:
         self.params = p
         self.constraints = build_constraints(n)
         longest = max((c.cycles for c in self.constraints), default=0)
+        p[K.P_PC] = org.pseudo_channels
         p[K.P_GUARD] = max(longest, n.nFAW) + max(n.nCL, n.nCWL) + n.nBL + 1
         NR, NBG, NB = C * R, C * R * BG, C * R * BG * BPG
         rk_st = np.zeros((NR, K.N_RF), dtype=np.int64)

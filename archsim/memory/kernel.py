@@ -146,6 +146,9 @@ N_G = 10
 # indices split with shifts: integer division showed up as the hottest instruction.
 # O_RK/O_BG/O_BK: where rank, bank-group and bank nodes start in the next-allowed table
 # na[node, command] (channel nodes come first).
+# PC: pseudo-channels per channel. Consecutive bus channels c with the same c // PC are the
+# pseudo-channels of one channel and share its command pins (JESD235: one row and one column
+# command bus per legacy channel), so a command on one takes that bus from all of them.
 # GUARD: cycles after which every constraint a command sets has expired (its longest delay,
 # tFAW and the data beats), used to decide when an idle memory has reached its steady state.
 (
@@ -177,8 +180,9 @@ N_G = 10
     P_O_BK,
     P_PIM_MAC,
     P_GUARD,
-) = range(28)
-N_P = 28
+    P_PC,
+) = range(29)
+N_P = 29
 
 REFMODE_NONE, REFMODE_ALL, REFMODE_PB = 0, 1, 2
 
@@ -254,6 +258,14 @@ def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na, mode=APPLY_ALL):
                     gb = (rk * BG + g2) * BPG + b
                     if na[p[P_O_BK] + gb, q] < until:
                         na[p[P_O_BK] + gb, q] = until
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _take_bus(c, field, t, p, ch_st):
+    """A command issued at ``t`` holds its command bus, shared by the channel's pseudo-channels."""
+    base = (c // p[P_PC]) * p[P_PC]
+    for c2 in range(base, base + p[P_PC]):
+        ch_st[c2, field] = t + 1
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -456,9 +468,9 @@ def _issue(
             g[G_COMP_N] = k + 1
     _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na)
     if p[P_DUAL] == 1 and not _is_row_cmd(cmd):
-        ch_st[c, CF_BUS_COL] = t + 1
+        _take_bus(c, CF_BUS_COL, t, p, ch_st)
     else:
-        ch_st[c, CF_BUS_ROW] = t + 1
+        _take_bus(c, CF_BUS_ROW, t, p, ch_st)
     if p[P_LOG] == 1:
         k = g[G_LOG_N]
         log[k, 0] = t
@@ -639,11 +651,11 @@ def _pim_step(
                     faw[rk, i] = t
                     rk_st[rk, RF_FAW_I] = (i + 1) % 4
         if row_bus and p[P_DUAL] == 1:
-            ch_st[c, CF_BUS_ROW] = t + 1
+            _take_bus(c, CF_BUS_ROW, t, p, ch_st)
         elif p[P_DUAL] == 1:
-            ch_st[c, CF_BUS_COL] = t + 1
+            _take_bus(c, CF_BUS_COL, t, p, ch_st)
         else:
-            ch_st[c, CF_BUS_ROW] = t + 1
+            _take_bus(c, CF_BUS_ROW, t, p, ch_st)
         cnt[c, CNT_PIM_CMDS] += 1
         if p[P_LOG] == 1:
             n = g[G_LOG_N]
@@ -714,6 +726,8 @@ def _select(
     sel_cmd = sel2_cmd = -1  # the command(s) chosen to issue, if any
     sel_seq = sel2_seq = -1  # their queue entries (sequence numbers); -1 for refresh commands
     sel_r = sel_bg = sel_b = sel_row = -1
+    sel_q = 0  # the queue of the first command's entry (the other queue for a cross hit)
+    any_cross = False  # an open row's hits in the other queue held back a PRE this scan
 
     # Refresh first: a pending refresh precharges its banks, then refreshes.
     refreshing = False
@@ -799,6 +813,9 @@ def _select(
         _rank_bounds(c, col_cmd, p, na, ch_st, rk_st, faw, rscr)
         # Strict FCFS considers only the oldest entry; FR-FCFS every bank's two candidates.
         fcfs = p[P_FRFCFS] == 0
+        x_cmd = WR if qi == 0 else RD  # the other queue's column command
+        oth_q = qi
+        sel_q = qi
         head_seq = hot[c, qi, H_SEQ, 0] if n > 0 else INF
         hit_seq = INF
         hit_gb = -1
@@ -834,6 +851,20 @@ def _select(
             kind = 0 if closed else 1
             cmd = ACT if closed else PRE
             blocked = (not closed) & block_pre & (hits[gb, qi] > 0)
+            # The open row also has hits in the other queue: serve them before closing it, as
+            # DRAMsim3's per-bank queues and Ramulator 2's active buffer do, instead of letting a
+            # write drain close rows that queued reads are about to hit (and the reverse).
+            cross = (not closed) & (not blocked) & block_pre & (os < INF) & (hits[gb, 1 - qi] > 0)
+            blocked = blocked | cross
+            if cross:
+                any_cross = True
+                xs = bq[gb, 1 - qi, BQ_HIT]
+                e = _earliest(x_cmd, c, rk, gbg, gb, p, na, ch_st, rk_st, faw)
+                best_next = min(best_next, e)
+                if e <= t and xs < oth_seq:
+                    oth_seq = xs
+                    oth_cmd = x_cmd
+                    oth_q = 1 - qi
             bpo = max(na[o_bg + gbg, cmd], na[o_bk + gb, cmd])
             bpo = INF if (os == INF) | blocked else bpo
             mb0 = min(mb0, bpo if closed else INF)
@@ -843,6 +874,7 @@ def _select(
             take = (eo <= t) & (os < oth_seq)
             oth_seq = os if take else oth_seq
             oth_cmd = cmd if take else oth_cmd
+            oth_q = qi if take else oth_q
         # Up to two commands issue: the best one, and with separate row and column command
         # buses also the best row command when the best one was a column command. That row
         # command is on another bank, and no constraint links a column command to a row
@@ -853,12 +885,13 @@ def _select(
             if p[P_CLOSED] == 1 and hits[hit_gb, 0] + hits[hit_gb, 1] <= 1:
                 sel_cmd = RDA if qi == 0 else WRA
             sel_seq = hit_seq
-            if p[P_DUAL] == 1 and oth_cmd >= 0:
+            if p[P_DUAL] == 1 and oth_cmd >= 0 and oth_q == qi:
                 sel2_cmd = oth_cmd
                 sel2_seq = oth_seq
         elif oth_cmd >= 0:
             sel_cmd = oth_cmd
             sel_seq = oth_seq
+            sel_q = oth_q
         if sel_cmd < 0:
             return best_next
 
@@ -877,19 +910,20 @@ def _select(
                 break
         idx = -1
         col = 0
+        qk = sel_q if k == 0 else qi  # the queue holding the entry
         if seq >= 0:  # a queued entry (refresh commands have none)
             idx = 0
-            while hot[c, qi, H_SEQ, idx] != seq:
+            while hot[c, qk, H_SEQ, idx] != seq:
                 idx += 1
-            s = order[c, qi, idx]
-            sel_r, sel_bg, sel_b = q[c, qi, s, QF_RANK], q[c, qi, s, QF_BG], q[c, qi, s, QF_BANK]
-            gb = q[c, qi, s, QF_GB]
+            s = order[c, qk, idx]
+            sel_r, sel_bg, sel_b = q[c, qk, s, QF_RANK], q[c, qk, s, QF_BG], q[c, qk, s, QF_BANK]
+            gb = q[c, qk, s, QF_GB]
             if cmd == PRE:
                 sel_row = open_row[gb]
                 idx = -1
             else:
-                sel_row = q[c, qi, s, QF_ROW]
-                col = q[c, qi, s, QF_COL] if cmd != ACT else 0
+                sel_row = q[c, qk, s, QF_ROW]
+                col = q[c, qk, s, QF_COL] if cmd != ACT else 0
             if k == 0:
                 gb1 = gb
             else:
@@ -903,7 +937,7 @@ def _select(
             sel_b,
             sel_row,
             col,
-            qi,
+            qk,
             idx,
             p,
             cs_start,
@@ -928,7 +962,7 @@ def _select(
 
     # Lower bound on the next useful cycle. Anything that changes which entries are candidates
     # (refresh, a queue switch, strict FCFS moving its head) gets the plain t + 1.
-    if refreshing or sel_cmd == REFAB or sel_cmd == REFPB or p[P_FRFCFS] == 0:
+    if refreshing or sel_cmd == REFAB or sel_cmd == REFPB or p[P_FRFCFS] == 0 or any_cross:
         return t + 1
     mode = ch_st[c, CF_MODE]
     _update_mode(c, p, ch_st)
@@ -978,6 +1012,8 @@ def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na, open_row, hits, ch_st, rk_st
         cmd = ACT
     elif hits[gb, qi] > 0:
         return INF  # its PRE waits for the open row's hits, which are queued already
+    elif hits[gb, 1 - qi] > 0:
+        return t  # the other queue's hits on the open row go first: decided at the next scan
     else:
         cmd = PRE
     return max(t, _earliest(cmd, c, rk, gbg, gb, p, na, ch_st, rk_st, faw))

@@ -16,45 +16,13 @@ with an analytic value derived from the standard's timings:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from archsim.config.presets import list_presets, load_system
 from archsim.config.system import SystemConfig
 from archsim.memory.controller import DramTiming, RequestBatch
 from archsim.memory.mapping import AddressMapping
-
-
-@dataclass(frozen=True)
-class Study:
-    system: str
-    name: str
-    unit: str
-    model: float
-    reference: float
-    bound: float  # acceptance: |error| <= bound (relative)
-    kind: str = "match"  # "match"; "floor": model >= reference; "range": within [reference, upper]
-    upper: float = 0.0
-
-    @property
-    def error(self) -> float:
-        """Relative error; for a range, the distance outside it (0 inside)."""
-        if self.kind == "range":
-            if self.model < self.reference:
-                return (self.model - self.reference) / self.reference
-            if self.model > self.upper:
-                return (self.model - self.upper) / self.upper
-            return 0.0
-        return (self.model - self.reference) / self.reference
-
-    @property
-    def ok(self) -> bool:
-        if self.kind == "floor":
-            return self.model >= self.reference * (1 - 1e-12)
-        if self.kind == "range":
-            return self.reference * (1 - self.bound) <= self.model <= self.upper * (1 + self.bound)
-        return abs(self.error) <= self.bound
+from archsim.study import Study
 
 
 def _variant(cfg: SystemConfig, **controller) -> SystemConfig:
@@ -106,8 +74,24 @@ def lone_read_studies(cfg: SystemConfig) -> list[Study]:
     )
     hit = t_hit.counters[0, 10] - miss
     return [
-        Study(cfg.name, "lone read, closed bank", "tCK", float(miss), n.nRCD + n.nCL + n.nBL, 0.0),
-        Study(cfg.name, "lone read, row hit", "tCK", float(hit), n.nCL + n.nBL, 0.0),
+        Study(
+            cfg.name,
+            "lone read, closed bank",
+            "tCK",
+            float(miss),
+            n.nRCD + n.nCL + n.nBL,
+            0.0,
+            kind="closed-form",
+        ),
+        Study(
+            cfg.name,
+            "lone read, row hit",
+            "tCK",
+            float(hit),
+            n.nCL + n.nBL,
+            0.0,
+            kind="closed-form",
+        ),
     ]
 
 
@@ -125,6 +109,7 @@ def stream_study(cfg: SystemConfig, requests: int = 200_000) -> Study:
         floor / 1e9,
         0.0,
         "floor",
+        kind="closed-form",
     )
 
 
@@ -142,6 +127,7 @@ def column_low_study(cfg: SystemConfig, requests: int = 200_000) -> Study:
         model,
         reference,
         0.02,
+        kind="closed-form",
     )
 
 
@@ -152,8 +138,9 @@ def random_bound(cfg: SystemConfig) -> float:
         1.0 / n.nBL,  # data bus
         org.ranks * org.banks / n.nRC,  # every bank busy one row cycle per request
         org.ranks / max(n.nRRD_S, n.nFAW / 4),  # activation rate per rank
-        # ACT, RD, PRE each take a command slot; HBM's separate row bus carries two of them.
-        (1.0 / 2) if org.dual_command_bus else (1.0 / 3),
+        # ACT, RD, PRE each take a command slot; HBM's separate row bus carries two of them,
+        # and the pseudo-channels of a channel share its command buses (JESD235).
+        ((1.0 / 2) if org.dual_command_bus else (1.0 / 3)) / org.pseudo_channels,
     )
     return per_channel * _refresh_factor(cfg)
 
@@ -171,6 +158,7 @@ def random_study(cfg: SystemConfig, requests: int = 200_000, seed: int = 7) -> S
         _throughput(t),
         random_bound(cfg),
         0.10,
+        kind="closed-form",
     )
 
 
@@ -192,6 +180,7 @@ def refresh_study(cfg: SystemConfig, intervals: int = 24) -> Study:
         0.02,
         "range",
         reopen / n.nREFI,
+        kind="closed-form",
     )
 
 

@@ -1,12 +1,12 @@
 """Workload presets vs published parameter and MAC counts, as validation studies.
 
-Each study is a :class:`archsim.memory.validation.Study` (model value, published reference,
+Each study is a :class:`archsim.study.Study` (model value, published reference,
 relative error, 1% bound), so ``archsim validate`` can list them beside the DRAM studies.
 """
 
 from __future__ import annotations
 
-from archsim.memory.validation import Study
+from archsim.study import Study
 from archsim.workload.models import CNN_MODELS, ENCODER_MODELS, LLM_MODELS, PUBLISHED
 
 BOUND = 0.01  # the issue's acceptance: within 1% of the published figure
@@ -29,11 +29,31 @@ def workload_studies() -> list[Study]:
     for model in (*LLM_MODELS, *ENCODER_MODELS, *CNN_MODELS):
         published = PUBLISHED[model]
         totals = _workload(model).totals()
-        studies.append(Study(model, "parameters", "count", totals.params, published.params, BOUND))
+        studies.append(
+            Study(
+                model,
+                "parameters",
+                "count",
+                totals.params,
+                published.params,
+                BOUND,
+                kind="external",
+                citation=published.params_source,
+            )
+        )
         if published.macs:
             setting = ", ".join(f"{k} {v}" for k, v in published.macs_setting.items())
             studies.append(
-                Study(model, f"MACs ({setting})", "count", totals.macs, published.macs, BOUND)
+                Study(
+                    model,
+                    f"MACs ({setting})",
+                    "count",
+                    totals.macs,
+                    published.macs,
+                    BOUND,
+                    kind="external",
+                    citation=published.macs_source or "",
+                )
             )
     return studies
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from archsim.memory.validation import Study
 from archsim.pim.analog import devices, kernels
 from archsim.pim.analog.presets import load_device, tile_config
 from archsim.pim.analog.tile import AnalogMatrix
+from archsim.study import Study
 
 PCM_RATIOS = (0.1, 0.25, 0.5, 0.75, 1.0)
 ADC_SWEEP = (12, 10, 8, 6, 5, 4, 3)
@@ -37,21 +37,21 @@ def pcm_statistics_studies(seed: int = 7) -> list[Study]:
         sigma = devices.programming_sigma_us(dev, g)
         gp = kernels.program_kernel(g, sigma, 0.0, 0.0, 0.0, 0.0, dev.gmax_us, seed)
         studies.append(Study("pcm", f"programming sigma at r={r}", "uS", float(gp.std()),
-                             float(sigma[0, 0]), 0.03))  # fmt: skip
+                             float(sigma[0, 0]), 0.03, kind="self"))  # fmt: skip
         mu, s = devices.drift_nu_stats(dev, g)
         zero = np.zeros_like(g)
         gd = kernels.drift_read_kernel(g, mu, s, zero, t, dev.drift.t0_s, 0.0, seed + 1)
         nu = -np.log(gd / g) / np.log((t + dev.drift.t0_s) / dev.drift.t0_s)
         ref = np.abs(mu[0, 0] + s[0, 0] * np.random.default_rng(seed).standard_normal(10**6))
         studies.append(Study("pcm", f"drift nu mean at r={r}", "", float(nu.mean()),
-                             float(ref.mean()), 0.03))  # fmt: skip
+                             float(ref.mean()), 0.03, kind="self"))  # fmt: skip
         studies.append(Study("pcm", f"drift nu std at r={r}", "", float(nu.std()),
-                             float(ref.std()), 0.05))  # fmt: skip
+                             float(ref.std()), 0.05, kind="self"))  # fmt: skip
         qs = devices.read_noise_q(dev, g)
         tf = devices.read_noise_time_factor(dev, t)
         gr = kernels.drift_read_kernel(g, zero, zero, qs, t, dev.drift.t0_s, tf, seed + 2)
         studies.append(Study("pcm", f"read noise sigma at r={r}, t=1h", "uS", float(gr.std()),
-                             float(g[0, 0] * qs[0, 0] * tf), 0.03))  # fmt: skip
+                             float(g[0, 0] * qs[0, 0] * tf), 0.03, kind="self"))  # fmt: skip
     return studies
 
 
@@ -79,10 +79,12 @@ def exactness_and_adc(seed: int = 0) -> tuple[list[Study], list[float]]:
             max(ideal, 1e-12),
             1e-12,
             0.0,
-            kind="range",
+            criterion="range",
             upper=1e-5,
+            kind="closed-form",
         ),
-        Study("ideal", f"error monotone in ADC bits {ADC_SWEEP}", "bool", monotone, 1.0, 0.0),
+        Study("ideal", f"error monotone in ADC bits {ADC_SWEEP}", "bool", monotone, 1.0, 0.0,
+              kind="closed-form"),
     ]
     return studies, errors
 
@@ -107,7 +109,13 @@ def closed_loop_studies() -> list[Study]:
     r = solve(a, b, cfg, load_device("ideal"), load_periphery("default").adc, digital=False)
     return [
         Study(
-            "closed-loop", "settling, error in slowest mode: ODE (RK4)", "s", slow, formula, 0.05
+            "closed-loop",
+            "settling, error in slowest mode: ODE (RK4)",
+            "s",
+            slow,
+            formula,
+            0.05,
+            kind="closed-form",
         ),
         Study(
             "closed-loop",
@@ -116,8 +124,9 @@ def closed_loop_studies() -> list[Study]:
             cold,
             0.2 * formula,
             0.0,
-            kind="range",
+            criterion="range",
             upper=formula,
+            kind="closed-form",
         ),
         Study(
             "closed-loop",
@@ -126,6 +135,7 @@ def closed_loop_studies() -> list[Study]:
             r.finite_gain_error_closed_form,
             r.finite_gain_error,
             0.05,
+            kind="closed-form",
         ),
     ]
 
@@ -159,8 +169,10 @@ def hermes_studies() -> tuple[list[Study], list[str]]:
         cost = m.cost()
         tops_w = ops / (cost.total_pj * 1e-12) / 1e12
         label = "NeuroSim SAR" if adc == "sar" else "ISAAC 8-bit (MNSIM entry)"
-        out.append(Study("pcm 256x256", f"TOPS/W, 8-bit, {label} ADC >= HERMES chip", "TOPS/W",
-                         tops_w, HERMES_TOPS_PER_W, 0.0, kind="floor"))  # fmt: skip
+        # A macro (array + converters) must beat a whole chip: a sanity floor, not a validation.
+        out.append(Study("pcm 256x256", f"sanity: TOPS/W, 8-bit, {label} ADC above HERMES chip",
+                         "TOPS/W", tops_w, HERMES_TOPS_PER_W, 0.0, criterion="floor",
+                         kind="self"))  # fmt: skip
         shares = ", ".join(f"{k} {100 * v / cost.total_pj:.0f}%" for k, v in cost.energy_pj.items())
         notes.append(f"{label}: {cost.total_pj:.1f} pJ per 256x256 MVM ({shares})")
     notes.append(
