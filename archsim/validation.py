@@ -19,6 +19,7 @@ def _groups(quick: bool) -> list[tuple[str, Callable[[], list[Study]]]]:
     from archsim.memory.validation import dram_studies
     from archsim.pim.analog.validation import analog_studies
     from archsim.pim.validation import run_studies
+    from archsim.system.validation import system_studies
     from archsim.workload.validation import workload_studies
 
     return [
@@ -26,6 +27,7 @@ def _groups(quick: bool) -> list[tuple[str, Callable[[], list[Study]]]]:
         ("dram", lambda: external_dram_studies() + dram_studies(quick=quick)),
         ("host", host_studies),
         ("pim", run_studies),
+        ("system", system_studies),
         ("tco", tco_studies),
         ("analog", lambda: analog_studies().studies),
     ]

@@ -1,0 +1,97 @@
+"""System-level studies: whole systems against another tool's outputs and published results.
+
+External references (``kind="external"``), each set up as its source describes:
+
+* AttAcc's DGX baseline (scale-snu/attacc_simulator@c6000514, ``python main.py --system dgx
+  --gpu A100a --ngpu 8``, GPT-3 175B, Lin 2048, Lout 128, FP16; generation-stage throughput
+  in tokens/s, run unmodified by us): our ``dgx-a100-hbm3`` at the mean decode context
+  (2048 + 64). AttAcc derates the GPU to 85% of its memory bandwidth and 80% of its FLOPS; our
+  DRAM model streams at what the command kernel times, which explains the batch-1 and batch-4
+  misses (the weight stream dominates there).
+* AttAcc's speedup of DGX+AttAcc over DGX at batch 1 (same artifact, ``--system dgx-attacc
+  --powerlimit --ffopt --pipeopt``): 1.82x. AttAcc's ``--ffopt`` also runs the FC layers on the
+  attention devices (weights copied into them); ``dgx-attacc`` keeps weights in the GPUs'
+  memory, so attention alone moves and the gain at batch 1 is small: a documented finding.
+
+GPT-3's learned position table has 2048 rows; AttAcc's set-up decodes up to position 2176, so
+these studies extend the table to 2176 rows (0.002% of the weights).
+"""
+
+from __future__ import annotations
+
+from archsim.study import Study
+
+ATTACC = (
+    "AttAcc simulator scale-snu/attacc_simulator@c6000514 (Park et al., ASPLOS 2024), run"
+    " unmodified: main.py --system dgx --gpu A100a --ngpu 8, GPT-3 175B, Lin 2048, Lout 128,"
+    " FP16; generation throughput"
+)
+# Generation-stage throughput of the DGX baseline, tokens/s, by batch (the artifact's output).
+ATTACC_DGX_TOKENS_PER_S = {1: 32.22, 4: 126.42, 16: 441.03, 32: 687.10}
+ATTACC_BATCH1_SPEEDUP = 1.82  # --system dgx-attacc --powerlimit --ffopt --pipeopt, batch 1
+TOLERANCE = 0.25  # the bar for system-level throughput and its ratios
+_DERATE_BATCHES = (1, 4)  # where the weight stream dominates the step (measured +35%, +30%)
+
+_DERATE = (
+    "AttAcc derates the GPU to 85% of its memory bandwidth (and 80% of its FLOPS); archsim's DRAM"
+    " model streams the weights at what the command kernel times, so the weight-bound small"
+    " batches run faster here"
+)
+_FFOPT = (
+    "AttAcc's --ffopt also runs the FC layers on the attention devices (weights copied into"
+    " them); dgx-attacc keeps weights in the GPUs' memory and moves attention only, which at"
+    " batch 1 is a small share of the step"
+)
+
+
+def _gpt3():
+    from archsim.workload.models import TRANSFORMERS
+
+    return TRANSFORMERS["gpt3-175b"].model_copy(update={"max_positions": 2176})
+
+
+def system_studies() -> list[Study]:
+    from archsim.simulate import simulate
+    from archsim.workload.transformer import llm_workload
+
+    out = []
+    spec = _gpt3()
+    for batch, reference in ATTACC_DGX_TOKENS_PER_S.items():
+        wl = llm_workload(spec, "decode", batch=batch, context=2048 + 64)
+        report = simulate("dgx-attacc", wl).report
+        tokens = batch / (report.baseline.time_ns * 1e-9)
+        study = Study(
+            "dgx-a100-hbm3",
+            f"GPT-3 175B decode throughput, batch {batch}",
+            "tokens/s",
+            tokens,
+            reference,
+            TOLERANCE,
+            kind="external",
+            citation=ATTACC,
+        )
+        if batch in _DERATE_BATCHES:
+            study = _with_finding(study, _DERATE)
+        out.append(study)
+        if batch == 1:
+            ratio = report.comparison.speedup
+            study = Study(
+                "dgx-attacc",
+                "GPT-3 175B decode speedup over DGX, batch 1",
+                "x",
+                ratio,
+                ATTACC_BATCH1_SPEEDUP,
+                TOLERANCE,
+                kind="external",
+                citation=ATTACC.replace(
+                    "--system dgx ", "--system dgx-attacc --powerlimit --ffopt --pipeopt "
+                ),
+            )
+            out.append(_with_finding(study, _FFOPT))
+    return out
+
+
+def _with_finding(study: Study, why: str) -> Study:
+    import dataclasses
+
+    return dataclasses.replace(study, finding=why)
