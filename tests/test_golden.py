@@ -43,9 +43,13 @@ def test_golden_covers_every_preset_and_generator():
 
 
 def test_replay_golden_reproduced():
+    """Every saved preset replays to the saved counts. A memory preset added since is not
+    required here (a new standard stays one YAML file); regenerating adds it."""
     expected = json.loads(make.REPLAY.read_text())
     actual = json.loads(make.replay_text())
-    assert actual == expected, (
-        "replay cycle counts changed; if a timing-kernel change means it, regenerate with"
-        " `python -m tests.golden.make replay`"
+    assert set(expected) <= set(actual), "a saved memory preset is gone"
+    changed = {k: (expected[k], actual[k]) for k in expected if actual[k] != expected[k]}
+    assert not changed, (
+        f"replay counts changed for {sorted(changed)}; if a timing-kernel change means it,"
+        f" regenerate with `python -m tests.golden.make replay`: {changed}"
     )

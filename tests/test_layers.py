@@ -105,8 +105,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
         "the IDD check in DramConfig calls action_energy, which takes a DramConfig's tables",
     frozenset({"archsim.config.tco", "archsim.energy.yield_model"}):
         "the wafer-fit check in TcoConfig calls dies_per_wafer",
-    frozenset({"archsim.pim.analog.cli", "archsim.pim.analog.study"}):
-        "the studies borrow the CLI's weight and .npy loaders; the CLI runs the studies",
 }
 
 

@@ -5,26 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from archsim.errors import ArchsimError
-from archsim.pim.analog.names import DEVICES, PERIPHERIES
+from archsim.pim.analog.names import DEVICES, MATRIX_KINDS, PERIPHERIES
 from archsim.terminal import LazyConsole
-
-if TYPE_CHECKING:  # numpy is imported by the commands that use it, not by the CLI's help
-    import numpy as np
 
 analog_app = typer.Typer(
     help="Analog crossbar tiles and closed-loop solvers.", no_args_is_help=True
 )
 out = LazyConsole()
-
-WEIGHT_KINDS = ("uniform", "gaussian")
-MATRIX_KINDS = ("spd", "covariance", "toeplitz")
-# The issue's definition of the gaussian weight draw: N(0, 0.3²).
-GAUSSIAN_WEIGHT_STD = 0.3
 
 
 def _emit(payload: dict, destination: str | None) -> None:
@@ -43,29 +35,6 @@ def _positive(name: str, value: int) -> None:
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ArchsimError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-
-
-def load_npy(path: str, name: str) -> np.ndarray:
-    """A .npy array, or a clear error naming the option."""
-    import numpy as np
-
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ArchsimError(f"{name}: cannot read {path!r} as a .npy array ({exc})") from None
-
-
-def make_weights(kind: str, n_in: int, n_out: int, rng: np.random.Generator) -> np.ndarray:
-    """uniform: U[-1, 1]; gaussian: N(0, 0.3²); otherwise a .npy path of shape (inputs, outputs)."""
-    from archsim.pim.analog.tile import check_weights
-
-    if kind == "uniform":
-        return rng.uniform(-1.0, 1.0, (n_in, n_out))
-    if kind == "gaussian":
-        return rng.normal(0.0, GAUSSIAN_WEIGHT_STD, (n_in, n_out))
-    if not kind.endswith(".npy"):
-        raise ArchsimError(f"--weights: {kind!r} is not uniform, gaussian or a .npy file")
-    return check_weights(load_npy(kind, "--weights"), n_in, n_out)
 
 
 @analog_app.command("mvm")
@@ -165,4 +134,9 @@ def solve_cmd(
     _emit(result, json_out)
 
 
-__all__ = ["PERIPHERIES", "analog_app"]
+def register(app: typer.Typer) -> None:
+    """Add ``archsim analog`` to the main app."""
+    app.add_typer(analog_app, name="analog")
+
+
+__all__ = ["PERIPHERIES", "analog_app", "register"]

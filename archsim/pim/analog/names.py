@@ -1,4 +1,4 @@
-"""Names of the built-in device models and peripheries, for the CLI's help.
+"""Names of the built-in device models, peripheries and generated inputs, for the CLI's help.
 
 Read from the preset folders without loading the analog models or the config schemas, so help
 stays fast; a new device model is still one YAML file in ``configs/devices/``.
@@ -16,5 +16,7 @@ def _names(kind: str) -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml")))
 
 
+WEIGHT_KINDS = ("uniform", "gaussian")
+MATRIX_KINDS = ("spd", "covariance", "toeplitz")
 DEVICES = _names("devices")
 PERIPHERIES = _names("periphery")

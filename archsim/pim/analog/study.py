@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from archsim.errors import ArchsimError
+from archsim.pim.analog.inputs import MATRIX_KINDS, load_npy, make_weights
 from archsim.pim.analog.tile import AnalogMatrix
 
 
@@ -22,7 +23,6 @@ def run_mvm(
     adc_bits: int | None = None,
 ) -> dict:
     """rel_error {mean, std} over ``seeds`` programmings, energy per MVM and latency."""
-    from archsim.pim.analog.cli import make_weights
     from archsim.pim.analog.presets import tile_config
 
     overrides = {"adc_bits": adc_bits} if adc_bits is not None else None
@@ -92,7 +92,6 @@ def run_solve(
     ``op``: solve (A·x = b), regression (least squares on a generated n-feature, 4n-sample
     problem, or X from the file) or eigen (dominant eigenvector of A)."""
     from archsim.config.presets import load_yaml_model
-    from archsim.pim.analog.cli import MATRIX_KINDS, load_npy
     from archsim.pim.analog.closed_loop import check_matrix, solve
     from archsim.pim.analog.closed_loop_config import ClosedLoopConfig
     from archsim.pim.analog.presets import load_device, load_periphery
@@ -138,7 +137,6 @@ def run_solve(
 
 
 def _run_other(op: str, matrix, kind: str, n: int, device: str, seed: int, cfg) -> dict:
-    from archsim.pim.analog.cli import load_npy
     from archsim.pim.analog.closed_loop import check_matrix, eigen, regression
     from archsim.pim.analog.presets import load_device, load_periphery
     from archsim.workload.ops import RegressionOp
