@@ -1,6 +1,22 @@
-"""archsim: a cycle-approximate architecture simulator for compute-in-memory."""
+"""archsim: a cycle-approximate architecture simulator for compute-in-memory.
 
-from archsim.version import __version__
+Nothing heavy is imported here: ``archsim --help`` and every subcommand pay only for the modules
+they use (``__version__`` reads the package metadata on first access).
+"""
+
+from typing import Any
+
+from archsim.jit import ensure_cache_dir
+
+ensure_cache_dir()  # before any module imports numba
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from archsim.version import __version__
+
+        return __version__
+    raise AttributeError(f"module 'archsim' has no attribute {name!r}")
 
 
 def replay(system, trace, fmt: str = "auto", **kwargs):

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-out = Console()
+from archsim.terminal import LazyConsole
+
+out = LazyConsole()
 
 
 def sweep(
@@ -38,6 +37,15 @@ def sweep(
 
     With --plot or --html it also reports on the file, with the sweep's own report settings.
     """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.table import Table
+
     from archsim.dse.runner import default_db
     from archsim.dse.runner import sweep as run_sweep
     from archsim.dse.spec import load_sweep
@@ -57,7 +65,7 @@ def sweep(
     )
     points = (loaded.samples or 0) if loaded.method == "optuna" else len(loaded.points())
     total = points * len(loaded.seeds)
-    with Progress(*columns, console=out, transient=False) as bar:
+    with Progress(*columns, console=out.console, transient=False) as bar:
         job = bar.add_task(loaded.name, total=total, ok=0, failed=0, skipped=0, rate="")
 
         def tick(task, result) -> None:

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from archsim.errors import ArchsimError
+from archsim.terminal import LazyConsole
 
-out = Console()
+out = LazyConsole()
 
 
 def _command(kind: str):

@@ -5,20 +5,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from archsim.errors import ArchsimError
-from archsim.pim.analog.config import DEVICES, PERIPHERIES
+from archsim.pim.analog.names import DEVICES, PERIPHERIES
+from archsim.terminal import LazyConsole
+
+if TYPE_CHECKING:  # numpy is imported by the commands that use it, not by the CLI's help
+    import numpy as np
 
 analog_app = typer.Typer(
     help="Analog crossbar tiles and closed-loop solvers.", no_args_is_help=True
 )
-out = Console()
+out = LazyConsole()
 
 WEIGHT_KINDS = ("uniform", "gaussian")
 MATRIX_KINDS = ("spd", "covariance", "toeplitz")
@@ -46,6 +47,8 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 def load_npy(path: str, name: str) -> np.ndarray:
     """A .npy array, or a clear error naming the option."""
+    import numpy as np
+
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -82,6 +85,8 @@ def mvm(
     json_out: Annotated[str | None, typer.Option("--json", help="PATH or - for stdout")] = None,
 ) -> None:
     """Program a tile, run MVMs, report rel_error (Frobenius) over seeds, energy and latency."""
+    from rich.table import Table
+
     from archsim.pim.analog.study import run_mvm
 
     for name, value in (("--inputs", inputs), ("--outputs", outputs), ("--batch", batch),
@@ -91,7 +96,15 @@ def mvm(
     if t_inference < 0:
         raise ArchsimError(f"--t-inference: must be >= 0 seconds, got {t_inference}")
     result = run_mvm(
-        device, periphery, inputs, outputs, batch, weights, t_inference, compensation, seeds,
+        device,
+        periphery,
+        inputs,
+        outputs,
+        batch,
+        weights,
+        t_inference,
+        compensation,
+        seeds,
         adc_bits,
     )
     if json_out != "-":
@@ -128,6 +141,8 @@ def solve_cmd(
 ) -> None:
     """Solve A·x = b (or regression, eigenvector) in one step on a crossbar in op-amp feedback;
     compare a solve with digital CG on the host and on in-bank PIM."""
+    from rich.table import Table
+
     from archsim.pim.analog.study import run_solve
 
     result = run_solve(matrix, kind, n, gbw, gain, device, refine, seed, circuit, op=op)
@@ -150,9 +165,4 @@ def solve_cmd(
     _emit(result, json_out)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``archsim analog`` to the main app."""
-    app.add_typer(analog_app, name="analog")
-
-
-__all__ = ["PERIPHERIES", "analog_app", "register"]
+__all__ = ["PERIPHERIES", "analog_app"]

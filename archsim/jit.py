@@ -1,0 +1,197 @@
+"""The numba kernels' first call: where they are cached, and saying so while they compile.
+
+Every kernel is ``@njit(cache=True)``: the first process that calls one compiles it (15-50 s for
+all of them) and writes the machine code to a cache that every later process loads in well under
+a second. numba caches beside the source (``__pycache__``), or, when the installed package is
+read-only, in the user's cache directory; :func:`ensure_cache_dir` adds a last resort for a
+read-only install without a writable home (numba would otherwise refuse to define the kernels).
+
+:func:`compile_notice` prints what is compiling while it compiles (numba's compile events), and
+:func:`warm_up` compiles every kernel through the code paths that use them (``archsim warmup``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+# Imported by ``archsim/__init__.py``: only os, time, contextlib and pathlib at the top.
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _writable(directory: Path) -> bool:
+    """What numba checks before it caches in a directory: it can be made and written to."""
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=directory).close()
+    except OSError:
+        return False
+    return True
+
+
+def user_cache_dir() -> Path:
+    """numba's user-wide cache directory on Linux and macOS ($XDG_CACHE_HOME/numba)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "numba"
+
+
+def fallback_cache_dir() -> Path:
+    """A per-user directory under the system's temporary directory."""
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
+    return Path(tempfile.gettempdir()) / f"archsim-numba-cache-{uid}"
+
+
+def choose_cache_dir(
+    environ: dict[str, str], package_writable: bool, user_writable: bool
+) -> Path | None:
+    """The NUMBA_CACHE_DIR to set, or None where numba finds a writable place itself."""
+    if environ.get("NUMBA_CACHE_DIR") or package_writable or user_writable:
+        return None
+    return fallback_cache_dir()
+
+
+def ensure_cache_dir() -> None:
+    """Before numba is imported: give it a cache directory if it would find none.
+
+    One ``access`` call in the usual case (a writable source tree or install).
+    """
+    if os.environ.get("NUMBA_CACHE_DIR") or os.access(PACKAGE_DIR, os.W_OK):
+        return
+    chosen = choose_cache_dir(dict(os.environ), False, _writable(user_cache_dir()))
+    if chosen is not None:
+        os.environ["NUMBA_CACHE_DIR"] = str(chosen)
+
+
+def _name(dispatcher: Any) -> str:
+    func = getattr(dispatcher, "py_func", None)
+    if func is None:
+        return str(dispatcher)
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def cache_location() -> str:
+    """Where numba keeps archsim's compiled kernels (as :func:`ensure_cache_dir` left it)."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    if os.access(PACKAGE_DIR, os.W_OK):
+        return f"__pycache__ beside archsim's modules ({PACKAGE_DIR})"
+    return str(user_cache_dir())
+
+
+class CompileLog:
+    """What compiled under :func:`compile_notice`: each function once, in order, and how many
+    compilations in all (a function compiles once per argument-type signature)."""
+
+    def __init__(self) -> None:
+        self.functions: list[str] = []
+        self.compilations = 0
+        self.seconds = 0.0
+
+
+@contextmanager
+def compile_notice(console: Any, quiet: bool = False):
+    """Within the block, each function numba compiles is a line on ``console`` (the first with
+    why it takes a while), counted in the yielded :class:`CompileLog`. numba's own helpers that
+    compile along with a kernel are counted, not shown. Loads from the cache are silent: a warm
+    run prints nothing. Lines, not a live display: commands show their own spinners."""
+    from numba.core import event
+
+    log = CompileLog()
+    start = time.perf_counter()
+
+    class Listener(event.Listener):
+        def on_start(self, ev) -> None:
+            name = _name((ev.data or {}).get("dispatcher"))
+            log.compilations += 1
+            if name.startswith("numba.") or name in log.functions:
+                return
+            log.functions.append(name)
+            if quiet:
+                return
+            if len(log.functions) == 1:
+                console.print(
+                    "compiling numba kernels on first use; once: later runs load them from"
+                    f" {cache_location()} (`archsim warmup` compiles them all ahead)",
+                    highlight=False,
+                    markup=False,
+                )
+            elapsed = time.perf_counter() - start
+            console.print(f"  compiling {name} ({elapsed:.0f} s)", highlight=False, markup=False)
+
+        def on_end(self, ev) -> None:
+            pass
+
+    try:
+        with event.install_listener("numba:compile", Listener()):
+            yield log
+    finally:
+        log.seconds = time.perf_counter() - start
+        if log.functions and not quiet:
+            console.print(
+                f"compiled {len(log.functions)} functions ({log.compilations} compilations)"
+                f" in {log.seconds:.1f} s",
+                highlight=False,
+            )
+
+
+# Each step runs real code paths on small inputs, so the kernels compile for the same argument
+# types as a real run (a kernel compiled for other types would compile again on first use).
+def _run_system() -> None:
+    from archsim.simulate import simulate
+    from archsim.workload.generators import gemv_workload
+
+    # The smallest GEMV the in-bank PIM maps: host, DRAM streams and the PIM programs.
+    simulate("hbm2-pim", gemv_workload(m=256, k=256))
+
+
+def _replay_and_check() -> None:
+    import tempfile
+
+    from archsim.config.presets import load_system
+    from archsim.memory.checker import check_command_log
+    from archsim.memory.command_log import CommandLogWriter
+    from archsim.memory.replay import replay
+    from archsim.workload.memtrace import write_trace
+    from archsim.workload.memtrace_gen import MemoryTraceSpec, generate
+
+    with tempfile.TemporaryDirectory(prefix="archsim-warmup-") as work:
+        spec = MemoryTraceSpec("random", 200, 0.7, 1 << 20)
+        for fmt in ("native", "ramulator", "dramsim3"):
+            trace = Path(work) / f"t.{fmt}.trace"
+            write_trace(trace, *generate(spec), fmt)
+            replay("ddr4-3200", trace, fmt)
+        cfg = load_system("ddr4-3200")
+        log_path = Path(work) / "commands.log"
+        writer = CommandLogWriter(log_path, cfg, "ddr4-3200")
+        replay(cfg, Path(work) / "t.native.trace", "native", command_log=writer.write)
+        writer.close()
+        check_command_log(log_path, None)
+
+
+def _analog() -> None:
+    from archsim.pim.analog.study import run_mvm
+
+    run_mvm("pcm", "default", 16, 16, 2, "uniform", 0.0, "global", 1, None)
+
+
+WARM_STEPS = (
+    ("a run (host, DRAM, in-bank PIM)", _run_system),
+    ("a replay of each trace format and a command-log check", _replay_and_check),
+    ("an analog tile", _analog),
+)
+
+
+def warm_up(console: Any) -> CompileLog:
+    """Compile (or load) every kernel; returns what had to be compiled."""
+    with compile_notice(console) as log:
+        for label, step in WARM_STEPS:
+            console.print(f"warming: {label}", highlight=False)
+            step()
+    return log

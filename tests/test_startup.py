@@ -1,0 +1,75 @@
+"""Start-up: each command imports only what it uses (checked in a fresh interpreter)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Modules that only the sweep store, the search, the Dask executor and the figures need.
+SWEEP_ONLY = ("duckdb", "pyarrow", "dask", "distributed", "optuna", "matplotlib")
+
+# Runs the CLI in-process in a fresh interpreter, then prints which modules it had loaded.
+PROBE = """
+import json, sys
+from archsim.cli import main
+mods = json.loads(sys.argv[2])
+sys.argv = ["archsim", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code or 0
+else:
+    code = 0
+sys.stdout.flush()
+print("\\nPROBE", json.dumps({"code": code, "loaded": [m for m in mods if m in sys.modules]}))
+"""
+
+
+def loaded_after(args: list[str], modules: tuple[str, ...]) -> tuple[int, list[str], str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(modules)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    last = proc.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("PROBE "), proc.stdout + proc.stderr
+    probe = json.loads(last.removeprefix("PROBE "))
+    return probe["code"], probe["loaded"], proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["replay", "ddr4-3200", "random", "--json", "-"],
+        ["run", "hbm2-pim", "-w", "gemv-4096x1024-fp16", "--json", "-"],
+    ],
+    ids=["replay", "run"],
+)
+def test_replay_and_run_do_not_import_the_sweep_stack(args):
+    code, loaded, out = loaded_after(args, SWEEP_ONLY)
+    assert code == 0, out
+    assert '"time_ns"' in out or '"comparison"' in out  # the command did its work
+    assert loaded == [], f"archsim {args[0]} imported {loaded}"
+
+
+def test_help_imports_neither_rich_numpy_nor_the_models():
+    code, loaded, out = loaded_after(
+        ["--help"], (*SWEEP_ONLY, "numpy", "numba", "pydantic", "yaml", "rich", "archsim.config")
+    )
+    assert code == 0
+    assert "replay" in out and "trace" in out and "analog" in out
+    assert loaded == []
+
+
+def test_lazy_groups_list_and_run_their_commands():
+    code, _, out = loaded_after(["--help"], ())
+    assert "Make and inspect traces." in out
+    assert "Analog crossbar tiles and closed-loop solvers." in out
+    code, _, out = loaded_after(["trace", "gen", "--help"], ())
+    assert code == 0 and "stream" in out and "gemv" in out
+    code, _, out = loaded_after(["analog", "--help"], ())
+    assert code == 0 and "mvm" in out and "solve" in out
