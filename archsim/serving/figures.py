@@ -25,7 +25,7 @@ def latency_cdf(result, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     cfg = result.config
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
@@ -45,6 +45,10 @@ def latency_cdf(result, path: Path) -> None:
         if slo is not None:
             ax.axvline(slo * scale, color="tab:red", ls="--", lw=1, label="SLO")
         ax.set_xscale("log")  # the SLO targets sit decades above typical latencies
+        lo, hi = ax.get_xlim()
+        decades = np.log10(hi / lo) if lo > 0 and hi > lo else 1.0
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(label + ", log scale")
         ax.set_ylabel("fraction of requests")
