@@ -63,7 +63,9 @@ def main() -> None:
     if args.side == "baseline" and system.pim is not None:
         system = system.baseline()
     # Warm the numba kernels outside the clock (a first run in a new tree compiles them).
-    serve(system, serve_config(model="gpt2", rate=1.0, requests=2, cache=False), baseline=False)
+    warm = serve_config(model=args.model, rate=1.0, requests=2, prompt="fixed:8", output="fixed:2",
+                        cache=False)  # fmt: skip
+    serve(system, warm, baseline=False)
     rows = []
     for n in [int(x) for x in args.sizes.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:

@@ -281,3 +281,19 @@ def test_sweep_serve_point_and_knee():
                     parameters={"workload.max_bach": [1]})  # fmt: skip
     with pytest.raises(ConfigError, match="max_batch"):
         bad.check_paths()
+
+
+def test_kv_cache_spans_parallel_devices_and_attention_devices():
+    from archsim.serving.kv import kv_bytes_per_token, kv_layout, weight_bytes
+
+    # Llama 2 70B: 80 layers x 8 KV heads x 128 x 2 (K, V) x 2 B = 327,680 B per token.
+    assert kv_bytes_per_token("llama2-70b") == 327_680
+    base = load_system("dgx-a100-hbm3")
+    kv = kv_layout(base, "llama2-70b")
+    pool = 8 * base.memory.organization.capacity_bytes * 0.9 - weight_bytes("llama2-70b")
+    assert kv.blocks == int(pool // (16 * 327_680)) and kv.placement == "device memory"
+    attacc = load_system("dgx-attacc")
+    kv = kv_layout(attacc, "llama2-70b")
+    pool = 8 * attacc.pim_memory.organization.capacity_bytes * 0.9
+    assert kv.blocks == int(pool // (16 * 327_680))
+    assert kv.placement.startswith("pim memory")

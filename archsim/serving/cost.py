@@ -73,6 +73,8 @@ class IterationCost:
 
 
 ZERO = IterationCost(0.0, 0.0)
+# Energy components that grow with wall time rather than with work (archsim.energy.ledger).
+BACKGROUND = ("dram_background", "dram_refresh", "host_static", "pim_static")
 
 
 def grid_points(x: float) -> tuple[int, int]:
@@ -109,7 +111,6 @@ class CostModel:
     def __post_init__(self) -> None:
         from archsim.config.energy import EnergyTable
         from archsim.config.presets import load_yaml_model
-        from archsim.energy.ledger import EnergyModel, Ledger
         from archsim.workload.models import LLM_MODELS, unknown_model
 
         if self.model not in LLM_MODELS:
@@ -118,15 +119,11 @@ class CostModel:
             self.system.require_run_parts()
         except ValueError as exc:
             raise ConfigError(f"{self.system.name}: {exc}") from None
-        assert self.system.energy is not None and self.system.host_link is not None
+        assert self.system.energy is not None
         self.table = load_yaml_model(EnergyTable, "energy", self.system.energy)
-        energy = EnergyModel(
-            self.table, self.system.memory, self.system.host_link.energy_pj_per_bit
-        )
-        ledger = Ledger()
-        energy.run_time(ledger, 1.0, pim=self.system.pim is not None)
-        # Power drawn whatever runs (DRAM standby and refresh, static power), W.
-        self.background_w = sum(ledger.energy.values()) * 1e-12
+        # Power drawn whatever runs (DRAM standby and refresh, static power) on every device,
+        # W: read from the first simulation (its wall-time energy over its time).
+        self.background_w: float | None = None
         from archsim.workload.models import TRANSFORMERS
 
         spec = TRANSFORMERS[self.model]
@@ -154,7 +151,11 @@ class CostModel:
         path = self._cache_file()
         try:
             data = json.loads(path.read_text()) if path and path.is_file() else []
-            return {tuple(k): IterationCost(*v) for k, v in data}
+            parts = {tuple(k): IterationCost(*v) for k, v in data if k[0] != "background"}
+            for k, v in data:
+                if k[0] == "background" and self.background_w is None:
+                    self.background_w = v[0]
+            return parts
         except (OSError, ValueError, TypeError):
             return {}  # unreadable: simulate again
 
@@ -167,6 +168,8 @@ class CostModel:
 
         merged = {**self._load(), **self._parts}
         rows = [[list(k), [v.time_s, v.energy_j, v.host_s, v.pim_s]] for k, v in merged.items()]
+        if self.background_w is not None:
+            rows.append([["background"], [self.background_w]])
         try:
             atomic_write(path, lambda p: p.write_text(json.dumps(rows)))
             self._stored = len(self._parts)
@@ -176,6 +179,10 @@ class CostModel:
     # -- simulation of one graph ----------------------------------------------------------------
 
     def _simulate(self, phase: str, batch: int, context: int, tokens: int | None):
+        """One graph on the engine: (its attention ops, everything else). Attention is read
+        from its op records (an attention op runs between its projections, never beside
+        them); the rest is the makespan less attention, so collectives, overlap and waits
+        count. Energy is the dynamic part; background power is charged per iteration."""
         from archsim.simulate import run_side
         from archsim.workload.transformer import llm_workload
 
@@ -183,18 +190,32 @@ class CostModel:
             self.model, phase, batch=batch, context=context, tokens=tokens, dtype=self.dtype
         )
         self.calls += 1
-        ops = run_side(self.system, wl, self.table, self.fidelity).report.ops
-        attention, rest = ZERO, ZERO
-        for op in ops:
+        report = run_side(self.system, wl, self.table, self.fidelity).report
+        seconds = report.time_ns * 1e-9
+        background_j = sum(report.energy_pj.get(k, 0.0) for k in BACKGROUND) * 1e-12
+        if self.background_w is None and seconds > 0:
+            self.background_w = background_j / seconds
+        dynamic_j = report.energy_pj["total"] * 1e-12 - background_j
+        attention, host_s, pim_s = ZERO, 0.0, 0.0
+        for op in report.ops:
             t = op.time_ns * 1e-9
-            part = IterationCost(
-                t, op.energy_pj * 1e-12, t if op.unit == "host" else 0.0,
-                0.0 if op.unit == "host" else t,
-            )  # fmt: skip
             if op.kind == "attention":
+                on_host = op.unit == "host"
+                part = IterationCost(
+                    t, op.energy_pj * 1e-12, t if on_host else 0.0, 0.0 if on_host else t
+                )
                 attention = attention + part
+            elif op.unit == "host":
+                host_s += t
             else:
-                rest = rest + part
+                pim_s += t
+        rest_t = max(seconds - attention.time_s, 0.0)
+        rest = IterationCost(
+            rest_t,
+            max(dynamic_j - attention.energy_j, 0.0),
+            min(host_s, rest_t),
+            min(pim_s, rest_t),
+        )
         return attention, rest
 
     def _part(self, key: tuple) -> IterationCost:
@@ -272,8 +293,9 @@ class CostModel:
             cost = cost + self.decode_attention(decode_count, context_sum / decode_count)
         for new, cached in prefill_chunks:
             cost = cost + self.prefill_attention(new, cached)
+        power = self.background_w or 0.0
         cost = IterationCost(
-            cost.time_s, cost.energy_j + self.background_w * cost.time_s, cost.host_s, cost.pim_s
+            cost.time_s, cost.energy_j + power * cost.time_s, cost.host_s, cost.pim_s
         )
         if len(self._exact) < 1_000_000:
             self._exact[key] = cost

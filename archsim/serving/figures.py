@@ -25,6 +25,7 @@ def latency_cdf(result, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     cfg = result.config
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
@@ -44,6 +45,11 @@ def latency_cdf(result, path: Path) -> None:
         if slo is not None:
             ax.axvline(slo * scale, color="tab:red", ls="--", lw=1, label="SLO")
         ax.set_xscale("log")  # the SLO targets sit decades above typical latencies
+        lo, hi = ax.get_xlim()
+        decades = np.log10(hi / lo) if lo > 0 and hi > lo else 1.0
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(label + ", log scale")
         ax.set_ylabel("fraction of requests")
         ax.grid(alpha=0.3)
@@ -81,10 +87,11 @@ def rate_sweep(series: dict[str, list[tuple[float, dict]]], path: Path, attainme
     for k, (label, points) in enumerate(series.items()):
         pts = sorted(points, key=lambda p: p[0])
         rates = [r for r, _ in pts]
-        color = colors[k % len(colors)]
-        ax1.plot(rates, [s["throughput"]["tokens_per_s"] for _, s in pts], "o-", color=color,
+        color, name = _SIDE_STYLE.get(label, (colors[k % len(colors)], label))
+        label, style = name, ("s--" if label == "baseline" else "o-")
+        ax1.plot(rates, [s["throughput"]["tokens_per_s"] for _, s in pts], style, color=color,
                  label=label)  # fmt: skip
-        ax2.plot(rates, [100 * s["slo"]["attainment"] for _, s in pts], "o-", color=color,
+        ax2.plot(rates, [100 * s["slo"]["attainment"] for _, s in pts], style, color=color,
                  label=label)  # fmt: skip
         knee = max_rate_meeting(pts, attainment)
         if knee is not None:

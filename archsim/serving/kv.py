@@ -5,10 +5,11 @@ tokens; a request holds whole blocks. The memory the cache may use is ``memory_f
 the device memory (vLLM's ``gpu_memory_utilization``, default 0.9, leaves the rest for
 activations and the runtime) minus the weights.
 
-Placement: on today's systems the in-memory compute sits in the same DRAM as the weights
-(in-bank PIM, near-memory units), so the KV cache is in PIM memory whenever the system has PIM,
-and attention in memory reads it in place. A system whose memory holds no weights (separate
-attention devices, issue 10) changes :func:`kv_capacity_bytes` only.
+Placement: where the in-memory compute sits in the DRAM that holds the weights (in-bank PIM,
+near-memory units), the KV cache shares that memory and is in PIM memory. Where the system has
+separate in-memory devices (``pim_memory``, AttAcc-style attention devices), the KV cache lives
+there, whole, and the weights stay in the host memory. A tensor-parallel (and pipeline) system
+splits weights and KV cache over its ``parallel.devices`` devices, so the pools add up.
 """
 
 from __future__ import annotations
@@ -65,16 +66,27 @@ def kv_layout(
     memory_fraction: float = MEMORY_FRACTION,
 ) -> KvLayout:
     """The KV cache the system holds for ``model``; an error if the weights leave no room."""
-    capacity = system.memory.organization.capacity_bytes
+    devices = system.parallel.devices
+    host_pool = system.memory.organization.capacity_bytes * devices * memory_fraction
     weights = weight_bytes(model, dtype)
     per_token = kv_bytes_per_token(model, dtype)
-    free = capacity * memory_fraction - weights
+    if weights > host_pool:
+        raise ConfigError(
+            f"{model} needs {weights / 1e9:.1f} GB of weights; {system.name}'s memory (field"
+            f" memory.organization, x {devices} devices) holds {host_pool / 1e9:.1f} GB at"
+            f" {memory_fraction:.0%} use"
+        )
+    if system.pim_memory is not None:
+        free = system.pim_memory.organization.capacity_bytes * devices * memory_fraction
+        placement = "pim memory (attention devices)"
+    else:
+        free = host_pool - weights
+        placement = "pim memory" if system.pim is not None else "device memory"
     block = per_token * block_tokens
     if free < block:
         raise ConfigError(
-            f"{model} needs {weights / 1e9:.1f} GB of weights; {system.name}'s memory (field"
-            f" memory.organization) holds {capacity / 1e9:.1f} GB, of which"
-            f" {memory_fraction:.0%} may be used, leaving no room for a KV cache"
+            f"{model} needs {weights / 1e9:.1f} GB of weights, leaving no room for a KV cache in"
+            f" {system.name}'s memory (field memory.organization)"
         )
     return KvLayout(
         capacity_bytes=free,
@@ -82,5 +94,5 @@ def kv_layout(
         bytes_per_token=per_token,
         block_tokens=block_tokens,
         blocks=math.floor(free / block),
-        placement="pim memory" if system.pim is not None else "device memory",
+        placement=placement,
     )

@@ -166,6 +166,6 @@ def tco_at_load(
         "gco2e_per_1m_tokens": run.gco2e * scale,
         "utilization": utilization,
         "devices": devices,
-        "capex_usd_per_device": report.capex_usd["total"],
+        "capex_usd": report.capex_usd["total"] * devices,  # all of the deployment's devices
         "region": report.region,
     }

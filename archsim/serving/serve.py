@@ -124,7 +124,7 @@ def _side(
         tl = _disaggregated(req, cm, kv, sched, cfg, progress)
         devices = 2
     cm.save()
-    summary = summarize(req, tl, cfg.slo_ttft_s, cfg.slo_tpot_s, cm.background_w, devices)
+    summary = summarize(req, tl, cfg.slo_ttft_s, cfg.slo_tpot_s, cm.background_w or 0.0, devices)
     summary["system"] = system.name
     summary["kv_cache"] = {
         "placement": kv.placement,
@@ -242,15 +242,17 @@ def serve(
     progress: Callable[[int], None] | None = None,
     baseline: bool = True,
 ) -> ServeResult:
-    """Serve a request stream on ``system`` and, if it has in-memory compute, on its baseline."""
+    """Serve a request stream on ``system`` and, if it has in-memory compute, on its baseline
+    (its named ``baseline:`` or its twin without PIM)."""
     from archsim.config.presets import load_system
+    from archsim.simulate import baseline_of
 
     sys_cfg = load_system(system) if isinstance(system, str) else system
     cfg = cfg or ServeConfig()
     req = requests if requests is not None else load_requests(cfg)
     sides = []
     if sys_cfg.pim is not None and baseline:
-        sides.append(_side("baseline", sys_cfg.baseline(), cfg, req, progress))
+        sides.append(_side("baseline", baseline_of(sys_cfg), cfg, req, progress))
         sides.append(_side("in_memory", sys_cfg, cfg, req, progress))
     else:
         sides.append(_side("system", sys_cfg, cfg, req, progress))
