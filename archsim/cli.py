@@ -112,12 +112,20 @@ def run(
         list[str] | None,
         typer.Option("--set", help="override a system field: dotted.path=value (repeatable)"),
     ] = None,
+    timeline: Annotated[
+        Path | None,
+        typer.Option("--timeline", help="draw each side's resources over time (Gantt, .png/.svg)"),
+    ] = None,
 ) -> None:
     """Simulate a workload on the Von Neumann baseline and on the in-memory system."""
     from archsim.config.presets import load_system, parse_assignments
     from archsim.jit import compile_notice
     from archsim.simulate import simulate
 
+    if timeline is not None and timeline.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise typer.BadParameter(
+            f"{timeline}: the timeline is drawn as .png, .svg or .pdf", param_hint="--timeline"
+        )
     cfg = load_system(system, parse_assignments(assignments or []))
     if json_out == "-":
         with compile_notice(err):
@@ -134,6 +142,29 @@ def run(
     _emit_json(report.model_dump(), json_out)
     if out_dir is not None:
         result.write(out_dir)
+    if timeline is not None:
+        from archsim.report.timeline import plot_timeline
+
+        plot_timeline(result.timeline(), timeline, f"{report.workload} on {report.system}")
+
+
+@app.command()
+def reprice(
+    out_dir: Annotated[Path, typer.Argument(help="a directory written by `archsim run --out`")],
+    energy_table: Annotated[
+        str, typer.Option("--energy-table", help="energy table preset or YAML path")
+    ],
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="write the JSON report to PATH, or - for stdout")
+    ] = None,
+) -> None:
+    """Price a saved run's action counts with another energy table (no simulation)."""
+    from archsim.system.reprice import reprice as reprice_run
+
+    report = reprice_run(out_dir, energy_table)
+    if json_out != "-":
+        out.print(report.table())
+    _emit_json(report.model_dump(), json_out)
 
 
 @app.command()
@@ -174,27 +205,31 @@ def replay(
     wrap: Annotated[
         bool, typer.Option(help="fold addresses beyond the capacity instead of failing")
     ] = False,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a system field: dotted.path=value (repeatable)"),
+    ] = None,
 ) -> None:
     """Replay a memory trace on a DRAM system: time, bandwidth, latency and energy."""
+    from archsim.config.presets import load_system, parse_assignments
     from archsim.jit import compile_notice
+    from archsim.memory.command_log import CommandLogWriter
     from archsim.memory.replay import replay as run_replay
     from archsim.workload.samples import resolve_trace
 
     path = resolve_trace(trace)
     if fmt not in ("auto", "native", "ramulator", "dramsim3"):
         raise ArchsimError(f"--format must be auto, native, ramulator or dramsim3, not {fmt!r}")
+    overrides = parse_assignments(assignments or [])
+    cfg = load_system(system, overrides)
     writer = None
     with compile_notice(err if json_out == "-" else out):
         if command_log is not None:
-            from archsim.config.presets import load_system
-            from archsim.memory.command_log import CommandLogWriter
-
-            cfg = load_system(system)
-            writer = CommandLogWriter(command_log, cfg, system)
+            writer = CommandLogWriter(command_log, cfg, system, overrides)
             result = run_replay(cfg, path, fmt, wrap=wrap, command_log=writer.write)
             writer.close()
         else:
-            result = run_replay(system, path, fmt, wrap=wrap)
+            result = run_replay(cfg, path, fmt, wrap=wrap)
     report = result.report
     if stats is not None:
         result.stats.write(stats)
@@ -284,6 +319,9 @@ def _register_subcommands() -> None:
     memtrace_cli.register(gen_app)
     ops_cli.register(trace_app, gen_app)
     dse_cli.register(app)
+    from archsim.serving import cli as serving_cli  # light: the package loads inside the command
+
+    app.command("serve")(serving_cli.serve)
 
 
 _register_subcommands()

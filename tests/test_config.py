@@ -10,7 +10,7 @@ from archsim.config.presets import list_presets, load_system
 from archsim.config.system import SystemConfig
 from archsim.config.units import UnitError, parse_quantity
 from archsim.errors import ConfigError
-from tests.conftest import ALL_SYSTEMS, RUN_SYSTEMS, SYSTEMS
+from tests.conftest import ALL_SYSTEMS, RUN_SYSTEMS
 
 EXPECTED = {
     # name: (peak GB/s, bus channels, line bytes)
@@ -20,6 +20,8 @@ EXPECTED = {
     "gddr6-16g": (32.0, 1, 32),
     "hbm2": (256.0, 16, 32),
     "hbm3": (819.2, 32, 32),
+    "ddr5-6400": (25.6, 1, 64),  # gem5 DDR5_6400_4x8: 25.6 GB/s
+    "hbm3e": (1177.6, 32, 32),  # Micron: 9.2 Gb/s x 1024 pins
 }
 
 
@@ -27,7 +29,7 @@ def test_every_required_preset_exists():
     assert set(EXPECTED) <= set(list_presets("systems"))
 
 
-@pytest.mark.parametrize("name", SYSTEMS)
+@pytest.mark.parametrize("name", EXPECTED)
 def test_preset_organization(name):
     cfg = load_system(name)
     org = cfg.memory.organization

@@ -21,7 +21,7 @@ def test_ddr4_per_command_energy_matches_tn41_by_hand():
 
 
 def test_hbm2_read_energy_per_bit_matches_reference():
-    """REFERENCE.md: HBM2 channel read ~1.57 pJ/bit derived from DRAMsim3's currents."""
+    """HBM2 channel read ~1.57 pJ/bit, derived from DRAMsim3 configs/HBM2_8Gb_x128.ini currents."""
     mem = load_system("hbm2").memory
     e = action_energy(mem.power, mem.cycles, mem.organization)
     bits = mem.organization.line_bytes * 8

@@ -178,3 +178,32 @@ def test_bad_trace_files_exit_2(tmp_path):
         assert run.returncode == 2, (args, run.stderr)
         assert "Traceback" not in run.stderr
         assert message in " ".join(run.stderr.split()), run.stderr
+
+
+def test_generator_surfaces_derive_from_one_declaration():
+    """trace gen options, preset fields and sweep paths are the catalog's parameters."""
+    import inspect
+
+    from archsim.dse.paths import workload_paths
+    from archsim.workload.catalog import GENERATORS, REQUIRED
+    from archsim.workload.ops_cli import GEN_COMMANDS
+    from archsim.workload.presets import SPEC_MODELS
+
+    assert set(GEN_COMMANDS) == set(SPEC_MODELS) == set(GENERATORS)
+    for name, gen in GENERATORS.items():
+        options = inspect.signature(GEN_COMMANDS[name]).parameters
+        tail = ["sparsity", "group_size"] if gen.post else []
+        tail += ["output", "json_out"]
+        assert list(options) == [p.name for p in gen.params if p.cli] + tail
+        fields = SPEC_MODELS[name].model_fields
+        for p in gen.params:
+            default = None if p.default is REQUIRED else p.default
+            assert fields[p.name].is_required() == (p.default is REQUIRED), (name, p.name)
+            if p.default is not REQUIRED:
+                assert fields[p.name].default == default
+            if p.cli:
+                cli_default = options[p.name].default
+                assert (cli_default is inspect.Parameter.empty) == (p.default is REQUIRED)
+                if p.default is not REQUIRED:
+                    assert cli_default == default
+            assert f"workload.{p.name}" in workload_paths(name)

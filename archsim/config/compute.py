@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
-from archsim.config.base import Model
+from archsim.config.base import FieldError, Model
 from archsim.config.units import Bytes, Hertz, Nanoseconds, PicojoulesPerBit, TransfersPerSecond
-from archsim.pim.analog.names import ADC_BITS_MAX
+
+# The widest DAC/ADC the analog models accept (pim.dac_bits / pim.adc_bits, tile periphery).
+ADC_BITS_MAX = 16
 
 DType = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
 DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
@@ -75,6 +77,20 @@ class HbmPimConfig(Model):
     ops: tuple[str, ...] = Field(
         ("gemv", "eltwise", "attention"), description="op kinds the unit runs"
     )
+    softmax: Literal["host", "device"] = Field(
+        "host",
+        description="where decode attention's softmax (and partial-sum reduction) runs: on the"
+        " host, or on the memory device's buffer die (AttAcc), keeping scores off the link",
+    )
+    device_vector_flops: PositiveFloat | None = Field(
+        None, description="FLOP/s of the buffer die's vector unit (needed with softmax: device)"
+    )
+
+    @model_validator(mode="after")
+    def _softmax_rate(self):
+        if self.softmax == "device" and self.device_vector_flops is None:
+            raise FieldError("device_vector_flops", "softmax on the device needs its FLOP/s")
+        return self
 
 
 class AimConfig(Model):
@@ -87,8 +103,27 @@ class AimConfig(Model):
     )
     dtype: DType = "bf16"
     global_buffer_bytes: Bytes = Field(alias="global_buffer", gt=0)
+    vectors_per_pass: PositiveInt = Field(
+        1,
+        description="input vectors each bank's unit multiplies per weight read (accumulators"
+        " per unit): more than 1 serves grouped-query attention's query heads in one pass",
+    )
     activation_lut: bool = True
     ops: tuple[str, ...] = ("gemv", "eltwise", "attention")
+    softmax: Literal["host", "device"] = Field(
+        "host",
+        description="where decode attention's softmax (and partial-sum reduction) runs: on the"
+        " host, or on the memory device's buffer die (AttAcc), keeping scores off the link",
+    )
+    device_vector_flops: PositiveFloat | None = Field(
+        None, description="FLOP/s of the buffer die's vector unit (needed with softmax: device)"
+    )
+
+    @model_validator(mode="after")
+    def _softmax_rate(self):
+        if self.softmax == "device" and self.device_vector_flops is None:
+            raise FieldError("device_vector_flops", "softmax on the device needs its FLOP/s")
+        return self
 
 
 class NearMemoryConfig(Model):
@@ -155,6 +190,21 @@ PimConfig = Annotated[
 ]
 
 
+class ParallelConfig(Model):
+    """How a model is split over identical devices (each a host with its memory and unit)."""
+
+    tensor: PositiveInt = Field(
+        1, description="tensor-parallel degree: devices that each hold 1/t of every layer"
+    )
+    pipeline: PositiveInt = Field(
+        1, description="pipeline stages: devices that each hold 1/p of the layers, in sequence"
+    )
+
+    @property
+    def devices(self) -> int:
+        return self.tensor * self.pipeline
+
+
 class MappingConfig(Model):
     """Where ops run: a policy and manual per-op overrides."""
 
@@ -167,4 +217,12 @@ class MappingConfig(Model):
     )
     overrides: dict[str, Literal["host", "memory"]] = Field(
         default_factory=dict, description="op name (or glob) to unit"
+    )
+    pim_quantum_ns: Nanoseconds = Field(
+        1000.0,
+        alias="pim_quantum",
+        gt=0,
+        description="while host requests and an in-bank PIM program share channels, the"
+        " controller runs the program this long before leaving PIM mode to serve the host"
+        " [assumption: 1 us, a controller policy; each alternation pays the unit's mode switch]",
     )

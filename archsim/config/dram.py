@@ -1,5 +1,8 @@
 """DRAM standard as data: organization, timing table, IDD currents, and the controller.
 
+The standard is declared by the YAML that uses it (:mod:`archsim.config.standards`); this module
+lists no standard names.
+
 Timings are given per JEDEC name (``tRCD``) either in command-clock cycles ("22nCK") or in time
 ("13.75ns"); :meth:`DramConfig.cycles` resolves them to integer cycles (``nRCD``), which is all the
 timing kernel sees. Cross-field rules (tRC >= tRAS + tRP, ...) are checked here, once.
@@ -8,13 +11,22 @@ timing kernel sees. Cross-field rules (tRC >= tRAS + tRP, ...) are checked here,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields, make_dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import (
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from archsim.config.base import FieldError, Model
+from archsim.config.standards import StandardName
 from archsim.config.units import (
     Milliamps,
     PicojoulesPerBit,
@@ -22,8 +34,6 @@ from archsim.config.units import (
     TransfersPerSecond,
     Volts,
 )
-
-Standard = Literal["DDR4", "DDR5", "LPDDR5", "GDDR6", "HBM2", "HBM3"]
 
 # JEDEC rounds tX/tCK up to whole cycles; the guard absorbs float noise in values such as
 # 13.75ns / 0.625ns so that an exact multiple is not pushed to the next cycle.
@@ -123,78 +133,93 @@ class Organization(Model):
         return self.bus_channels * self.channel_width * self.data_rate_tps / 8
 
 
-class TimingTable(Model):
-    """JEDEC timing parameters; each in cycles ("22nCK") or time ("13.75ns")."""
-
-    tRCD: Timing = Field(description="ACT to RD")
-    tRCDW: Timing | None = Field(None, description="ACT to WR (default tRCD)")
-    tRP: Timing = Field(description="PRE to ACT, same bank")
-    tRAS: Timing = Field(description="ACT to PRE, same bank")
-    tRC: Timing | None = Field(None, description="ACT to ACT, same bank (default tRAS + tRP)")
-    tCL: Timing = Field(description="RD to first data (read latency)")
-    tCWL: Timing = Field(description="WR to first data (write latency)")
-    tBL: Timing | None = Field(
-        None, description="data burst on the bus (default burst_length / transfers_per_clock)"
-    )
-    tCCD_S: Timing = Field(description="column to column, different bank group")
-    tCCD_L: Timing = Field(description="column to column, same bank group")
-    tCCD_L_WR: Timing | None = Field(None, description="WR to WR, same bank group (default tCCD_L)")
-    tRRD_S: Timing = Field(description="ACT to ACT, different bank group")
-    tRRD_L: Timing = Field(description="ACT to ACT, same bank group")
-    tFAW: Timing = Field(description="window holding at most four ACTs per rank")
-    tWR: Timing = Field(description="end of write data to PRE (write recovery)")
-    tWTR_S: Timing = Field(description="end of write data to RD, different bank group")
-    tWTR_L: Timing = Field(description="end of write data to RD, same bank group")
-    tRTP: Timing = Field(description="RD to PRE")
-    tRTW: Timing | None = Field(
-        None, description="RD to WR turnaround (default tCL + tBL + 2 - tCWL)"
-    )
-    tRTRS: Timing = Field(
-        default_factory=lambda: {"cycles": 1.0}, description="rank-to-rank data-bus switch"
-    )
-    tREFI: Timing = Field(description="average all-bank refresh interval")
-    tRFC: Timing = Field(description="all-bank refresh cycle time")
-    tREFIpb: Timing | None = Field(
-        None, description="per-bank refresh interval (default tREFI / refresh units)"
-    )
-    tRFCpb: Timing | None = Field(None, description="per-bank refresh cycle time")
-    tRREFD: Timing | None = Field(
-        None, description="per-bank REF to per-bank REF or ACT of another bank"
-    )
-
-
 @dataclass(frozen=True)
-class CycleTimings:
-    """Timing table resolved to whole command-clock cycles (the kernel's unit)."""
+class TimingParam:
+    """One JEDEC timing parameter: its YAML name, what it bounds, and its default if optional.
 
-    nRCD: int
-    nRCDW: int
-    nRP: int
-    nRAS: int
-    nRC: int
-    nCL: int
-    nCWL: int
-    nBL: int
-    nCCD_S: int
-    nCCD_L: int
-    nCCD_L_WR: int
-    nRRD_S: int
-    nRRD_L: int
-    nFAW: int
-    nWR: int
-    nWTR_S: int
-    nWTR_L: int
-    nRTP: int
-    nRTW: int
-    nRTRS: int
-    nREFI: int
-    nRFC: int
-    nREFIpb: int
-    nRFCpb: int
-    nRREFD: int
+    ``default`` computes the cycle count of an optional parameter the YAML leaves out from the
+    cycles resolved before it (``n``, keyed ``nRCD``, ...) and the organization. A new timing
+    parameter is one entry in :data:`TIMING_PARAMS`; the pairwise rule that uses it is one row in
+    ``archsim/memory/constraints.py``.
+    """
 
-    def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    name: str
+    description: str
+    default: Callable[[dict[str, int], Organization, int], int] | None = None
+    yaml_default: dict[str, float] | None = None  # a literal default, shown in resolved configs
+
+
+def _cycles_name(name: str) -> str:
+    return "n" + name[1:]
+
+
+# In resolution order: a default reads only parameters listed before it.
+TIMING_PARAMS: tuple[TimingParam, ...] = (
+    TimingParam("tRCD", "ACT to RD"),
+    TimingParam("tRCDW", "ACT to WR (default tRCD)", lambda n, o, u: n["nRCD"]),
+    TimingParam("tRP", "PRE to ACT, same bank"),
+    TimingParam("tRAS", "ACT to PRE, same bank"),
+    TimingParam("tRC", "ACT to ACT, same bank (default tRAS + tRP)",
+                lambda n, o, u: n["nRAS"] + n["nRP"]),
+    TimingParam("tCL", "RD to first data (read latency)"),
+    TimingParam("tCWL", "WR to first data (write latency)"),
+    TimingParam("tBL", "data burst on the bus (default burst_length / transfers_per_clock)",
+                lambda n, o, u: o.burst_length // o.transfers_per_clock),
+    TimingParam("tCCD_S", "column to column, different bank group"),
+    TimingParam("tCCD_L", "column to column, same bank group"),
+    TimingParam("tCCD_L_WR", "WR to WR, same bank group (default tCCD_L)",
+                lambda n, o, u: n["nCCD_L"]),
+    TimingParam("tRRD_S", "ACT to ACT, different bank group"),
+    TimingParam("tRRD_L", "ACT to ACT, same bank group"),
+    TimingParam("tFAW", "window holding at most four ACTs per rank"),
+    TimingParam("tWR", "end of write data to PRE (write recovery)"),
+    TimingParam("tWTR_S", "end of write data to RD, different bank group"),
+    TimingParam("tWTR_L", "end of write data to RD, same bank group"),
+    TimingParam("tRTP", "RD to PRE"),
+    TimingParam("tRTW", "RD to WR turnaround (default tCL + tBL + 2 - tCWL)",
+                lambda n, o, u: n["nCL"] + n["nBL"] + 2 - n["nCWL"]),
+    TimingParam("tRTRS", "rank-to-rank data-bus switch", yaml_default={"cycles": 1.0}),
+    TimingParam("tREFI", "average all-bank refresh interval"),
+    TimingParam("tRFC", "all-bank refresh cycle time"),
+    TimingParam("tREFIpb", "per-bank refresh interval (default tREFI / refresh units)",
+                lambda n, o, units: max(1, n["nREFI"] // units)),
+    TimingParam("tRFCpb", "per-bank refresh cycle time", lambda n, o, u: n["nRFC"]),
+    TimingParam("tRREFD", "per-bank REF to per-bank REF or ACT of another bank",
+                lambda n, o, u: n["nRRD_S"]),
+)  # fmt: skip
+
+
+def _timing_field(p: TimingParam) -> tuple[Any, Any]:
+    if p.yaml_default is not None:
+        default = p.yaml_default
+        return Timing, Field(default_factory=lambda: dict(default), description=p.description)
+    if p.default is None:
+        return Timing, Field(description=p.description)
+    return Timing | None, Field(None, description=p.description)
+
+
+TimingTable = create_model(
+    "TimingTable",
+    __base__=Model,
+    __doc__='JEDEC timing parameters; each in cycles ("22nCK") or time ("13.75ns").',
+    **{p.name: _timing_field(p) for p in TIMING_PARAMS},
+)
+
+
+def _as_dict(self) -> dict[str, int]:
+    return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+CycleTimings = make_dataclass(
+    "CycleTimings",
+    [(_cycles_name(p.name), int) for p in TIMING_PARAMS],
+    frozen=True,
+    namespace={
+        "__doc__": "Timing table resolved to whole command-clock cycles (the kernel's unit).",
+        "as_dict": _as_dict,
+    },
+)
+CycleTimings.__module__ = __name__
 
 
 class PowerTable(Model):
@@ -242,8 +267,10 @@ NAMED_MAPPINGS = {
     # Consecutive lines go to successive channels, then successive bank groups, so a stream
     # alternates bank groups and is paced by tCCD_S rather than tCCD_L.
     "bg-interleaved": "row:rank:bank:column:bankgroup:channel",
-    # Ramulator's RoBaRaCoCh: consecutive lines stay in one bank (column-low).
-    "row-bank-rank-column-channel": "row:bankgroup:bank:rank:column:channel",
+    # Ramulator 2's RoBaRaCoCh (src/addr_mapper/impl/linear_mappers.cpp): channel bits lowest,
+    # then column, then the levels rank, bank group, bank and row from LSB up, so bank sits
+    # above bank group: consecutive lines stay in one bank (column-low).
+    "row-bank-rank-column-channel": "row:bank:bankgroup:rank:column:channel",
 }
 
 
@@ -313,7 +340,15 @@ class ControllerConfig(Model):
 class DramConfig(Model):
     """A DRAM memory system: standard, organization, timings, currents and controller."""
 
-    standard: Standard
+    standard: StandardName = Field(
+        description="the standard this memory follows, e.g. DDR5 or HBM3 (any name: the YAML"
+        " declares the standard, see config/standards.py)"
+    )
+    package: Literal["stacked", "planar"] = Field(
+        "planar",
+        description="stacked: 3-D stacks beside the host (HBM), counted per stack by the TCO"
+        " model; planar: discrete DRAM devices",
+    )
     organization: Organization
     timing: TimingTable
     power: PowerTable
@@ -321,50 +356,23 @@ class DramConfig(Model):
 
     @cached_property
     def cycles(self) -> CycleTimings:
-        """Timings in whole command-clock cycles."""
+        """Timings in whole command-clock cycles, in TIMING_PARAMS order (defaults read earlier
+        ones)."""
         org, t = self.organization, self.timing
         tck = org.tck_ps
-
-        def n(name: str, default: int | None = None) -> int:
-            value = getattr(t, name)
+        units = self._refresh_units_per_rank()
+        n: dict[str, int] = {}
+        for p in TIMING_PARAMS:
+            value = getattr(t, p.name)
             if value is None:
-                assert default is not None
-                return default
-            if "cycles" in value:
-                return math.ceil(value["cycles"] - _ROUNDING_GUARD)
-            return math.ceil(value["ns"] * 1000.0 / tck - _ROUNDING_GUARD)
-
-        nBL = n("tBL", org.burst_length // org.transfers_per_clock)
-        nRCD, nRP, nRAS, nCL, nCWL = n("tRCD"), n("tRP"), n("tRAS"), n("tCL"), n("tCWL")
-        nCCD_L, nREFI = n("tCCD_L"), n("tREFI")
-        nRFC = n("tRFC")
-        return CycleTimings(
-            nRCD=nRCD,
-            nRCDW=n("tRCDW", nRCD),
-            nRP=nRP,
-            nRAS=nRAS,
-            nRC=n("tRC", nRAS + nRP),
-            nCL=nCL,
-            nCWL=nCWL,
-            nBL=nBL,
-            nCCD_S=n("tCCD_S"),
-            nCCD_L=nCCD_L,
-            nCCD_L_WR=n("tCCD_L_WR", nCCD_L),
-            nRRD_S=n("tRRD_S"),
-            nRRD_L=n("tRRD_L"),
-            nFAW=n("tFAW"),
-            nWR=n("tWR"),
-            nWTR_S=n("tWTR_S"),
-            nWTR_L=n("tWTR_L"),
-            nRTP=n("tRTP"),
-            nRTW=n("tRTW", nCL + nBL + 2 - nCWL),
-            nRTRS=n("tRTRS"),
-            nREFI=nREFI,
-            nRFC=nRFC,
-            nREFIpb=n("tREFIpb", max(1, nREFI // self._refresh_units_per_rank())),
-            nRFCpb=n("tRFCpb", nRFC),
-            nRREFD=n("tRREFD", n("tRRD_S")),
-        )
+                assert p.default is not None
+                cycles = p.default(n, org, units)
+            elif "cycles" in value:
+                cycles = math.ceil(value["cycles"] - _ROUNDING_GUARD)
+            else:
+                cycles = math.ceil(value["ns"] * 1000.0 / tck - _ROUNDING_GUARD)
+            n[_cycles_name(p.name)] = cycles
+        return CycleTimings(**n)
 
     def _refresh_units_per_rank(self) -> int:
         """Per-bank refresh commands needed to refresh a whole rank once."""

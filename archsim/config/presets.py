@@ -140,6 +140,10 @@ def load_yaml_model(model: type[M], kind: str, name: str, overrides: dict | None
         raise ConfigError(f"{label}: invalid configuration\n{details}") from None
 
 
+# Sections that take their ``base`` from another section of the named preset.
+_SECTION_ALIASES = {"pim_memory": "memory"}
+
+
 def _resolve_bases(data: dict, kind: str, label: str) -> dict:
     """A section ``{base: PRESET, ...}`` starts from that preset's section, then overrides it.
 
@@ -152,10 +156,11 @@ def _resolve_bases(data: dict, kind: str, label: str) -> dict:
             name = value["base"]
             _, text = preset_text(_SECTION_KINDS.get(key, kind), name)
             base_data = parse_preset_yaml(text)
-            if not isinstance(base_data, dict) or key not in base_data:
-                raise ConfigError(f"{label}: {key}.base {name!r} has no {key!r} section")
+            section = _SECTION_ALIASES.get(key, key)
+            if not isinstance(base_data, dict) or section not in base_data:
+                raise ConfigError(f"{label}: {key}.base {name!r} has no {section!r} section")
             rest = {k: v for k, v in value.items() if k != "base"}
-            out[key] = _merge(base_data[key], rest)
+            out[key] = _merge(base_data[section], rest)
     return out
 
 

@@ -11,6 +11,7 @@ from archsim.config.compute import (
     HostConfig,
     LinkConfig,
     MappingConfig,
+    ParallelConfig,
     PimConfig,
 )
 from archsim.config.dram import DramConfig
@@ -38,15 +39,56 @@ class SystemConfig(Model):
         None, description="the Von Neumann bus between memory and host"
     )
     pim: PimConfig | None = None
+    pim_memory: DramConfig | None = Field(
+        None,
+        description="the memory devices the in-memory unit lives in, when they are not the"
+        " host's memory (AttAcc-style attention devices beside a GPU); default: in `memory`",
+    )
+    pim_link: LinkConfig | None = Field(
+        None, description="the link between the host and `pim_memory` (per device)"
+    )
+    parallel: ParallelConfig = ParallelConfig()
+    interconnect: LinkConfig | None = Field(
+        None,
+        description="device-to-device fabric for collectives (per device: NVLink-, PCIe- or"
+        " CXL-class); needed when `parallel` spans more than one device",
+    )
     mapping: MappingConfig = MappingConfig()
     energy: str | None = Field(None, description="energy table preset in configs/energy/")
     tco: TcoConfig | None = Field(
         None, description="cost and carbon parameters (`base: default` starts from configs/tco/)"
     )
+    baseline_system: str | None = Field(
+        None,
+        alias="baseline",
+        description="the Von Neumann system this one is compared with: a preset name or a YAML"
+        " path; default: this system's twin without `pim`",
+    )
+
+    @model_validator(mode="after")
+    def _devices(self) -> SystemConfig:
+        if (self.pim_memory is None) != (self.pim_link is None):
+            raise FieldError(
+                "pim_link" if self.pim_link is None else "pim_memory",
+                "`pim_memory` and `pim_link` go together: give both or neither",
+            )
+        if self.pim_memory is not None and self.pim is None:
+            raise FieldError("pim_memory", "a separate in-memory device needs a `pim` unit")
+        if self.parallel.devices > 1 and self.interconnect is None:
+            raise FieldError(
+                "interconnect",
+                f"parallel spans {self.parallel.devices} devices; give the fabric between them",
+            )
+        return self
+
+    @property
+    def unit_memory(self) -> DramConfig:
+        """The memory the in-memory unit computes in."""
+        return self.pim_memory if self.pim_memory is not None else self.memory
 
     @model_validator(mode="after")
     def _pim_fits_memory(self) -> SystemConfig:
-        pim, org = self.pim, self.memory.organization
+        pim, org = self.pim, self.unit_memory.organization
         if isinstance(pim, HbmPimConfig):
             if org.banks % pim.banks_per_unit:
                 raise FieldError(
@@ -71,9 +113,37 @@ class SystemConfig(Model):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _tco_prices_the_standard(self) -> SystemConfig:
+        """Price and carbon per GB are keyed by standard; a new standard brings its own."""
+        if self.tco is None:
+            return self
+        standard = self.memory.standard
+        for field, table in (
+            ("memory_price", self.tco.memory_price_usd_per_gb),
+            ("memory_carbon", self.tco.memory_carbon_g_per_gb),
+        ):
+            if standard not in table:
+                raise FieldError(
+                    f"tco.{field}",
+                    f"has no entry for this system's memory standard {standard!r} (it has"
+                    f" {', '.join(table)}); add `tco: {{{field}: {{{standard}: ...}}}}` with its"
+                    " source",
+                )
+        return self
+
     def baseline(self) -> SystemConfig:
-        """The same memory, host and links, with no in-memory compute."""
-        return self.model_copy(update={"pim": None, "name": f"{self.name} (baseline)"})
+        """The twin: the same memory, host and links, with no in-memory compute (a named
+        ``baseline`` is resolved by the system layer, which loads presets)."""
+        return self.model_copy(
+            update={
+                "pim": None,
+                "pim_memory": None,
+                "pim_link": None,
+                "name": f"{self.name} (baseline)",
+                "baseline_system": None,
+            }
+        )
 
     def require_run_parts(self) -> None:
         """Raise a FieldError naming what ``archsim run`` needs and this system lacks."""

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from archsim.config.base import FieldError, Model
+from archsim.config.standards import StandardName
 from archsim.config.units import (
     Grams,
     GramsPerGB,
@@ -27,8 +28,6 @@ from archsim.config.units import (
     UsdPerKwh,
     Years,
 )
-
-MemoryStandard = Literal["DDR4", "DDR5", "LPDDR5", "GDDR6", "HBM2", "HBM3"]
 
 
 class NodeParams(Model):
@@ -64,7 +63,7 @@ class TcoConfig(Model):
     wafer_diameter_mm: Millimetres = Field(alias="wafer_diameter", gt=0)
     yield_cluster_alpha: float = Field(alias="yield_alpha", gt=0)
     nodes: dict[str, NodeParams]
-    memory_price_usd_per_gb: dict[MemoryStandard, UsdPerGB] = Field(alias="memory_price")
+    memory_price_usd_per_gb: dict[StandardName, UsdPerGB] = Field(alias="memory_price")
     packaging: PackagingParams
     integration: Literal["2.5d", "board"] = Field(
         description="2.5d: host and memory stacks on a silicon interposer; board: separate packages"
@@ -83,7 +82,7 @@ class TcoConfig(Model):
     fab_grid_g_per_kwh: GramsPerKwh = Field(alias="fab_grid", ge=0)
     mpa_g_per_cm2: GramsPerSquareCentimetre = Field(alias="mpa", ge=0)
     act_fab_yield: float = Field(alias="fab_yield", gt=0, le=1)
-    memory_carbon_g_per_gb: dict[MemoryStandard, GramsPerGB] = Field(alias="memory_carbon")
+    memory_carbon_g_per_gb: dict[StandardName, GramsPerGB] = Field(alias="memory_carbon")
     packaging_carbon_g_per_ic: Grams = Field(alias="packaging_carbon", ge=0)
     # -- operation and deployment ----------------------------------------------------------
     electricity_usd_per_kwh: UsdPerKwh = Field(alias="electricity_price", ge=0)

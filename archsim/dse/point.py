@@ -202,6 +202,17 @@ def _run_task(task: Task) -> dict[str, Any]:
         from archsim.simulate import simulate
         from archsim.workload.presets import load_workload, workload_from_spec
 
+        if isinstance(task.workload, dict) and task.workload.get("kind") == "serve":
+            from archsim.serving.sweep import run_point
+
+            system = resolve_system(task.system, task.params)
+            return {
+                "key": task.key,
+                "status": "ok",
+                "error": None,
+                "metrics": flatten(run_point(system, dict(task.workload), task.seed)),
+                "wall_s": time.perf_counter() - start,
+            }
         if isinstance(task.workload, dict):
             if task.workload.get("name") == CRASH_NAME:
                 os._exit(1)

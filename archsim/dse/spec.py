@@ -181,7 +181,12 @@ class SweepSpec(Model):
                     )
                 fields: dict[str, bool] = {}
                 for w in workloads:  # all generator mappings here: traces were refused above
-                    fields.update(workload_paths(str(w["generator"])))
+                    if w.get("kind") == "serve":  # a serve point (archsim.serving.sweep)
+                        from archsim.serving.sweep import serve_paths
+
+                        fields.update(serve_paths())
+                        continue
+                    fields.update(workload_paths(str(w.get("generator"))))
                 check_path(path, fields, "workload field")
             else:
                 check_path(path, SYSTEM_PATHS, "system field")

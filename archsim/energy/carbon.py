@@ -33,14 +33,24 @@ def embodied_g(system: SystemConfig, tco: TcoConfig) -> dict[str, float]:
         / 1e9
         * tco.memory_carbon_g_per_gb[system.memory.standard]
     )
+    unit_memory = system.pim_memory if system.pim_memory is not None else system.memory
+    unit_dram = (
+        unit_memory.organization.capacity_bytes
+        / 1e9
+        * tco.memory_carbon_g_per_gb[unit_memory.standard]
+    )
     ics = 1 + memory_packages(system) + (tco.pim_die.count if pim and tco.pim_die else 0)
     parts = {
         "host_die": die_carbon_g(tco.host_die, tco),
         "pim_logic": die_carbon_g(tco.pim_die, tco) if pim and tco.pim_die else 0.0,
         "memory": dram,
-        "pim_dram": dram * tco.pim_dram_area_overhead if pim else 0.0,
+        # A separate in-memory device (AttAcc-style) brings its own DRAM.
+        "pim_memory": unit_dram if system.pim_memory is not None else 0.0,
+        "pim_dram": unit_dram * tco.pim_dram_area_overhead if pim else 0.0,
         "packaging": ics * tco.packaging_carbon_g_per_ic,
     }
+    # Every device of a multi-device system (``parallel``) carries the same parts.
+    parts = {k: v * system.parallel.devices for k, v in parts.items()}
     parts["total"] = sum(parts.values())
     return parts
 

@@ -1,7 +1,7 @@
 """DRAM energy per bit along the data path, for the in-memory comparison.
 
-Stacked DRAM (HBM) uses the FGDRAM breakdown (O'Connor et al., MICRO 2017, as tabulated in
-REFERENCE.md). For other standards an energy table may say ``dram: idd``: the activation energy
+Stacked DRAM (HBM) uses the FGDRAM breakdown (O'Connor et al., "Fine-Grained DRAM", MICRO
+2017). For other standards an energy table may say ``dram: idd``: the activation energy
 and the array-to-I/O read energy then come from the memory's own IDD currents (the model
 ``archsim replay`` uses), and the read energy is split over bank, bank-group path and global
 I/O in FGDRAM's proportions, 0.44 : 1.01 : 1.23 (an assumption: no public breakdown exists for
@@ -15,7 +15,7 @@ from archsim.config.energy import DramEnergy, EnergyTable, PerBit
 from archsim.energy.dram_idd import action_energy
 
 # FGDRAM per-bit read path (pJ/bit): cell 0.44, column decoder to bank-group mux 1.01, bank-group
-# mux to global I/O 1.23 (REFERENCE.md, "HBM read path").
+# mux to global I/O 1.23 (O'Connor et al., "Fine-Grained DRAM", MICRO 2017).
 _FGDRAM_SPLIT = {"bank": 0.44, "bankgroup": 1.01, "die": 1.23}
 _IDD_SOURCE = "[derived] from the memory preset's IDD currents (TN-41-01), split as FGDRAM"
 

@@ -30,12 +30,12 @@ def die_cost(die: DieConfig, tco: TcoConfig) -> float:
 
 
 def memory_packages(system: SystemConfig) -> int:
-    """Memory ICs: ``tco.memory_ics`` if given, else HBM stacks or DRAM devices (one per
-    device-width slice of every rank)."""
+    """Memory ICs: ``tco.memory_ics`` if given, else stacks (``memory.package: stacked``) or DRAM
+    devices (one per device-width slice of every rank)."""
     if system.tco is not None and system.tco.memory_ics is not None:
         return system.tco.memory_ics
     org = system.memory.organization
-    if system.memory.standard.startswith("HBM"):
+    if system.memory.package == "stacked":
         return org.stacks
     return org.bus_channels * org.ranks * org.devices_per_rank
 
@@ -48,10 +48,16 @@ def capex_usd(system: SystemConfig, tco: TcoConfig) -> dict[str, float]:
         * tco.memory_price_usd_per_gb[system.memory.standard]
     )
     pim = system.pim is not None
+    unit_memory = system.pim_memory if system.pim_memory is not None else system.memory
+    unit_memory_usd = (
+        unit_memory.organization.capacity_bytes
+        / 1e9
+        * tco.memory_price_usd_per_gb[unit_memory.standard]
+    )
     logic_dies = 1 + (tco.pim_die.count if pim and tco.pim_die else 0)
     if tco.integration == "2.5d":
         stacks = (
-            system.memory.organization.stacks if system.memory.standard.startswith("HBM") else 0
+            system.memory.organization.stacks if system.memory.package == "stacked" else 0
         )
         packaging = tco.packaging.interposer_2p5d_usd + stacks * tco.packaging.stack_3d_usd
         packaging += (logic_dies - 1) * tco.packaging.board_mount_usd
@@ -61,10 +67,14 @@ def capex_usd(system: SystemConfig, tco: TcoConfig) -> dict[str, float]:
         "host_die": die_cost(tco.host_die, tco),
         "pim_logic": die_cost(tco.pim_die, tco) if pim and tco.pim_die else 0.0,
         "memory": memory,
-        "pim_dram": memory * tco.pim_dram_area_overhead if pim else 0.0,
+        # A separate in-memory device (AttAcc-style) brings its own DRAM, priced as its standard.
+        "pim_memory": unit_memory_usd if system.pim_memory is not None else 0.0,
+        "pim_dram": unit_memory_usd * tco.pim_dram_area_overhead if pim else 0.0,
         "packaging": packaging,
         "server_share": tco.server_share_usd,
     }
+    # Every device of a multi-device system (``parallel``) carries the same parts.
+    parts = {k: v * system.parallel.devices for k, v in parts.items()}
     parts["total"] = sum(parts.values())
     return parts
 

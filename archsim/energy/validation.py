@@ -6,7 +6,7 @@
   wafer, yield and die cost against the numbers worked out by hand in the docstring of
   :func:`tco_studies` (the arithmetic is written out there so a reader can redo it).
 * ACT carbon per area at 7 nm and 5 nm against the hand sum (583 x EPA + GPA + MPA) / 0.875 with
-  ACT's published EPA, GPA and MPA (REFERENCE.md).
+  ACT's published EPA, GPA and MPA (Gupta et al., ACT, ISCA 2022).
 * ACT's fab emissions per cm2 (CI_fab x EPA + GPA, scope 1 and 2, before yield) against the
   imec.netzero v4.0 figures ACT ships (logic/imec-netzero-cpa: 28 nm 0.91, 7 nm 1.44, 5 nm 1.54,
   3 nm 1.75 kg/cm2): an independent estimate, so agreement is only within tens of percent.

@@ -6,7 +6,7 @@ bound on the host, so it goes in memory when the unit can run it: GEMV, decode a
 element-wise work on data that lives in DRAM. High-reuse GEMMs stay on the host. A workload op's
 ``offload`` field, or the system's ``mapping.overrides`` (op name or glob), force a placement;
 the ``cost`` policy then times each of the roofline's in-memory ops on both units and keeps it
-in memory only if it finishes sooner there (:func:`archsim.simulate.run_side`);
+in memory only if it finishes sooner there (:mod:`archsim.system.side`);
 forcing an op onto a unit that cannot run it is an error naming the op, the unit and the field.
 
 Tensor placement: weights, KV caches and workload inputs live in DRAM; an activation produced
@@ -22,26 +22,12 @@ import fnmatch
 from dataclasses import dataclass
 
 from archsim.config.base import FieldError
-from archsim.config.compute import AimConfig, HbmPimConfig, NearMemoryConfig
 from archsim.config.system import SystemConfig
 from archsim.errors import ConfigError
+from archsim.pim.shapes import gemv_shapes  # noqa: F401  (re-exported for callers)
+from archsim.pim.units import unit_of
 from archsim.workload.graph import Workload
 
-# Op kinds each unit design can run; an op is also checked against the unit's dtype.
-_IN_BANK_KINDS = {"gemv", "gemm", "eltwise", "attention"}
-_NEAR_MEMORY_KINDS = {
-    "gemv",
-    "gemm",
-    "eltwise",
-    "attention",
-    "embedding",
-    "norm",
-    "softmax",
-    "reduce",
-}
-# Analog crossbars hold static weights; dynamic operands (QKᵀ, AV) stay digital.
-_ANALOG_KINDS = {"gemv", "gemm", "conv2d"}
-_SOLVER_KINDS = {"solve", "regression", "eigen"}
 ONCHIP_SHARE = 0.25  # share of the host buffer an activation may occupy and still stay on chip
 
 
@@ -53,52 +39,24 @@ class Placement:
 
 
 def unit_kinds(system: SystemConfig) -> set[str]:
-    pim = system.pim
-    if pim is None:
+    """Op kinds the system's in-memory unit runs (none without one)."""
+    if system.pim is None:
         return set()
-    base = _NEAR_MEMORY_KINDS if isinstance(pim, NearMemoryConfig) else _IN_BANK_KINDS
-    if pim.kind == "analog-crossbar":
-        base = _ANALOG_KINDS | (_SOLVER_KINDS if pim.closed_loop else set())
-    return base & set(pim.ops) if pim.ops else base
+    return unit_of(system).op_kinds(system)
 
 
 def can_run(system: SystemConfig, op, workload: Workload) -> tuple[bool, str]:
     """Whether the system's in-memory unit can run ``op``, and if not, why."""
-    pim = system.pim
-    if pim is None:
+    if system.pim is None:
         return False, "the system has no in-memory unit"
-    if op.kind not in unit_kinds(system):
-        return False, f"a {pim.kind} unit runs {', '.join(sorted(unit_kinds(system)))}"
-    if pim.kind == "analog-crossbar" and op.kind in _SOLVER_KINDS:
-        from archsim.pim.analog.execute import closed_loop_can_run
-
-        return closed_loop_can_run(system, op)
-    if pim.kind == "analog-crossbar" and not any(
-        workload.tensors[name].role == "weight" for name in op.inputs
+    if system.pim_memory is not None and any(
+        workload.tensors[t].role == "weight" for t in op.inputs
     ):
-        return False, "analog crossbars hold static weights; this op has no weight operand"
-    if isinstance(pim, HbmPimConfig | AimConfig):
-        if op.kind == "gemm" and max(batch for batch, _, _ in gemv_shapes(op)) > 16:
-            return False, "in-bank units run matrix-vector products, not wide GEMMs"
-        if op.kind == "attention" and op.q_len > 1:
-            return False, "in-bank units run decode attention (one new token), not prefill"
-        # 16-bit floating-point formats are interchangeable for these units.
-        allowed = {pim.dtype} | ({"fp16", "bf16"} if pim.dtype in ("fp16", "bf16") else set())
-        dtypes = {workload.tensors[name].dtype for name in op.inputs}
-        if not dtypes <= allowed:
-            return False, f"the unit computes in {pim.dtype}; the operands are {sorted(dtypes)}"
-    return True, ""
-
-
-def gemv_shapes(op) -> list[tuple[int, int, int]]:
-    """(batch, outputs, inputs) of each matrix product of a GEMV/GEMM, weights as the matrix."""
-    shapes = []
-    for count, m, n, k in op.gemm_view():
-        if op.kind == "gemv":  # y[M] = W[M, K] x[K] for N vectors
-            shapes += [(n, m, k)] * count
-        else:  # C[M, N] = A[M, K] W[K, N]: N outputs per row of A
-            shapes += [(m, n, k)] * count
-    return shapes
+        return False, (
+            "weights live in the host's memory; the separate in-memory device (pim_memory)"
+            " holds KV caches"
+        )
+    return unit_of(system).can_run(system, op, workload)
 
 
 def _override(system: SystemConfig, op) -> tuple[str | None, str]:

@@ -8,6 +8,7 @@ looks forwards. Both read the same constraint table, which the closed-form valid
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -434,7 +435,15 @@ def check_command_log(path: str | Path, system: str | SystemConfig | None = None
         if "system" not in header:
             raise ArchsimError(f"{path}: the header names no system; pass --system")
         system = header["system"]
-    cfg = load_system(system) if isinstance(system, str) else system
+        overrides = None
+        if "overrides" in header:
+            try:
+                overrides = json.loads(header["overrides"])
+            except json.JSONDecodeError:
+                raise ArchsimError(f"{path}: the header's overrides are not valid JSON") from None
+        cfg = load_system(system, overrides)
+    else:
+        cfg = load_system(system) if isinstance(system, str) else system
     mem = cfg.memory
     org, n = mem.organization, mem.cycles
     if "standard" in header and header["standard"] != mem.standard:

@@ -7,6 +7,7 @@ Format: ``#`` header lines (format version, system, standard, tCK), then one com
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,15 @@ COLUMNS = "cycle command channel rank bankgroup bank row column"
 class CommandLogWriter:
     """Streams kernel log rows (int64, 8 columns) to a text file."""
 
-    def __init__(self, path: str | Path, cfg: SystemConfig, system_ref: str) -> None:
+    def __init__(
+        self, path: str | Path, cfg: SystemConfig, system_ref: str, overrides: dict | None = None
+    ) -> None:
         self._f = Path(path).open("w")
         org = cfg.memory.organization
+        # --set overrides the system was replayed with, so check-log rebuilds the same system.
+        applied = f"# overrides: {json.dumps(overrides, sort_keys=True)}\n" if overrides else ""
         self._f.write(
-            f"{HEADER}\n# system: {system_ref}\n# standard: {cfg.memory.standard}\n"
+            f"{HEADER}\n# system: {system_ref}\n{applied}# standard: {cfg.memory.standard}\n"
             f"# tck_ps: {org.tck_ps:g}\n# {COLUMNS}\n"
         )
         self._names = np.array(COMMAND_NAMES)

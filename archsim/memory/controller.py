@@ -165,6 +165,8 @@ class DramTiming:
         p[K.P_PIM_MAC] = pim_mac_cycles if pim_mac_cycles else n.nCCD_L
         self.params = p
         self.constraints = build_constraints(n)
+        longest = max((c.cycles for c in self.constraints), default=0)
+        p[K.P_GUARD] = max(longest, n.nFAW) + max(n.nCL, n.nCWL) + n.nBL + 1
         NR, NBG, NB = C * R, C * R * BG, C * R * BG * BPG
         rk_st = np.zeros((NR, K.N_RF), dtype=np.int64)
         if ctl.refresh == "all-bank":

@@ -1,4 +1,4 @@
-"""Fast-forward for regular streams (DESIGN.md section 4).
+"""Fast-forward for regular streams (docs/design.md section 4).
 
 A decode token of a 7B model reads ~13 GB of weights: hundreds of millions of bursts, which no
 per-request model replays in seconds. A regular stream (lines read in address order, possibly

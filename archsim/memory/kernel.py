@@ -146,6 +146,8 @@ N_G = 10
 # indices split with shifts: integer division showed up as the hottest instruction.
 # O_RK/O_BG/O_BK: where rank, bank-group and bank nodes start in the next-allowed table
 # na[node, command] (channel nodes come first).
+# GUARD: cycles after which every constraint a command sets has expired (its longest delay,
+# tFAW and the data beats), used to decide when an idle memory has reached its steady state.
 (
     P_C,
     P_R,
@@ -174,8 +176,9 @@ N_G = 10
     P_O_BG,
     P_O_BK,
     P_PIM_MAC,
-) = range(27)
-N_P = 27
+    P_GUARD,
+) = range(28)
+N_P = 28
 
 REFMODE_NONE, REFMODE_ALL, REFMODE_PB = 0, 1, 2
 
@@ -980,6 +983,71 @@ def _admit_bound(c, qi, rk, gbg, gb, row, t, p, na, open_row, hits, ch_st, rk_st
     return max(t, _earliest(cmd, c, rk, gbg, gb, p, na, ch_st, rk_st, faw))
 
 
+@njit(cache=True, _nrt=False)
+def _skip_idle(t, t_next, p, st_na, ch_st, rk_st, faw, cnt, g, arrival, corder, cstart):
+    """Jump over whole refresh periods of an idle memory in closed form; return the new cycle.
+
+    An idle memory (nothing queued, every bank closed, no refresh pending) only refreshes, and
+    once every rank has refreshed twice since the last data beat plus ``GUARD``, its state
+    repeats with the refresh period (``tREFI``, or the per-bank interval times the refresh
+    units, so the per-bank rotation comes back to the same bank): shifting every time-valued
+    entry by whole periods and counting their refreshes is exactly what stepping would do. The
+    jump stops at least one period plus ``GUARD`` before the next arrival, which is then
+    simulated as usual. Without it a long gap costs one loop pass per refresh (a 1 s gap is 4 M
+    passes on DDR4); with it, a constant.
+    """
+    if p[P_REFMODE] == REFMODE_NONE or p[P_LOG] == 1 or g[G_QUEUED] != 0:
+        return t_next
+    if t_next != g[G_NEXT_REF]:
+        return t_next
+    C, R = p[P_C], p[P_R]
+    if p[P_REFMODE] == REFMODE_ALL:
+        units = 1
+        period = p[P_REFI]
+    else:
+        units = p[P_BPG] if p[P_SAMEBANK] == 1 else p[P_BG] * p[P_BPG]
+        period = p[P_REFIPB] * units
+    per = p[P_REFI] if p[P_REFMODE] == REFMODE_ALL else p[P_REFIPB]
+    # The next arrival of any channel's next request.
+    a_min = INF
+    for c in range(C):
+        if ch_st[c, CF_PQ_N] != 0:
+            return t_next
+        k = cstart[c] + ch_st[c, CF_CUR]
+        if k < cstart[c + 1]:
+            a_min = min(a_min, arrival[corder[k]])
+        for r in range(R):
+            rk = c * R + r
+            if rk_st[rk, RF_OPEN] != 0 or rk_st[rk, RF_REF_PEND] != 0:
+                return t_next
+            # Two refresh periods issued since every constraint of the last access expired.
+            if rk_st[rk, RF_REF_DUE] - 2 * period < cnt[c, CNT_LAST_DATA] + p[P_GUARD]:
+                return t_next
+    if a_min >= INF:
+        return t_next
+    k = (a_min - t_next - p[P_GUARD]) // period - 1
+    if k < 1:
+        return t_next
+    delta = k * period
+    for i in range(st_na.shape[0]):
+        for j in range(st_na.shape[1]):
+            st_na[i, j] += delta
+    for rk in range(C * R):
+        rk_st[rk, RF_REF_DUE] += delta
+        for i in range(4):
+            faw[rk, i] += delta
+    for c in range(C):
+        for f in (CF_BUS_ROW, CF_BUS_COL, CF_PIM_NEXT):
+            ch_st[c, f] += delta
+        if ch_st[c, CF_WAKE] < INF:
+            ch_st[c, CF_WAKE] += delta
+        cnt[c, CNT_REFAB if p[P_REFMODE] == REFMODE_ALL else CNT_REFPB] += R * k * (period // per)
+    g[G_NEXT_REF] += delta
+    if g[G_HEAD_T] >= 0:
+        g[G_HEAD_T] += delta
+    return t_next + delta
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def run(p, st, arrival, is_write, pim, ch, rank, bg, bank, row, col, req_id, corder, cstart, final):
     """Advance the simulation over one batch of requests (arrays indexed by request, trace order).
@@ -1181,4 +1249,8 @@ def run(p, st, arrival, is_write, pim, ch, rank, bg, bank, row, col, req_id, cor
                 # Work is queued but nothing can ever issue: a controller bug; stop loudly.
                 g[G_T] = t
                 return -1
+        else:
+            t_next = _skip_idle(
+                t, t_next, p, na, ch_st, rk_st, faw, cnt, g, arrival, corder, cstart
+            )
         t = t_next

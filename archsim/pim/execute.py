@@ -9,6 +9,7 @@ the internal bandwidth of the channels behind them and compute at their own peak
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,12 +17,13 @@ import numpy as np
 from archsim.config.compute import AimConfig, HbmPimConfig, NearMemoryConfig
 from archsim.config.system import SystemConfig
 from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.engine.demands import Demands, Hold, demands, stage
 from archsim.engine.memo import Memo
-from archsim.mapping.policy import gemv_shapes
 from archsim.memory import kernel as K
 from archsim.memory.controller import DramTiming, RequestBatch
-from archsim.memory.fastforward import stream_timing
+from archsim.memory.fastforward import REFRESH_INTERVALS, one_channel, stream_timing
 from archsim.pim.cadence import pim_mac_cycles
+from archsim.pim.command_stream import CommandStream
 from archsim.pim.programs import (
     BYTES_PER_COMMAND,
     Program,
@@ -30,6 +32,7 @@ from archsim.pim.programs import (
     hbm_pim_eltwise,
     hbm_pim_gemv,
 )
+from archsim.pim.shapes import gemv_shapes
 from archsim.workload.graph import Workload
 
 
@@ -56,11 +59,23 @@ _COUNT_FIELDS = {
 _RUNS: Memo[ProgramRun] = Memo("program", size=512)
 
 
-def _run(system: SystemConfig, program: Program) -> ProgramRun:
-    """Time a program with the host reading back its channel's share of the results."""
-    readback_lines = math.ceil(program.readback_bytes / program.channels / BYTES_PER_COMMAND)
+def _run(system: SystemConfig, program: Program, readback: bool = True) -> ProgramRun:
+    """Time a program with the host reading back its channel's share of the results (or,
+    with ``readback=False``, the program alone)."""
+    readback_lines = _readback_lines(program) if readback else 0
     key = (_timing_key(system), program.commands.key(), readback_lines)
     return _RUNS.get(key, lambda: _time(system, program, readback_lines))
+
+
+def _readback_lines(program: Program) -> int:
+    return math.ceil(program.readback_bytes / program.channels / BYTES_PER_COMMAND)
+
+
+def _readback(system: SystemConfig, lines: int) -> ProgramRun:
+    """The host reading ``lines`` result lines of one channel, alone."""
+    empty = Program(CommandStream(), 0, 0, 0, 0)
+    key = (_timing_key(system), "readback", lines)
+    return _RUNS.get(key, lambda: _time(system, empty, lines))
 
 
 def _timing_key(system: SystemConfig) -> str:
@@ -93,40 +108,162 @@ def _time(system: SystemConfig, program: Program, readback_lines: int) -> Progra
 
 @dataclass(frozen=True)
 class MemoryOpResult:
-    time_ns: float
+    time_ns: float  # alone on the system: ``demands.alone_ns`` where demands are given
     ledger: Ledger
     macs: int
     bound: str
+    demands: Demands | None = None  # None: the whole time holds the unit
 
 
-def _compile(system: SystemConfig, op, workload: Workload) -> list[Program]:
+def _interpolate(a: float, b: float, scale: float) -> float:
+    return a + scale * (b - a)
+
+
+def _run_many(
+    system: SystemConfig, make: Callable[[int], Program], count: int, fidelity: str
+) -> tuple[Program, ProgramRun]:
+    """Time the program ``make(count)`` of ``count`` identical, independent products (each on
+    fresh rows, as attention heads and batched vectors are compiled).
+
+    Fast-forward (DESIGN.md section 4): time ``n`` and ``2n`` products, ``n`` doubled until the
+    sample spans several refresh intervals, and extrapolate every total linearly (a program is
+    its mode entry and exit plus ``count`` equal products), then add the host's read-back of
+    the results, timed whole as the regular stream it is; ``fidelity="full"``, or a count
+    within four samples, times every command.
+    """
+    if fidelity == "full":
+        program = make(count)
+        return program, _run(system, program)
+    target = REFRESH_INTERVALS * system.memory.cycles.nREFI
+    n = 1
+    while True:
+        if 4 * n >= count:  # no sample spanning several refreshes fits: time it all
+            program = make(count)
+            return program, _run(system, program)
+        p1 = make(n)
+        r1 = _run(system, p1, readback=False)
+        if r1.cycles >= target:
+            break
+        n *= 2
+    p2 = make(2 * n)
+    r2 = _run(system, p2, readback=False)
+    scale = (count - n) / n
+    program = Program(
+        p1.commands,
+        round(_interpolate(p1.broadcast_bytes, p2.broadcast_bytes, scale)),
+        round(_interpolate(p1.readback_bytes, p2.readback_bytes, scale)),
+        round(_interpolate(p1.macs, p2.macs, scale)),
+        round(_interpolate(p1.host_reduce_flops, p2.host_reduce_flops, scale)),
+        p1.channels,
+        p1.emitted,
+    )
+    # The read-back after the program is a regular stream of its own: timed whole, after it.
+    back = _readback(system, _readback_lines(program))
+    counts = {
+        k: _interpolate(r1.counts[k], r2.counts[k], scale) + back.counts[k] for k in r1.counts
+    }
+    cycles = round(_interpolate(r1.cycles, r2.cycles, scale)) + back.cycles
+    return program, ProgramRun(cycles, counts)
+
+
+def _channels(cfg, n: int):
+    """The same memory with ``n`` bus channels (a group of one device's channels)."""
+    if n == 1:
+        return one_channel(cfg)
+    org = cfg.organization.model_copy(update={"stacks": 1, "channels": n, "pseudo_channels": 1})
+    return cfg.model_copy(update={"organization": org})
+
+
+def _per_channel(program: Program, share: float, macs: int, channels: int) -> Program:
+    """A channel group's program standing for ``share`` groups' worth of the same work."""
+    return Program(
+        program.commands,
+        round(program.broadcast_bytes * share),
+        round(program.readback_bytes * share),
+        macs,
+        round(program.host_reduce_flops * share),
+        channels,
+        program.emitted,
+    )
+
+
+def _timed_programs(
+    system: SystemConfig, op, workload: Workload, layout: str, fidelity: str
+) -> list[tuple[Program, ProgramRun]]:
+    """The op's programs, timed. ``layout`` places attention's KV heads: ``spread`` splits
+    each head over every channel (partial sums read back from all channels); ``heads`` keeps
+    each head whole in one channel (AttAcc's and NeuPIMs' layout: a request's KV head in one
+    channel, its tokens across the channel's banks) and runs different heads in different
+    channels with no cross-channel reduction."""
     pim = system.pim
-    programs: list[Program] = []
+    gemv = hbm_pim_gemv if isinstance(pim, HbmPimConfig) else aim_gemv
+    out: list[tuple[Program, ProgramRun]] = []
     if op.kind in ("gemv", "gemm"):
-        gemv = hbm_pim_gemv if isinstance(pim, HbmPimConfig) else aim_gemv
         for batch, outputs, inputs in gemv_shapes(op):
-            programs.append(gemv(system, outputs, inputs, batch))
+            program = gemv(system, outputs, inputs, batch)
+            out.append((program, _run(system, program)))
     elif op.kind == "attention":
         # Decode attention: scores = K q (a GEMV over each KV group's key cache, the group's
         # query heads as its batch), softmax on the host, then out = V^T p the same way.
-        gemv = hbm_pim_gemv if isinstance(pim, HbmPimConfig) else aim_gemv
         groups = op.kv_heads or op.heads
         per_group = op.heads // groups
-        keys = op.kv_len
         heads = op.batch * groups
-        programs.append(gemv(system, keys, op.head_dim, per_group, matrices=heads))
-        programs.append(gemv(system, op.head_dim, keys, per_group, matrices=heads))
+        channels = system.memory.organization.bus_channels
+        for outputs, inputs in ((op.kv_len, op.head_dim), (op.head_dim, op.kv_len)):
+            if layout == "heads":
+                # Each head in its own group of channels (one channel when there are more
+                # heads than channels); groups run different heads side by side.
+                width = max(1, channels // heads)
+                per = math.ceil(heads / (channels // width))
+                part = system.model_copy(update={"memory": _channels(system.memory, width)})
+                program, run = _run_many(
+                    system,
+                    lambda n, o=outputs, i=inputs, part=part: gemv(
+                        part, o, i, per_group, matrices=n
+                    ),
+                    per,
+                    fidelity,
+                )
+                macs = per_group * heads * outputs * inputs
+                out.append((_per_channel(program, heads / per, macs, channels), run))
+            else:
+                out.append(
+                    _run_many(
+                        system,
+                        lambda n, o=outputs, i=inputs: gemv(system, o, i, per_group, matrices=n),
+                        heads,
+                        fidelity,
+                    )
+                )
     elif op.kind == "eltwise":
         elements = workload.tensors[op.outputs[0]].elements
         eltwise = hbm_pim_eltwise if isinstance(pim, HbmPimConfig) else aim_eltwise
-        programs.append(eltwise(system, elements, len(op.inputs)))
+        program = eltwise(system, elements, len(op.inputs))
+        out.append((program, _run(system, program)))
     else:
         raise ValueError(f"op kind {op.kind!r} cannot run on a {pim.kind} unit")
-    return programs
+    return out
+
+
+def _programs(
+    system: SystemConfig, op, workload: Workload, fidelity: str = "fast"
+) -> list[tuple[Program, ProgramRun]]:
+    """The op's programs, timed; attention takes the faster of the two KV layouts."""
+    layouts = ["spread"]
+    if op.kind == "attention" and (op.kv_heads or op.heads) * op.batch >= 2:
+        layouts.append("heads")
+    best = None
+    for layout in layouts:
+        runs = _timed_programs(system, op, workload, layout, fidelity)
+        cycles = sum(r.cycles for _, r in runs)
+        if best is None or cycles < best[0]:
+            best = (cycles, runs)
+    assert best is not None
+    return best[1]
 
 
 def run_in_bank(
-    system: SystemConfig, op, workload: Workload, energy: EnergyModel
+    system: SystemConfig, op, workload: Workload, energy: EnergyModel, fidelity: str = "fast"
 ) -> MemoryOpResult:
     """One execution of ``op`` on an in-bank unit (HBM-PIM-like or AiM-like)."""
     pim = system.pim
@@ -134,21 +271,28 @@ def run_in_bank(
     org = system.memory.organization
     tck_ns = org.tck_ps / 1000.0
     ledger = Ledger()
-    total_ns = 0.0
+    program_ns = 0.0
+    link_bytes = 0.0
     macs = 0
     reduce_flops = 0
-    for program in _compile(system, op, workload):
-        run = _run(system, program)
-        total_ns += run.cycles * tck_ns
+    # With softmax on the device, attention's scores and probabilities stay in it: the
+    # scores' read-back and the probabilities' broadcast cross the TSVs, not the host link.
+    on_device = op.kind == "attention" and pim.softmax == "device"
+    for i, (program, run) in enumerate(_programs(system, op, workload, fidelity)):
+        program_ns += run.cycles * tck_ns
         ch = program.channels
         c = run.counts
         energy.bank_activations(ledger, ch * (c["pim_act_banks"] + c["activations"]))
         bits = BYTES_PER_COMMAND * 8
         energy.dram_columns(ledger, ch * (c["pim_mac_banks"] + c["pim_wr_banks"]) * bits, "bank")
         # Register traffic and read-back cross the whole path and the host link.
-        moved = ch * (c["pim_reg_writes"] + c["pim_reg_reads"] + c["reads"]) * BYTES_PER_COMMAND
-        energy.dram_columns(ledger, moved * 8, "tsv")
+        writes = ch * c["pim_reg_writes"] * BYTES_PER_COMMAND
+        reads = ch * (c["pim_reg_reads"] + c["reads"]) * BYTES_PER_COMMAND
+        inside = (reads if i == 0 else writes) if on_device else 0
+        moved = writes + reads - inside
+        energy.dram_columns(ledger, (moved + inside) * 8, "tsv")
         energy.link(ledger, moved)
+        link_bytes += moved
         ledger.bytes["dram_internal"] += ch * c["pim_mac_banks"] * BYTES_PER_COMMAND
         macs += program.macs
         reduce_flops += program.host_reduce_flops
@@ -156,15 +300,29 @@ def run_in_bank(
     energy.mac(ledger, "pim", macs, dtype)
     energy.sram(ledger, "pim", 2 * macs * 2)  # register-file reads of both operands
     if op.kind == "attention":
-        # Softmax of the scores on the host (they come back with the read-back above).
+        # Softmax of the scores, on the host (they come back with the read-back above) or on
+        # the device's buffer die.
         reduce_flops += op.flops() - 2 * op.macs()
-    if reduce_flops:
+    reduce_ns = device_ns = 0.0
+    if reduce_flops and on_device:
+        energy.vector(ledger, "pim", reduce_flops)
+        device_ns = reduce_flops / pim.device_vector_flops * 1e9
+    elif reduce_flops:
         energy.vector(ledger, "host", reduce_flops)
         assert system.host is not None
-        total_ns += reduce_flops / system.host.vector_flops_per_cycle / system.host.clock_hz * 1e9
-    if system.host_link is not None:
-        total_ns += system.host_link.latency_ns
-    return MemoryOpResult(total_ns, ledger, macs, "pim")
+        reduce_ns = reduce_flops / system.host.vector_flops_per_cycle / system.host.clock_hz * 1e9
+    link = system.host_link
+    # The program drives the channels; its register writes and read-back also occupy the host
+    # link, at the link's own rate. The host then adds up partial sums (softmax for attention).
+    need = demands(
+        stage(
+            Hold("channels", program_ns, "pim"),
+            Hold("link", link_bytes / link.bandwidth_bytes_per_s * 1e9 if link else 0.0),
+        ),
+        stage(Hold("host", reduce_ns), Hold("unit", device_ns)),
+        stage(Hold("delay", link.latency_ns if link else 0.0)),
+    )
+    return MemoryOpResult(need.alone_ns, ledger, macs, "pim", need)
 
 
 def run_near_memory(
@@ -190,16 +348,33 @@ def run_near_memory(
     compute_ns = op.flops() / pim.peak_flops * 1e9
     assert system.host_link is not None
     link_ns = (host_in + host_out) / system.host_link.bandwidth_bytes_per_s * 1e9
-    time_ns = max(memory_ns, compute_ns) + link_ns + system.host_link.latency_ns
+    need = demands(
+        stage(Hold("unit", compute_ns), Hold("channels", memory_ns, "near")),
+        stage(Hold("link", link_ns)),
+        stage(Hold("delay", system.host_link.latency_ns)),
+    )
     energy.activations(ledger, stream.counts["activations"])
     stop = "tsv" if pim.kind == "logic-die" else "die"
     energy.dram_columns(ledger, (dram_read + dram_write) * 8, stop)
     if pim.kind == "dimm-buffer":
         # The DRAM devices still drive their data pins to the buffer chip on the DIMM.
-        ledger.energy["host_link"] += (dram_read + dram_write) * 8 * energy.link_pj_per_bit
+        energy.fixed_link_bits(ledger, (dram_read + dram_write) * 8)
     ledger.bytes["dram_internal"] += dram_read + dram_write
     energy.link(ledger, host_in + host_out)
     energy.mac(ledger, "pim", op.macs(), pim.dtype)
     energy.vector(ledger, "pim", max(op.flops() - 2 * op.macs(), 0))
     bound = "memory" if memory_ns >= compute_ns else "compute"
-    return MemoryOpResult(time_ns, ledger, op.macs(), bound)
+    return MemoryOpResult(need.alone_ns, ledger, op.macs(), bound, need)
+
+
+def mode_switch_ns(system: SystemConfig) -> float:
+    """Time of one round trip out of and back into all-bank PIM mode on a channel (HBM-PIM's
+    exit and entry sequences, timed on the DRAM kernel)."""
+    from archsim.pim.command_stream import CommandStream
+    from archsim.pim.programs import enter_hbm_pim, exit_hbm_pim
+
+    cmds = CommandStream()
+    exit_hbm_pim(cmds, 0)
+    enter_hbm_pim(cmds, 0)
+    program = Program(cmds, 0, 0, 0, 0)
+    return _run(system, program).cycles * system.memory.organization.tck_ps / 1000.0

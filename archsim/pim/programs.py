@@ -72,7 +72,7 @@ class Program:
         return RequestBatch.pim_program(*self.commands.arrays(), first_id=first_id)
 
 
-def _enter_hbm_pim(cmds: CommandStream, ch: int) -> None:
+def enter_hbm_pim(cmds: CommandStream, ch: int) -> None:
     cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_ENTER_READS)
     for bank in range(HBM_PIM_ENTER_BANKS):
         cmds.add(ACT_AB, ch, bank, RESERVED_ROW)
@@ -81,7 +81,7 @@ def _enter_hbm_pim(cmds: CommandStream, ch: int) -> None:
     cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_ENTER_WRITES)
 
 
-def _exit_hbm_pim(cmds: CommandStream, ch: int) -> None:
+def exit_hbm_pim(cmds: CommandStream, ch: int) -> None:
     cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_EXIT_WRITES)
     cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, count=HBM_PIM_EXIT_READS)
 
@@ -171,11 +171,11 @@ def hbm_pim_gemv(
 
     emit = min(emit_channels, channels)
     for ch in range(emit):
-        _enter_hbm_pim(cmds, ch)
+        enter_hbm_pim(cmds, ch)
         # Full tiles, full groups and products repeat the same commands on fresh rows: each
         # is compiled once and copied (CommandStream.repeat).
         cmds.repeat(products, RESERVED_ROW + 1, lambda r, ch=ch: product(ch, r))
-        _exit_hbm_pim(cmds, ch)
+        exit_hbm_pim(cmds, ch)
     broadcast = channels * products * groups * inputs * 2
     # 16 FP16 partial sums per output (per channel when split by inputs), added up on the host.
     partials = channels if by_inputs else 1
@@ -208,24 +208,46 @@ def aim_gemv(
     elem = 2
     per_command = BYTES_PER_COMMAND // elem  # weights per bank per MAC command (16)
     row_elems = org.columns * org.device_width // 8 // elem  # weights per bank row (1024)
-    buffer_elems = int(pim.global_buffer_bytes) // elem
+    # A unit with several accumulators takes that many input vectors per pass over the
+    # weights (grouped-query attention: a KV head's query heads); they share the buffer.
+    vectors = min(pim.vectors_per_pass, batch)
+    buffer_elems = int(pim.global_buffer_bytes) // elem // vectors
     outputs_per_channel = math.ceil(outputs / channels)
     groups = math.ceil(outputs_per_channel / banks)  # one output per bank per group
     chunks = math.ceil(inputs / buffer_elems)
-    products = batch * matrices
+    products = math.ceil(batch / vectors) * matrices
     cmds = CommandStream()
     broadcast = 0
     emit = min(emit_channels, channels)
 
+    macs_per_output = math.ceil(inputs / per_command)
+    # Short dot products (attention over a head's 128 dims) share a row: a bank stores its
+    # outputs' weights back to back, so one ACT serves several outputs (AttAcc's token layout).
+    per_row = max(1, (row_elems // per_command) // macs_per_output) if chunks == 1 else 1
+
     def product(ch: int, row: int) -> int:
         nonlocal broadcast
+        if per_row > 1:
+            writes = math.ceil(inputs * vectors * elem / BYTES_PER_COMMAND)
+            cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=writes)
+            broadcast += writes * BYTES_PER_COMMAND * channels * products // emit
+            for g0 in range(0, groups, per_row):
+                cmds.add(ACT_AB, ch, SET_ALL, row)
+                for g in range(g0, min(groups, g0 + per_row)):
+                    column = (g - g0) * macs_per_output
+                    cmds.add(MAC_AB, ch, SET_ALL, row, column, count=macs_per_output)
+                    # 16 results per vector, one per bank
+                    cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, g, count=vectors)
+                cmds.add(PRE_AB, ch, SET_ALL, row)
+                row += 1
+            return row
         for g in range(groups):
             for chunk in range(chunks):
                 n_in = min(buffer_elems, inputs - chunk * buffer_elems)
                 # The buffer holds one chunk of the input: reload it unless it is already
                 # there (a single chunk stays for every group).
                 if chunks > 1 or g == 0:
-                    writes = math.ceil(n_in * elem / BYTES_PER_COMMAND)
+                    writes = math.ceil(n_in * vectors * elem / BYTES_PER_COMMAND)
                     cmds.add(WR_REG, ch, SET_ALL, RESERVED_ROW, count=writes)
                     broadcast += writes * BYTES_PER_COMMAND * channels * products // emit
                 macs = math.ceil(n_in / per_command)
@@ -236,14 +258,15 @@ def aim_gemv(
                     cmds.add(PRE_AB, ch, SET_ALL, row)
                     macs -= n
                     row += 1
-            cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, g)  # 16 results, one per bank
+            # 16 results per vector, one per bank
+            cmds.add(RD_REG, ch, SET_ALL, RESERVED_ROW, g, count=vectors)
         return row
 
     for ch in range(emit):
         # Every product runs the same commands on fresh rows: compiled once, copied.
         cmds.repeat(products, RESERVED_ROW + 1, lambda r, ch=ch: product(ch, r))
-    readback = channels * products * groups * BYTES_PER_COMMAND
-    macs = products * outputs * inputs
+    readback = channels * products * groups * vectors * BYTES_PER_COMMAND
+    macs = batch * matrices * outputs * inputs
     return Program(cmds, broadcast, readback, macs, 0, channels, emit)
 
 
@@ -262,7 +285,7 @@ def hbm_pim_eltwise(
     cmds = CommandStream()
     emit = min(emit_channels, channels)
     for ch in range(emit):
-        _enter_hbm_pim(cmds, ch)
+        enter_hbm_pim(cmds, ch)
         row = RESERVED_ROW + 1
         done = 0
         while done < steps:
@@ -276,7 +299,7 @@ def hbm_pim_eltwise(
             cmds.add(PRE_AB, ch, SET_ODD, row)
             done += n
             row += 1
-        _exit_hbm_pim(cmds, ch)
+        exit_hbm_pim(cmds, ch)
     return Program(cmds, 0, 0, 0, 0, channels, emit)
 
 

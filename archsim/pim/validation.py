@@ -18,7 +18,8 @@ from archsim.memory.validation import Study
 from archsim.simulate import simulate
 from archsim.workload.generators import gemv_workload
 
-# REFERENCE.md, "HBM read path" (FGDRAM, MICRO 2017): a host read costs 3.59 pJ/bit.
+# O'Connor et al., "Fine-Grained DRAM" (FGDRAM), MICRO 2017, HBM read path: a host read costs
+# 3.59 pJ/bit.
 HBM_HOST_READ_PJ_PER_BIT = 3.59
 
 

@@ -7,7 +7,7 @@ from rich.table import Table
 
 
 class ReplayReport(BaseModel):
-    """Keys are the interface contract of ``archsim replay --json`` (DESIGN.md section 5)."""
+    """Keys are the interface contract of ``archsim replay --json`` (docs/design.md section 5)."""
 
     model_config = ConfigDict(frozen=True)
 

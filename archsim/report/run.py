@@ -1,6 +1,6 @@
 """The result of ``archsim run``: baseline vs in-memory, and how they compare.
 
-Keys follow DESIGN.md section 5 (the interface contract).
+Keys follow docs/design.md section 5 (the interface contract).
 """
 
 from __future__ import annotations
@@ -24,6 +24,19 @@ class OpRecord(BaseModel):
     energy_pj: float
     host_link_bytes: float
     bound: str = Field(description="what limited it: compute, memory, or pim")
+    start_ns: float = Field(0.0, description="when its first execution started (timeline)")
+    end_ns: float = Field(0.0, description="when its last execution ended (timeline)")
+
+
+class UnitUse(BaseModel):
+    """One compute unit's share of the work, from the simulated timeline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    flops: float = Field(description="FLOPs of the ops placed on the unit")
+    achieved_flops: float = Field(description="those FLOPs over the side's time, FLOP/s")
+    peak_flops: float = Field(description="the unit's own peak, FLOP/s")
+    busy_fraction: float = Field(description="share of the time the unit (or its channels) worked")
 
 
 class SideReport(BaseModel):
@@ -32,6 +45,7 @@ class SideReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     time_ns: float
+    devices: int = Field(1, description="devices the work was split over (totals cover all)")
     energy_pj: dict[str, float] = Field(description="energy by component plus their 'total'")
     bytes_moved: dict[str, float] = Field(description="bytes per link; 'host_link' is the bus")
     peak_bandwidth_gbps: float = Field(description="the host link's peak, GB/s")
@@ -42,7 +56,23 @@ class SideReport(BaseModel):
         " or the channels behind a near-memory unit); None on the host side and for analog"
         " arrays, whose weights stay in the cells",
     )
-    achieved_flops: float
+    achieved_flops: float = Field(description="FLOP/s of the ops on the main unit (as peak_flops)")
+    units: dict[str, UnitUse] = Field(
+        default_factory=dict, description="per compute unit: FLOPs, achieved and peak FLOP/s, busy"
+    )
+    busy: dict[str, float] = Field(
+        default_factory=dict,
+        description="share of the time each resource (host, unit, channels, link, interconnect)"
+        " had work",
+    )
+    switch_loss_ns: float = Field(
+        0.0, description="channel time lost to mode switches between host traffic and PIM"
+    )
+    counts: dict[str, float] = Field(
+        default_factory=dict,
+        description="action counts (ACTs, column bits by where they stop, MACs by dtype, link"
+        " bits, ...); `archsim reprice` prices them with another energy table",
+    )
     ops: list[OpRecord] = Field(default_factory=list)
     accuracy: dict[str, float] | None = None
     tco: TcoReport | None = Field(None, description="cost and carbon, when the system has `tco`")
@@ -71,12 +101,17 @@ class RunReport(BaseModel):
     system: str
     workload: str
     seed: int
+    energy_table: str = Field("", description="the energy table that priced the counts")
     baseline: SideReport
-    in_memory: SideReport
-    comparison: Comparison
+    in_memory: SideReport | None = Field(
+        None, description="absent when the system has no in-memory compute (reported alone)"
+    )
+    comparison: Comparison | None = None
 
     def table(self) -> Table:
         b, m = self.baseline, self.in_memory
+        if m is None or self.comparison is None:
+            return self._alone_table()
         t = Table(title=f"archsim run: {self.workload} on {self.system}")
         t.add_column("")
         t.add_column("baseline (host)", justify="right")
@@ -112,6 +147,10 @@ class RunReport(BaseModel):
             f"{_flops(m.peak_flops)} / {_flops(m.achieved_flops)}",
             "",
         )
+        for res in ("host", "unit", "channels", "link", "interconnect"):
+            x, y = b.busy.get(res, 0.0), m.busy.get(res, 0.0)
+            if x or y:
+                t.add_row(f"busy: {res}", f"{x:.0%}", f"{y:.0%}", "")
         if m.accuracy is not None and "rel_error_rms" in m.accuracy:
             # The baseline computes exactly (digital); the in-memory side's error is measured.
             t.add_row("rel. error (rms, analog)", "exact", f"{m.accuracy['rel_error_rms']:.3g}", "")
@@ -122,6 +161,26 @@ class RunReport(BaseModel):
         t.add_row("data movement reduction", "", "", f"{c.data_movement_reduction:.2f}x")
         if b.tco is not None and m.tco is not None:
             _tco_rows(t, b.tco, m.tco, c)
+        return t
+
+
+    def _alone_table(self) -> Table:
+        """A system without in-memory compute, reported on its own."""
+        b = self.baseline
+        t = Table(title=f"archsim run: {self.workload} on {self.system}")
+        t.add_column("")
+        t.add_column(self.system, justify="right")
+        t.add_row("time", _time(b.time_ns))
+        for key in sorted(b.energy_pj, key=_energy_order):
+            if key == "total" or b.energy_pj[key]:
+                t.add_row("energy" if key == "total" else f"  {key}", _energy(b.energy_pj[key]))
+        for key in sorted(b.bytes_moved):
+            t.add_row(f"bytes: {key}", _bytes(b.bytes_moved[key]))
+        t.add_row("host link peak", f"{b.peak_bandwidth_gbps:,.0f} GB/s")
+        t.add_row("peak / achieved compute", f"{_flops(b.peak_flops)} / {_flops(b.achieved_flops)}")
+        for res, frac in b.busy.items():
+            if frac:
+                t.add_row(f"busy: {res}", f"{frac:.0%}")
         return t
 
 

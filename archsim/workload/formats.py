@@ -25,6 +25,7 @@ import yaml
 from archsim.config.yaml_text import parse_yaml
 from archsim.errors import ArchsimError, ConfigError, TraceError
 from archsim.workload.graph import Workload, build_workload
+from archsim.workload.specs import workload_from_spec
 
 FORMAT_TAG = "archsim-ops"
 VERSION = 1
@@ -172,8 +173,6 @@ def read_yaml(path: str | Path) -> Workload:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with name, tensors and ops")
     if "generator" in data:
-        from archsim.workload.presets import workload_from_spec
-
         return workload_from_spec(data, str(path))
     return build_workload(data, str(path))
 

@@ -20,13 +20,11 @@ from pydantic import Field, ValidationError, model_validator
 
 from archsim.config.base import Model
 from archsim.errors import ConfigError
-from archsim.workload.ops import Op, OpBase
+from archsim.workload.ops import WEIGHT_OPERAND, Op, OpBase
 from archsim.workload.tensor import Tensor
 
 SOURCE_ROLES = ("weight", "input", "kv_cache")
 ACTIVATION_ROLES = ("activation", "input", "output")
-# Operand holding the weight whose sparsity reduces MACs, per op kind.
-WEIGHT_OPERAND = {"gemm": 1, "gemv": 0, "conv2d": 1}
 
 
 class WorkloadTotals(Model):

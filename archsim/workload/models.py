@@ -86,6 +86,15 @@ TRANSFORMERS: dict[str, TransformerSpec] = {
         vocab=50257, mlp="gelu", norm="layer", positions="learned", max_positions=1024,
         bias=True, tied_embeddings=True,
     ),
+    # GPT-3 175B. Brown et al., "Language Models are Few-Shot Learners" (NeurIPS 2020),
+    # Table 2.1: 96 layers, d_model 12288, 96 heads of 128, context 2048; the GPT-2 design
+    # (section 2.1: pre-norm LayerNorm, 4x GELU MLP, learned positions, tied embeddings, BPE
+    # vocabulary of 50257).
+    "gpt3-175b": TransformerSpec(
+        name="gpt3-175b", arch="decoder", layers=96, hidden=12288, heads=96, intermediate=49152,
+        vocab=50257, mlp="gelu", norm="layer", positions="learned", max_positions=2048,
+        bias=True, tied_embeddings=True,
+    ),
     # Llama 2 7B. Touvron et al., "Llama 2" (2023), Table 1 and section 2.2; HF
     # meta-llama/Llama-2-7b-hf config.json: hidden 4096, 32 layers, 32 heads, 32 KV heads,
     # intermediate 11008, vocab 32000, RMSNorm, SwiGLU, untied LM head.
@@ -158,6 +167,10 @@ PUBLISHED: dict[str, Published] = {
     "gpt2": Published(
         params=124e6,
         params_source="HF model card openai-community/gpt2: 124M parameters (2019 release)",
+    ),
+    "gpt3-175b": Published(
+        params=175.0e9,
+        params_source="Brown et al., NeurIPS 2020, Table 2.1: 175.0B parameters",
     ),
     "llama2-7b": Published(
         params=6.74e9,

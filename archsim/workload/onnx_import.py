@@ -19,24 +19,13 @@ Initializers of two or more elements are weights; scalar constants are inputs (n
 from __future__ import annotations
 
 import math
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from archsim.errors import ArchsimError
-from archsim.workload.builder import GraphBuilder
 from archsim.workload.graph import Workload
-from archsim.workload.ops import (
-    AttentionOp,
-    Conv2dOp,
-    EltwiseOp,
-    EmbeddingOp,
-    GemmOp,
-    GemvOp,
-    NormOp,
-    ReduceOp,
-    SoftmaxOp,
-)
+from archsim.workload.importer import ImporterBase, require
+from archsim.workload.ops import EltwiseOp, GemmOp
 
 ELTWISE = {
     "Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Max": "max", "Min": "min",
@@ -57,11 +46,7 @@ SUPPORTED = set(ELTWISE) | VIEWS | set(MOVES) | set(REDUCES) | {
 
 
 def _onnx():
-    try:
-        import onnx
-    except ImportError:
-        raise ArchsimError("the ONNX importer needs onnx: pip install 'archsim[onnx]'") from None
-    return onnx
+    return require("onnx", "the ONNX importer", "onnx")
 
 
 def _dtype(elem_type: int) -> str | None:
@@ -76,22 +61,21 @@ def _dtype(elem_type: int) -> str | None:
     return table.get(elem_type)
 
 
-class _Importer:
+class _Importer(ImporterBase):
+    framework = "ONNX"
+    dropped_note = "integer shape arithmetic not counted"
+    empty_message = "the ONNX graph holds no operator archsim can count"
+
     def __init__(self, model, name: str, dtype: str | None, skip_unsupported: bool) -> None:
-        onnx = _onnx()
-        self.onnx = onnx
+        super().__init__(name, dtype, skip_unsupported)
+        self.onnx = _onnx()
         self.graph = model.graph
-        self.override = dtype
-        self.skip = skip_unsupported
-        self.b = GraphBuilder(name, dtype or "fp32")
         self.info: dict[str, tuple[tuple[int, ...] | None, int]] = {}
         self.inits: dict[str, Any] = {i.name: i for i in self.graph.initializer}
         self.graph_inputs = {i.name for i in self.graph.input} - set(self.inits)
         self.graph_outputs = {o.name for o in self.graph.output}
         self.alias: dict[str, str] = {}
         self.names: set[str] = set()
-        self.dropped: Counter[str] = Counter()
-        self.unsupported: Counter[str] = Counter()
         for vi in [*self.graph.input, *self.graph.output, *self.graph.value_info]:
             t = vi.type.tensor_type
             dims = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim)
@@ -155,24 +139,10 @@ class _Importer:
         for i, node in enumerate(nodes):
             if i in fused:
                 if fused[i] is not None:
-                    self.emit_attention(nodes, fused[i], i)
+                    self.fused_attention(nodes, fused[i], i)
                 continue
             self.node(node, i)
-        if self.unsupported and not self.skip:
-            listed = ", ".join(f"{k} x{v}" for k, v in sorted(self.unsupported.items()))
-            raise ArchsimError(
-                f"unsupported ONNX ops: {listed}; pass --skip-unsupported (skip_unsupported=True)"
-                " to import the rest with their outputs as inputs"
-            )
-        if self.unsupported:
-            listed = ", ".join(f"{k} x{v}" for k, v in sorted(self.unsupported.items()))
-            self.b.notes.append(f"skipped unsupported ONNX ops (outputs became inputs): {listed}")
-        if self.dropped:
-            listed = ", ".join(f"{k} x{v}" for k, v in sorted(self.dropped.items()))
-            self.b.notes.append(f"integer shape arithmetic not counted: {listed}")
-        if not self.b.ops:
-            raise ArchsimError("the ONNX graph holds no operator archsim can count")
-        return self.b.build()
+        return self.finish()
 
     def node(self, node, index: int) -> None:
         op = node.op_type
@@ -221,7 +191,7 @@ class _Importer:
             self.inits[node.output[0]] = None  # a constant computed from constants
             return
         y = self.out(node)
-        self.b.op(EltwiseOp, name, ins, [y], op=kind, elements=math.prod(self.shape(y)))
+        self.emit_eltwise(name, ins, y, kind, self.shape(y))
 
     def view(self, node, name: str) -> None:
         self.eltwise(node, name, "view", data_only=True)
@@ -232,8 +202,7 @@ class _Importer:
         window = None
         if node.op_type in ("MaxPool", "AveragePool"):
             window = math.prod(a.get("kernel_shape", [1]))
-        self.b.op(ReduceOp, name, [x], [y], op=kind, in_elements=math.prod(self.shape(x)),
-                  out_elements=math.prod(self.shape(y)), window=window)  # fmt: skip
+        self.emit_reduce(name, x, y, kind, self.shape(x), self.shape(y), window)
 
     # -- compute ops ---------------------------------------------------------------------------
 
@@ -250,14 +219,9 @@ class _Importer:
         weight = b_name in self.inits and len(sb) == 2
         a, bt, yt = self.tensor(a_name), self.tensor(b_name), self.tensor(y)
         if weight:
-            rows = math.prod(sa[:-1])
-            if rows == 1:
-                self.b.op(GemvOp, name, [bt, a], [yt], m=n, k=k, transpose_a=True)
-            else:
-                self.b.op(GemmOp, name, [a, bt], [yt], m=rows, n=n, k=k)
+            self.emit_linear(name, a, bt, yt, math.prod(sa[:-1]), n, k, weight_nk=False)
             return
-        batch = math.prod(sy[:-2])
-        self.b.op(GemmOp, name, [a, bt], [yt], m=sa[-2], n=n, k=k, batch=batch)
+        self.emit_batched_matmul(name, [a, bt], yt, sa[-2], n, k, math.prod(sy[:-2]))
 
     def op_Gemm(self, node, name: str) -> None:
         a = self.attrs(node)
@@ -305,9 +269,8 @@ class _Importer:
         else:
             padding = (pads[0], pads[1]) if auto == "NOTSET" else (0, 0)
         ins = [self.tensor(i) for i in node.input if i]
-        self.b.op(Conv2dOp, name, ins, [self.out(node)], batch=sx[0], in_channels=sx[1],
-                  out_channels=sw[0], height=sx[2], width=sx[3], kernel=kernel, stride=stride,
-                  padding=padding, dilation=dilation, groups=a.get("group", 1))  # fmt: skip
+        self.emit_conv(name, ins, self.out(node), sx, sw, kernel=kernel, stride=stride,
+                       padding=padding, dilation=dilation, groups=a.get("group", 1))  # fmt: skip
 
     @staticmethod
     def _symmetric_padding(sx, sy, kernel, stride, dilation):
@@ -323,16 +286,13 @@ class _Importer:
     def op_Softmax(self, node, name: str) -> None:
         x, y = self.tensor(node.input[0]), self.out(node)
         shape = self.shape(x)
-        axis = self.attrs(node).get("axis", -1)
-        self.b.op(SoftmaxOp, name, [x], [y], elements=math.prod(shape),
-                  axis_size=shape[axis])  # fmt: skip
+        self.emit_softmax(name, x, y, shape, self.attrs(node).get("axis", -1))
 
     def _norm(self, node, name: str, kind: str, axis: int) -> None:
         ins = [self.tensor(i) for i in node.input[:3] if i]
         shape = self.shape(ins[0])
         channels = shape[1] if kind == "batch" else math.prod(shape[axis:])
-        self.b.op(NormOp, name, ins, [self.out(node)], norm=kind, elements=math.prod(shape),
-                  channels=channels)  # fmt: skip
+        self.emit_norm(name, ins, self.out(node), kind, shape, channels)
 
     def op_LayerNormalization(self, node, name: str) -> None:
         self._norm(node, name, "layer", self.attrs(node).get("axis", -1))
@@ -352,29 +312,25 @@ class _Importer:
         sd = self.shape(data)
         if data in self.inits and len(sd) == 2 and axis == 0:
             rows = math.prod(self.shape(y)) // sd[1]
-            self.b.op(EmbeddingOp, name, [self.tensor(data)], [y], vocab=sd[0], dim=sd[1],
-                      rows=rows)  # fmt: skip
+            self.emit_embedding(name, self.tensor(data), y, sd, rows)
         else:
-            self.b.op(EltwiseOp, name, [self.tensor(data)], [y], op="slice",
-                      elements=math.prod(self.shape(y)))  # fmt: skip
+            self.emit_eltwise(name, [self.tensor(data)], y, "slice", self.shape(y))
 
     def op_Concat(self, node, name: str) -> None:
         ins = self.float_inputs(node)
         y = self.out(node)
-        self.b.op(EltwiseOp, name, ins, [y], op="concat", elements=math.prod(self.shape(y)))
+        self.emit_eltwise(name, ins, y, "concat", self.shape(y))
 
     def op_Slice(self, node, name: str) -> None:
         y = self.out(node)
-        self.b.op(EltwiseOp, name, [self.tensor(node.input[0])], [y], op="slice",
-                  elements=math.prod(self.shape(y)))  # fmt: skip
+        self.emit_eltwise(name, [self.tensor(node.input[0])], y, "slice", self.shape(y))
 
     def op_Split(self, node, name: str) -> None:
         x = self.tensor(node.input[0])
         for i, o in enumerate(node.output):
             if o:
                 y = self.tensor(o)
-                self.b.op(EltwiseOp, f"{name}.{i}", [x], [y], op="slice",
-                          elements=math.prod(self.shape(y)))  # fmt: skip
+                self.emit_eltwise(f"{name}.{i}", [x], y, "slice", self.shape(y))
 
     # -- attention fusion ----------------------------------------------------------------------
 
@@ -430,15 +386,12 @@ class _Importer:
             fused[ci] = (first.input[0], first.input[1], second.input[1], second.output[0])
         return fused
 
-    def emit_attention(self, nodes, pattern: tuple, index: int) -> None:
+    def fused_attention(self, nodes, pattern: tuple, index: int) -> None:
         q, k, v, out = pattern
-        sq, sk = self.shape(q), self.shape(k)
-        heads = sq[-3] if len(sq) >= 4 else 1
-        batch = math.prod(sq[:-3]) if len(sq) >= 4 else sq[0]
+        sq, sk = self.shape(q), self.shape(k)  # k arrives transposed: (..., head_dim, kv_len)
         name = self.op_name(nodes[index], index)
-        self.b.op(AttentionOp, name, [self.tensor(q), self.tensor(k), self.tensor(v)],
-                  [self.tensor(out)], batch=batch, heads=heads, head_dim=sq[-1], q_len=sq[-2],
-                  kv_len=sk[-1])  # fmt: skip
+        self.emit_attention(name, self.tensor(q), self.tensor(k), self.tensor(v),
+                            self.tensor(out), sq, kv_len=sk[-1])  # fmt: skip
 
 
 def import_onnx(

@@ -18,25 +18,13 @@ import importlib.util
 import math
 import operator
 import sys
-from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from archsim.errors import ArchsimError
-from archsim.workload.builder import GraphBuilder
 from archsim.workload.graph import Workload
-from archsim.workload.ops import (
-    AttentionOp,
-    Conv2dOp,
-    EltwiseOp,
-    EmbeddingOp,
-    GemmOp,
-    GemvOp,
-    NormOp,
-    ReduceOp,
-    SoftmaxOp,
-)
+from archsim.workload.importer import ImporterBase, require
 
 ELTWISE = {
     "add": "add", "sub": "sub", "rsub": "sub", "mul": "mul", "div": "div", "relu": "relu",
@@ -59,13 +47,7 @@ LAYOUT = VIEWS | set(MOVES) | SLICES | SPLITS | {"getitem"}
 
 
 def _torch():
-    try:
-        import torch
-    except ImportError:
-        raise ArchsimError(
-            "the PyTorch importer needs torch: pip install 'archsim[torch]'"
-        ) from None
-    return torch
+    return require("torch", "the PyTorch importer", "torch")
 
 
 def _dtype(torch, dt) -> str | None:
@@ -87,13 +69,15 @@ def _opname(target) -> str:
     return parts[1] if len(parts) >= 2 and parts[0] == "aten" else text
 
 
-class _Importer:
+class _Importer(ImporterBase):
+    framework = "PyTorch"
+    dropped_note = "operators without a tensor result, not counted"
+    empty_message = "the module holds no operator archsim can count"
+
     def __init__(self, ep, name: str, dtype: str | None, skip_unsupported: bool) -> None:
+        super().__init__(name, dtype, skip_unsupported)
         self.torch = _torch()
         self.ep = ep
-        self.b = GraphBuilder(name, dtype or "fp32")
-        self.override = dtype
-        self.skip = skip_unsupported
         sig = ep.graph_signature
         self.params = set(sig.inputs_to_parameters)
         self.roles: dict[str, str] = {}
@@ -102,8 +86,6 @@ class _Importer:
                 self.roles[node.name] = "weight" if node.name in self.params else "input"
         self.outputs: set[str] = set()
         self.derived: set[str] = set()  # layout views of parameters: weights, not ops
-        self.dropped: Counter[str] = Counter()
-        self.unsupported: Counter[str] = Counter()
         self.skipped: set[str] = set()
 
     # -- tensors -------------------------------------------------------------------------------
@@ -192,23 +174,7 @@ class _Importer:
             else:
                 self.unsupported[name] += 1
                 self.skipped.add(node.name)
-        if self.unsupported and not self.skip:
-            listed = ", ".join(f"{k} x{v}" for k, v in sorted(self.unsupported.items()))
-            raise ArchsimError(
-                f"unsupported PyTorch ops: {listed}; pass --skip-unsupported"
-                " (skip_unsupported=True) to import the rest with their outputs as inputs"
-            )
-        if self.unsupported:
-            listed = ", ".join(f"{k} x{v}" for k, v in sorted(self.unsupported.items()))
-            self.b.notes.append(
-                f"skipped unsupported PyTorch ops (outputs became inputs): {listed}"
-            )
-        if self.dropped:
-            listed = ", ".join(f"{k} x{v}" for k, v in sorted(self.dropped.items()))
-            self.b.notes.append(f"operators without a tensor result, not counted: {listed}")
-        if not self.b.ops:
-            raise ArchsimError("the module holds no operator archsim can count")
-        return self.b.build()
+        return self.finish()
 
     def _weight_layout(self, node, name: str) -> bool:
         """A layout op on a parameter (or a view of one) makes a weight, not an op."""
@@ -231,8 +197,7 @@ class _Importer:
             self.dropped[_opname(node.target)] += 1
             return
         names = list(dict.fromkeys(self.tensor(i) for i in ins))
-        y = self.out(node)
-        self.b.op(EltwiseOp, node.name, names, [y], op=kind, elements=math.prod(self.shape(node)))
+        self.emit_eltwise(node.name, names, self.out(node), kind, self.shape(node))
 
     def reduce(self, node, kind: str) -> None:
         x = node.args[0]
@@ -245,9 +210,8 @@ class _Importer:
         if out_shape is None:
             self.unsupported[name] += 1
             return
-        self.b.op(ReduceOp, node.name, [self.tensor(x)], [self.out(node)], op=kind,
-                  in_elements=math.prod(self.shape(x)), out_elements=math.prod(out_shape),
-                  window=window)  # fmt: skip
+        self.emit_reduce(node.name, self.tensor(x), self.out(node), kind, self.shape(x), out_shape,
+                         window)  # fmt: skip
 
     # -- compute ops ---------------------------------------------------------------------------
 
@@ -262,8 +226,8 @@ class _Importer:
         if src.name in self.skipped:
             self.skipped.add(node.name)
         elif src_name in SPLITS:
-            self.b.op(EltwiseOp, node.name, [self.tensor(src.args[0])], [self.out(node)],
-                      op="slice", elements=math.prod(self.shape(node)))  # fmt: skip
+            self.emit_eltwise(node.name, [self.tensor(src.args[0])], self.out(node), "slice",
+                              self.shape(node))  # fmt: skip
         elif src_name in TUPLE_OPS and index == 0:
             # The op's main result: run its handler with this node as the output.
             shim = SimpleNamespace(
@@ -283,12 +247,11 @@ class _Importer:
         n, k = sw
         rows = math.prod(sx[:-1])
         y = self.out(node)
-        if rows == 1:
-            ins = [self.tensor(w), self.tensor(x)] + ([self.tensor(bias)] if bias else [])
-            self.b.op(GemvOp, node.name, ins, [y], m=n, k=k)
-        else:
-            ins = [self.tensor(x), self.tensor(w)] + ([self.tensor(bias)] if bias else [])
-            self.b.op(GemmOp, node.name, ins, [y], m=rows, n=n, k=k, transpose_b=True)
+        for operand in (w, x) if rows == 1 else (x, w):  # declared in the op's operand order
+            self.tensor(operand)
+        b = self.tensor(bias) if bias else None
+        self.emit_linear(node.name, self.tensor(x), self.tensor(w), y, rows, n, k, weight_nk=True,
+                         bias=b)  # fmt: skip
 
     def op_linear(self, node) -> None:
         self._linear(node, node.args[0], node.args[1], self.arg(node, 2, "bias"))
@@ -303,10 +266,10 @@ class _Importer:
         y = self.out(node)
         ins = [self.tensor(a), self.tensor(b)] + ([self.tensor(bias)] if bias is not None else [])
         if len(sb) == 2:
-            self.b.op(GemmOp, node.name, ins, [y], m=math.prod(sa[:-1]), n=n, k=k)
+            self.emit_batched_matmul(node.name, ins, y, math.prod(sa[:-1]), n, k)
         else:
             batch = math.prod(self.shape(node)[:-2])
-            self.b.op(GemmOp, node.name, ins, [y], m=sa[-2], n=n, k=k, batch=batch)
+            self.emit_batched_matmul(node.name, ins, y, sa[-2], n, k, batch)
 
     def op_matmul(self, node) -> None:
         self._matmul(node, node.args[0], node.args[1])
@@ -336,10 +299,8 @@ class _Importer:
             else:  # "same" with stride 1
                 padding = tuple(d * (k - 1) // 2 for d, k in zip(dilation, kernel, strict=True))
         ins = [self.tensor(x), self.tensor(w)] + ([self.tensor(bias)] if bias is not None else [])
-        self.b.op(Conv2dOp, node.name, ins, [self.out(node)], batch=sx[0], in_channels=sx[1],
-                  out_channels=sw[0], height=sx[2], width=sx[3], kernel=kernel,
-                  stride=tuple(stride), padding=tuple(padding), dilation=dilation,
-                  groups=groups)  # fmt: skip
+        self.emit_conv(node.name, ins, self.out(node), sx, sw, kernel=kernel, stride=tuple(stride),
+                       padding=tuple(padding), dilation=dilation, groups=groups)  # fmt: skip
 
     def op_conv2d(self, node) -> None:
         a = lambda i, k, d: self.arg(node, i, k, d)  # noqa: E731
@@ -370,27 +331,21 @@ class _Importer:
             self.unsupported["scaled_dot_product_attention (2-D)"] += 1
             self.skipped.add(node.name)
             return
-        heads = sq[-3] if len(sq) >= 4 else 1
         kv_heads = sk[-3] if len(sk) >= 4 else 1
-        batch = math.prod(sq[:-3]) if len(sq) >= 4 else sq[0]
-        self.b.op(AttentionOp, node.name, [self.tensor(q), self.tensor(k), self.tensor(v)],
-                  [self.out(node)], batch=batch, heads=heads, kv_heads=kv_heads,
-                  head_dim=sq[-1], q_len=sq[-2], kv_len=sk[-2],
-                  causal=causal and sq[-2] <= sk[-2])  # fmt: skip
+        self.emit_attention(node.name, self.tensor(q), self.tensor(k), self.tensor(v),
+                            self.out(node), sq, kv_len=sk[-2], kv_heads=kv_heads,
+                            causal=causal and sq[-2] <= sk[-2])  # fmt: skip
 
     def op_softmax(self, node) -> None:
         x = node.args[0]
-        shape = self.shape(x)
-        self.b.op(SoftmaxOp, node.name, [self.tensor(x)], [self.out(node)],
-                  elements=math.prod(shape), axis_size=shape[node.args[1]])  # fmt: skip
+        self.emit_softmax(node.name, self.tensor(x), self.out(node), self.shape(x), node.args[1])
 
     op__softmax = op_softmax
     op_log_softmax = op_softmax
 
     def _norm(self, node, kind: str, x, weights: list, channels: int) -> None:
         ins = [self.tensor(x)] + [self.tensor(w) for w in weights if w is not None]
-        self.b.op(NormOp, node.name, ins, [self.out(node)], norm=kind,
-                  elements=math.prod(self.shape(x)), channels=channels)  # fmt: skip
+        self.emit_norm(node.name, ins, self.out(node), kind, self.shape(x), channels)
 
     def op_layer_norm(self, node) -> None:
         x, shape = node.args[0], node.args[1]
@@ -407,15 +362,12 @@ class _Importer:
 
     def op_embedding(self, node) -> None:
         w, ids = node.args[:2]
-        vocab, dim = self.shape(w)
         rows = math.prod(tuple(int(d) for d in self.val(ids).shape)) or 1
-        self.b.op(EmbeddingOp, node.name, [self.tensor(w)], [self.out(node)], vocab=vocab,
-                  dim=dim, rows=rows)  # fmt: skip
+        self.emit_embedding(node.name, self.tensor(w), self.out(node), self.shape(w), rows)
 
     def op_cat(self, node) -> None:
         ins = [self.tensor(t) for t in node.args[0] if self.is_tensor(t)]
-        self.b.op(EltwiseOp, node.name, ins, [self.out(node)], op="concat",
-                  elements=math.prod(self.shape(node)))  # fmt: skip
+        self.emit_eltwise(node.name, ins, self.out(node), "concat", self.shape(node))
 
     op_concat = op_cat
 

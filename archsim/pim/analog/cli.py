@@ -96,7 +96,15 @@ def mvm(
     if t_inference < 0:
         raise ArchsimError(f"--t-inference: must be >= 0 seconds, got {t_inference}")
     result = run_mvm(
-        device, periphery, inputs, outputs, batch, weights, t_inference, compensation, seeds,
+        device,
+        periphery,
+        inputs,
+        outputs,
+        batch,
+        weights,
+        t_inference,
+        compensation,
+        seeds,
         adc_bits,
     )
     if json_out != "-":

@@ -57,13 +57,21 @@ def program_matrix(a: np.ndarray, device: DeviceConfig, seed: int) -> Programmed
         sigma = devices.programming_sigma_us(device, target)
         halves.append(
             kernels.program_kernel(
-                target, sigma, device.d2d_variation, device.stuck_on_rate, device.stuck_off_rate,
-                device.gmin_us, device.gmax_us, tile_seed(seed, half, 0),
+                target,
+                sigma,
+                device.d2d_variation,
+                device.stuck_on_rate,
+                device.stuck_off_rate,
+                device.gmin_us,
+                device.gmax_us,
+                tile_seed(seed, half, 0),
             )
         )
     gp, gn = halves
     return ProgrammedMatrix(
-        a_eff=(gp - gn) / span, d=(gp + gn).sum(axis=1) / span, scale=scale,
+        a_eff=(gp - gn) / span,
+        d=(gp + gn).sum(axis=1) / span,
+        scale=scale,
         conductance_us=float((gp + gn).sum()),
     )
 
@@ -181,8 +189,13 @@ def solve(
     residual = (solves - 1) * 2 * n * n * cfg.digital.flop_energy_pj
     energy = {"opamp": opamp, "cell": cells, "adc": conv, "dac": dac, "residual": residual}
     result = SolveResult(
-        x=x, solution_error=err, finite_gain_error=fg_err, finite_gain_error_closed_form=fg_closed,
-        lambda_min=float(lam), settling_time_s=t_settle * solves, energy_pj=energy,
+        x=x,
+        solution_error=err,
+        finite_gain_error=fg_err,
+        finite_gain_error_closed_form=fg_closed,
+        lambda_min=float(lam),
+        settling_time_s=t_settle * solves,
+        energy_pj=energy,
         refinement_iterations=cfg.refinement_iterations,
     )
     if digital:
@@ -193,7 +206,11 @@ def solve(
 
 
 def regression(
-    x: np.ndarray, y: np.ndarray, cfg: ClosedLoopConfig, device: DeviceConfig, adc: AdcModel,
+    x: np.ndarray,
+    y: np.ndarray,
+    cfg: ClosedLoopConfig,
+    device: DeviceConfig,
+    adc: AdcModel,
     seed: int = 0,
 ) -> SolveResult:
     """One-step least squares w = (XᵀX)⁻¹Xᵀy (Sun et al., Science Advances 2020).
@@ -251,7 +268,11 @@ def eigen(
 
 
 def _power_energy(
-    cfg: ClosedLoopConfig, adc: AdcModel, opamps: int, conductance_us: float, t_s: float,
+    cfg: ClosedLoopConfig,
+    adc: AdcModel,
+    opamps: int,
+    conductance_us: float,
+    t_s: float,
     outputs: int,
 ) -> dict[str, float]:
     """Power x time of op-amps and cells, plus DAC inputs and ADC read-out."""

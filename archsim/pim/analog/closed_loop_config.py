@@ -26,7 +26,8 @@ class DigitalSolverConfig(Model):
     in_bank_read_energy_pj_per_bit: PicojoulesPerBit = Field(alias="in_bank_read_energy", ge=0)
     bytes_per_element: PositiveInt = 4
     iteration_latency_s: Seconds = Field(
-        alias="iteration_latency", ge=0,
+        alias="iteration_latency",
+        ge=0,
         description="fixed cost per CG iteration: kernel launches and the dot-product syncs",
     )
     max_iterations: PositiveInt = 10000

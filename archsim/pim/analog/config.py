@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 from archsim.config.base import FieldError, Model
+from archsim.config.compute import ADC_BITS_MAX
+from archsim.config.presets import list_presets
 from archsim.config.units import (
     Femtojoules,
     Microsiemens,
@@ -20,7 +22,10 @@ from archsim.config.units import (
     Seconds,
     Volts,
 )
-from archsim.pim.analog.names import ADC_BITS_MAX, DEVICES, PERIPHERIES  # noqa: F401 (re-exported)
+
+# The presets are the list: a new device model is one YAML file in configs/devices/.
+DEVICES = tuple(list_presets("devices"))
+PERIPHERIES = tuple(list_presets("periphery"))
 
 
 class ProgrammingNoise(Model):
@@ -29,7 +34,9 @@ class ProgrammingNoise(Model):
     variable: Literal["ratio", "microsiemens"]
     coeffs: tuple[float, ...] = Field(description="polynomial coefficients, constant term first")
     reference_gmax_us: Microsiemens | None = Field(
-        None, alias="reference_gmax", gt=0,
+        None,
+        alias="reference_gmax",
+        gt=0,
         description="sigma scales by gmax/reference_gmax (aihwkit PCM); None: no scaling",
     )
 

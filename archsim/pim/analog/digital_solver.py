@@ -42,7 +42,7 @@ def compare(
 ) -> dict[str, dict[str, float]]:
     """Time, energy and host-link bytes of CG on the host and on in-bank PIM."""
     from archsim.config.presets import load_system
-    from archsim.simulate import _peak_memory_flops
+    from archsim.pim.units import unit_of
 
     system = load_system(cfg.system)
     n = a.shape[0]
@@ -64,7 +64,7 @@ def compare(
     host_energy = flops * cfg.flop_energy_pj + host_bytes * 8 * (
         cfg.host_read_energy_pj_per_bit if streams else link.energy_pj_per_bit
     )
-    pim_flops = _peak_memory_flops(system) or host.peak_flops("fp32")
+    pim_flops = unit_of(system).peak_flops(system) or host.peak_flops("fp32")
     pim_bytes = 2 * n * e
     # The host still runs the dots and axpys and issues the PIM commands: same fixed cost, plus
     # a link round trip for the vector in and A·p out.

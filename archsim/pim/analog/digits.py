@@ -46,8 +46,11 @@ def train(seed: int = TRAIN_SEED) -> DigitsModel:
     clf = MLPClassifier(hidden_layer_sizes=(HIDDEN,), max_iter=400, random_state=seed)
     clf.fit(x_tr, y_tr)
     return DigitsModel(
-        [w.copy() for w in clf.coefs_], [b.copy() for b in clf.intercepts_],
-        x_te, y_te, float(clf.score(x_te, y_te)),
+        [w.copy() for w in clf.coefs_],
+        [b.copy() for b in clf.intercepts_],
+        x_te,
+        y_te,
+        float(clf.score(x_te, y_te)),
     )
 
 
@@ -65,7 +68,11 @@ def analog_accuracy(
     energy = 0.0
     for layer, (w, b) in enumerate(zip(model.weights, model.biases, strict=True)):
         cfg = tile_config(
-            device, periphery, overrides, t_inference=t_inference_s, compensation=compensation,
+            device,
+            periphery,
+            overrides,
+            t_inference=t_inference_s,
+            compensation=compensation,
             seed=seed * 101 + layer,
         )
         m = AnalogMatrix(w, cfg)

@@ -82,7 +82,7 @@ def run_analog(
             n_out,
         )
         time_ns += batch * cost.latency_ns
-        ledger.energy["pim_compute"] += batch * cost.total_pj
+        energy.fixed(ledger, "pim_compute", batch * cost.total_pj)
     reads = op.bytes_read(workload)
     writes = op.bytes_written(workload)
     weights = {t for t in op.inputs if workload.tensors[t].role == "weight"}
@@ -202,7 +202,7 @@ def run_closed_loop(
     result = _solve_op(system, op, zlib.crc32(f"{seed}:{op.name}".encode()))
     ledger = Ledger()
     rhs = getattr(op, "rhs", 1) if op.kind == "solve" else 1
-    ledger.energy["pim_compute"] += rhs * result.energy_total_pj
+    energy.fixed(ledger, "pim_compute", rhs * result.energy_total_pj)
     reads = op.bytes_read(workload)
     writes = op.bytes_written(workload)
     weights = {t for t in op.inputs if workload.tensors[t].role == "weight"}

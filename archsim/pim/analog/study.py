@@ -34,8 +34,12 @@ def run_mvm(
         w = make_weights(weights, n_in, n_out, rng)
         x = rng.uniform(-1.0, 1.0, (batch, n_in))
         cfg = tile_config(
-            device, periphery, overrides, t_inference=t_inference_s,
-            compensation=compensation, seed=seed,
+            device,
+            periphery,
+            overrides,
+            t_inference=t_inference_s,
+            compensation=compensation,
+            seed=seed,
         )
         matrix = AnalogMatrix(w, cfg)
         y = matrix.mvm(x)

@@ -74,16 +74,22 @@ class AnalogMatrix:
                 rs = slice(ti * config.rows, min((ti + 1) * config.rows, self.n_in))
                 cs = slice(tj * config.cols, min((tj + 1) * config.cols, self.n_out))
                 self._tiles.append(
-                    [self._program(s[rs, cs], index * per.weight_slices + k)
-                     for k, s in enumerate(self._slices)]
+                    [
+                        self._program(s[rs, cs], index * per.weight_slices + k)
+                        for k, s in enumerate(self._slices)
+                    ]
                 )
                 index += 1
         self._weight_of_slice = self._slice_factors()
         self._row_weights = [
             [
                 np.ascontiguousarray(
-                    np.hstack([self._tiles[ti * self.col_tiles + tj][k].weights
-                               for tj in range(self.col_tiles)])
+                    np.hstack(
+                        [
+                            self._tiles[ti * self.col_tiles + tj][k].weights
+                            for tj in range(self.col_tiles)
+                        ]
+                    )
                 )
                 for k in range(per.weight_slices)
             ]
@@ -127,8 +133,14 @@ class AnalogMatrix:
         for half, target in enumerate((pos, neg)):
             sigma = devices.programming_sigma_us(dev, target)
             gp = kernels.program_kernel(
-                np.ascontiguousarray(target), sigma, dev.d2d_variation, dev.stuck_on_rate,
-                dev.stuck_off_rate, dev.gmin_us, dev.gmax_us, tile_seed(seed, 2 * index + half, 0),
+                np.ascontiguousarray(target),
+                sigma,
+                dev.d2d_variation,
+                dev.stuck_on_rate,
+                dev.stuck_off_rate,
+                dev.gmin_us,
+                dev.gmax_us,
+                tile_seed(seed, 2 * index + half, 0),
             )
             mu, s = devices.drift_nu_stats(dev, gp)
             qs = devices.read_noise_q(dev, gp)
@@ -149,9 +161,12 @@ class AnalogMatrix:
             drift_scale = float(ref / now) if now > 0 else 1.0
         _rows, cols = wn.shape
         return _Tile(
-            rows=slice(None), cols=slice(None),
+            rows=slice(None),
+            cols=slice(None),
             weights=np.ascontiguousarray((w_now / span).astype(np.float32)),
-            gain=np.ones(cols), offset=np.zeros(cols), drift_scale=drift_scale,
+            gain=np.ones(cols),
+            offset=np.zeros(cols),
+            drift_scale=drift_scale,
             conductance_sum_us=(gtp + gtn).sum(axis=1),
         )
 
@@ -217,14 +232,24 @@ class AnalogMatrix:
                     cs = slice(tj * cfg.cols, min((tj + 1) * cfg.cols, self.n_out))
                     seed_k = tile_seed(cfg.seed, index * per.weight_slices + k, 2 + call)
                     self.saturated += kernels.adc_accumulate_kernel(
-                        part[:, cs], seed_k, per.out_noise, per.adc_range or 0.0,
-                        per.adc_bits or 0, tile.drift_scale * self._weight_of_slice[k], scale, y,
+                        part[:, cs],
+                        seed_k,
+                        per.out_noise,
+                        per.adc_range or 0.0,
+                        per.adc_bits or 0,
+                        tile.drift_scale * self._weight_of_slice[k],
+                        scale,
+                        y,
                         cs.start,
                     )
                     # V^2 * G * t per row, with the actual mean squared drive.
                     self._cell_pj += float(
-                        (per.read_voltage_v**2) * per.integration_ns * 1e-9
-                        * np.dot(sq, tile.conductance_sum_us) * 1e-6 * 1e12
+                        (per.read_voltage_v**2)
+                        * per.integration_ns
+                        * 1e-9
+                        * np.dot(sq, tile.conductance_sum_us)
+                        * 1e-6
+                        * 1e12
                     )
         y *= self.w_max
         if calibrated and per.column_calibration:
@@ -235,8 +260,14 @@ class AnalogMatrix:
         """Energy and latency of one MVM, using the drive of the last ``mvm`` call."""
         cfg = self.config
         return mvm_cost(
-            cfg.periphery, getattr(self, "_cell_pj", 0.0), self.row_tiles, self.col_tiles,
-            cfg.rows, cfg.cols, self.n_in, self.n_out,
+            cfg.periphery,
+            getattr(self, "_cell_pj", 0.0),
+            self.row_tiles,
+            self.col_tiles,
+            cfg.rows,
+            cfg.cols,
+            self.n_in,
+            self.n_out,
         )
 
     def programming_cost(self) -> tuple[float, float]:

@@ -1,0 +1,322 @@
+"""The one door from serving into the simulator: what one scheduler iteration costs.
+
+An iteration runs one forward pass over a mixed batch: ``decode_contexts`` (one new token per
+decoding request, attending over its cached context) and ``prefill_chunks`` (``(new, cached)``
+prompt tokens of requests being prefilled). Its cost is built from three parts, each timed by
+:func:`archsim.simulate.run_side` on the LLM operator graphs of
+:func:`archsim.workload.transformer.llm_workload`:
+
+* the token-parallel layers (projections, MLP, norms, embedding, LM head) over all ``T`` token
+  rows of the batch: every non-attention op of the decode graph at ``batch = T``;
+* decode attention of ``B`` requests at mean cached context ``c``: the attention op of the
+  decode graph at ``batch = B, context = c`` (its KV traffic is linear in each request's
+  context, so the mean gives the batch's total);
+* prefill attention of each chunk: the attention op of the prefill graph of that chunk.
+
+Today's engine runs the ops of a graph one after another, so an iteration's time is the sum of
+its parts; when the concurrent engine lands (issue 10) this module is the only one that changes.
+Known approximation: the LM head runs over all ``T`` rows, not only the rows that emit a token.
+
+Memoization: each part is simulated at grid points (1, 2, 3, 4, 6, 8, 12, ...: powers of two and
+1.5x powers of two, so neighbours are at most 1.5x apart) and linearly interpolated between
+them, in two dimensions for attention. Attention time is close to bilinear in batch and context
+(KV bytes = batch x context), so the interpolation is nearly exact; a test bounds the effect on
+throughput and p99 TPOT against exact per-iteration costing. ``bucketing=False`` simulates every
+distinct iteration.
+
+Parts are also kept on disk (``cache_dir``: ``$ARCHSIM_SERVE_CACHE``, else
+``~/.cache/archsim/serve``; ``None`` turns it off), one JSON file per system, model, dtype and
+archsim version, so a rate sweep or a second run simulates nothing twice. The values are the
+simulator's own, keyed by the full resolved system config: a cached run equals a fresh one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archsim.config.system import SystemConfig
+from archsim.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class IterationCost:
+    """Time, energy and resource busy time of one iteration (or of one part of it)."""
+
+    time_s: float
+    energy_j: float
+    host_s: float = 0.0  # time the host (GPU/NPU) is busy
+    pim_s: float = 0.0  # time the in-memory units are busy
+    actions: dict[str, float] | None = None  # action counts, once the engine keeps them
+
+    def __add__(self, other: IterationCost) -> IterationCost:
+        return IterationCost(
+            self.time_s + other.time_s,
+            self.energy_j + other.energy_j,
+            self.host_s + other.host_s,
+            self.pim_s + other.pim_s,
+        )
+
+    def scaled(self, k: float) -> IterationCost:
+        return IterationCost(self.time_s * k, self.energy_j * k, self.host_s * k, self.pim_s * k)
+
+    @property
+    def busy(self) -> dict[str, float]:
+        """Busy fraction of each resource over the iteration."""
+        t = self.time_s or 1.0
+        return {"host": self.host_s / t, "pim": self.pim_s / t}
+
+
+ZERO = IterationCost(0.0, 0.0)
+
+
+def grid_points(x: float) -> tuple[int, int]:
+    """The grid points around ``x`` >= 1: powers of two and 1.5x powers of two (``(x, x)`` when
+    ``x`` is one)."""
+    if x <= 1:
+        return 1, 1
+    p = 2 ** math.floor(math.log2(x))
+    mid = p * 3 // 2 if p >= 2 else 2
+    for g in (p, mid, 2 * p):
+        if x == g:
+            return g, g
+    return (p, mid) if x < mid else (mid, 2 * p)
+
+
+def _lerp(a: IterationCost, b: IterationCost, w: float) -> IterationCost:
+    return a.scaled(1 - w) + b.scaled(w) if w else a
+
+
+@dataclass
+class CostModel:
+    """Iteration costs of one system (in-memory or baseline) serving one model."""
+
+    system: SystemConfig
+    model: str
+    dtype: str = "fp16"
+    bucketing: bool = True
+    fidelity: str = "fast"
+    cache_dir: Path | None = None
+    calls: int = 0  # run_side simulations made (the rest came from the memo)
+    _parts: dict[tuple, IterationCost] = field(default_factory=dict)
+    _exact: dict[tuple, IterationCost] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from archsim.config.energy import EnergyTable
+        from archsim.config.presets import load_yaml_model
+        from archsim.energy.ledger import EnergyModel, Ledger
+        from archsim.workload.models import LLM_MODELS, unknown_model
+
+        if self.model not in LLM_MODELS:
+            raise unknown_model(self.model, LLM_MODELS)
+        try:
+            self.system.require_run_parts()
+        except ValueError as exc:
+            raise ConfigError(f"{self.system.name}: {exc}") from None
+        assert self.system.energy is not None and self.system.host_link is not None
+        self.table = load_yaml_model(EnergyTable, "energy", self.system.energy)
+        energy = EnergyModel(
+            self.table, self.system.memory, self.system.host_link.energy_pj_per_bit
+        )
+        ledger = Ledger()
+        energy.run_time(ledger, 1.0, pim=self.system.pim is not None)
+        # Power drawn whatever runs (DRAM standby and refresh, static power), W.
+        self.background_w = sum(ledger.energy.values()) * 1e-12
+        from archsim.workload.models import TRANSFORMERS
+
+        spec = TRANSFORMERS[self.model]
+        # Learned position tables bound the context (rotary models are not bounded here).
+        self.max_context = spec.max_positions if spec.positions == "learned" else None
+        self._stored = 0
+        if self.cache_dir is not None:
+            self._parts.update(self._load())
+            self._stored = len(self._parts)
+
+    # -- the disk cache --------------------------------------------------------------------------
+
+    def _cache_file(self) -> Path | None:
+        from archsim.version import __version__
+
+        if self.cache_dir is None:
+            return None
+        ident = json.dumps(
+            [__version__, self.system.model_dump_json(), self.model, self.dtype, self.fidelity]
+        )
+        digest = hashlib.sha256(ident.encode()).hexdigest()[:24]
+        return Path(self.cache_dir) / f"{self.model}-{digest}.json"
+
+    def _load(self) -> dict[tuple, IterationCost]:
+        path = self._cache_file()
+        try:
+            data = json.loads(path.read_text()) if path and path.is_file() else []
+            return {tuple(k): IterationCost(*v) for k, v in data}
+        except (OSError, ValueError, TypeError):
+            return {}  # unreadable: simulate again
+
+    def save(self) -> None:
+        """Write the parts simulated so far (merged with what another process wrote)."""
+        path = self._cache_file()
+        if path is None or len(self._parts) == self._stored:
+            return
+        from archsim.serving.requests import atomic_write
+
+        merged = {**self._load(), **self._parts}
+        rows = [[list(k), [v.time_s, v.energy_j, v.host_s, v.pim_s]] for k, v in merged.items()]
+        try:
+            atomic_write(path, lambda p: p.write_text(json.dumps(rows)))
+            self._stored = len(self._parts)
+        except OSError:
+            pass  # a read-only cache directory costs time, not correctness
+
+    # -- simulation of one graph ----------------------------------------------------------------
+
+    def _simulate(self, phase: str, batch: int, context: int, tokens: int | None):
+        from archsim.simulate import run_side
+        from archsim.workload.transformer import llm_workload
+
+        wl = llm_workload(
+            self.model, phase, batch=batch, context=context, tokens=tokens, dtype=self.dtype
+        )
+        self.calls += 1
+        ops = run_side(self.system, wl, self.table, self.fidelity).report.ops
+        attention, rest = ZERO, ZERO
+        for op in ops:
+            t = op.time_ns * 1e-9
+            part = IterationCost(
+                t, op.energy_pj * 1e-12, t if op.unit == "host" else 0.0,
+                0.0 if op.unit == "host" else t,
+            )  # fmt: skip
+            if op.kind == "attention":
+                attention = attention + part
+            else:
+                rest = rest + part
+        return attention, rest
+
+    def _part(self, key: tuple) -> IterationCost:
+        if key not in self._parts:
+            kind = key[0]
+            if kind == "fc":
+                _, rest = self._simulate("decode", key[1], 1, None)
+                self._parts[key] = rest
+            elif kind == "dattn":
+                attention, rest = self._simulate("decode", key[1], max(key[2], 1), None)
+                self._parts[key] = attention
+                self._parts.setdefault(("fc", key[1]), rest)
+            else:  # prefill attention of `new` tokens on `cached` ones
+                new, cached = key[1], key[2]
+                attention, _ = self._simulate("prefill", 1, cached + new, new)
+                self._parts[key] = attention
+        return self._parts[key]
+
+    # -- interpolation over the grid -------------------------------------------------------------
+
+    def _axis(self, x: float, cap: int | None = None) -> tuple[int, int, float]:
+        if not self.bucketing:
+            r = max(round(x), 1)
+            return r, r, 0.0
+        lo, hi = grid_points(x)
+        if cap is not None and hi > cap:  # the model has no positions beyond its table
+            hi = max(cap, lo)
+        return lo, hi, (x - lo) / (hi - lo) if hi != lo else 0.0
+
+    def fc(self, rows: int) -> IterationCost:
+        lo, hi, w = self._axis(rows)
+        return _lerp(self._part(("fc", lo)), self._part(("fc", hi)), w)
+
+    def decode_attention(self, batch: int, mean_context: float) -> IterationCost:
+        b0, b1, wb = self._axis(batch)
+        cap = self.max_context - 1 if self.max_context else None
+        c0, c1, wc = self._axis(mean_context, cap)
+        row0 = _lerp(self._part(("dattn", b0, c0)), self._part(("dattn", b0, c1)), wc)
+        row1 = _lerp(self._part(("dattn", b1, c0)), self._part(("dattn", b1, c1)), wc)
+        return _lerp(row0, row1, wb)
+
+    def prefill_attention(self, new: int, cached: int) -> IterationCost:
+        cap = self.max_context
+        n0, n1, wn = self._axis(new, cap)
+        if cached == 0:
+            return _lerp(self._part(("pattn", n0, 0)), self._part(("pattn", n1, 0)), wn)
+        if self.bucketing:
+            c0, c1 = grid_points(cached)
+            if cap is not None and c1 + n1 > cap:
+                c1 = max(cap - n1, c0)
+            wc = (cached - c0) / (c1 - c0) if c1 != c0 else 0.0
+        else:
+            c0 = c1 = cached
+            wc = 0.0
+        row0 = _lerp(self._part(("pattn", n0, c0)), self._part(("pattn", n0, c1)), wc)
+        row1 = _lerp(self._part(("pattn", n1, c0)), self._part(("pattn", n1, c1)), wc)
+        return _lerp(row0, row1, wn)
+
+    # -- the iteration ---------------------------------------------------------------------------
+
+    def iteration(
+        self, decode_count: int, context_sum: int, prefill_chunks: Sequence[tuple[int, int]]
+    ) -> IterationCost:
+        """Cost of an iteration with ``decode_count`` decoding requests whose cached contexts sum
+        to ``context_sum``, and prefill chunks ``(new tokens, cached tokens)``."""
+        key = (decode_count, context_sum, tuple(prefill_chunks))
+        hit = self._exact.get(key)
+        if hit is not None:
+            return hit
+        rows = decode_count + sum(n for n, _ in prefill_chunks)
+        if rows == 0:
+            return ZERO
+        cost = self.fc(rows)
+        if decode_count:
+            cost = cost + self.decode_attention(decode_count, context_sum / decode_count)
+        for new, cached in prefill_chunks:
+            cost = cost + self.prefill_attention(new, cached)
+        cost = IterationCost(
+            cost.time_s, cost.energy_j + self.background_w * cost.time_s, cost.host_s, cost.pim_s
+        )
+        if len(self._exact) < 1_000_000:
+            self._exact[key] = cost
+        return cost
+
+
+_MODELS: dict[tuple, CostModel] = {}
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("ARCHSIM_SERVE_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "archsim" / "serve"
+
+
+def cost_model(
+    system: SystemConfig,
+    model: str,
+    dtype: str = "fp16",
+    bucketing: bool = True,
+    cache: bool = True,
+) -> CostModel:
+    """A cost model, kept per process by (system, model, dtype, bucketing, cache)."""
+    key = (system.model_dump_json(), model, dtype, bucketing, cache)
+    if key not in _MODELS:
+        where = default_cache_dir() if cache else None
+        _MODELS[key] = CostModel(system, model, dtype, bucketing, cache_dir=where)
+    return _MODELS[key]
+
+
+def iteration_cost(
+    system: SystemConfig,
+    model: str,
+    decode_contexts: Sequence[int],
+    prefill_chunks: Sequence[int | tuple[int, int]] = (),
+    bucketing: bool = True,
+) -> IterationCost:
+    """What one iteration costs: decoding requests at ``decode_contexts`` cached tokens each, and
+    prefill chunks given as prompt-token counts (no cache) or ``(new, cached)`` pairs."""
+    chunks = [(c, 0) if isinstance(c, int) else (int(c[0]), int(c[1])) for c in prefill_chunks]
+    for new, cached in chunks:
+        if new < 1 or cached < 0:
+            raise ConfigError(f"prefill chunk ({new}, {cached}): new >= 1 and cached >= 0")
+    if any(c < 0 for c in decode_contexts):
+        raise ConfigError("decode_contexts: context lengths are >= 0")
+    cm = cost_model(system, model, bucketing=bucketing)
+    return cm.iteration(len(decode_contexts), int(sum(decode_contexts)), chunks)

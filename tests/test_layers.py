@@ -1,0 +1,255 @@
+"""The layer rule of docs/design.md, checked on every import in archsim (function-level too).
+
+    config <- workload
+    config <- engine <- memory <- {host, pim, interconnect} <- energy <- mapping <- system
+           <- {serving, dse, report} <- cli
+    host, pim and mapping (and what stands above mapping) may read workloads; memory may not.
+
+A module may import its own layer and the layers the rule puts below it; ``errors`` and
+``version`` sit below everything. Today's exceptions are listed in KNOWN_VIOLATIONS and
+KNOWN_CYCLES, each with its reason. The test fails when a new one appears, and also when a listed
+one is gone, so the lists only shrink, by editing them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# What each layer may import besides itself (the closure of the rule, written out).
+_BELOW_ENGINE = {"base", "config"}
+ALLOWED: dict[str, set[str]] = {
+    "base": set(),
+    "config": {"base"},
+    "workload": {"base", "config"},
+    "engine": _BELOW_ENGINE,
+    "memory": _BELOW_ENGINE | {"engine"},
+    "interconnect": _BELOW_ENGINE | {"engine", "memory"},
+    "host": _BELOW_ENGINE | {"engine", "memory", "workload"},
+    "pim": _BELOW_ENGINE | {"engine", "memory", "workload"},
+}
+ALLOWED["energy"] = ALLOWED["memory"] | {"memory", "host", "pim", "interconnect"}
+ALLOWED["mapping"] = ALLOWED["energy"] | {"energy", "workload"}
+ALLOWED["system"] = ALLOWED["mapping"] | {"mapping"}
+for _top in ("serving", "dse", "report"):
+    ALLOWED[_top] = ALLOWED["system"] | {"system"}
+ALLOWED["cli"] = ALLOWED["system"] | {"system", "serving", "dse", "report"}
+ALLOWED["api"] = ALLOWED["cli"]  # the archsim package itself: replay() and sweep()
+
+# Modules that are a layer of their own rather than a folder.
+_MODULE_LAYERS = {
+    "archsim": "api",
+    "archsim.__main__": "cli",
+    "archsim.cli": "cli",
+    "archsim.simulate": "system",
+    "archsim.errors": "base",
+    "archsim.version": "base",
+}
+
+# (importer, imported): why it is so today. Remove a line when its import goes.
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
+    ("archsim.config.dram", "archsim.energy.dram_idd"):
+        "the IDD sanity check (no negative ACT energy) calls the energy model inside a validator",
+    ("archsim.config.tco", "archsim.energy.yield_model"):
+        "the die-fits-a-wafer check calls dies_per_wafer inside a validator",
+    ("archsim.energy.per_unit", "archsim.report.tco"):
+        "the TCO report records (TcoReport, UnitCost) live in report/, which sits above energy",
+    ("archsim.energy.work_units", "archsim.workload.graph"):
+        "energy counts work units per op by reading the workload graph",
+    ("archsim.energy.work_units", "archsim.workload.ops"):
+        "energy special-cases EmbeddingOp",
+    ("archsim.host.execute", "archsim.energy.ledger"):
+        "host timing books its energy into the ledger (energy sits above host)",
+    ("archsim.memory.checker", "archsim.pim.cadence"):
+        "the command-log checker needs the PIM MAC cadence to audit PIM commands",
+    ("archsim.memory.replay", "archsim.energy.dram_idd"):
+        "replay reports DRAM energy itself instead of handing counts up to energy",
+    ("archsim.memory.replay", "archsim.report.replay"):
+        "the ReplayReport record lives in report/",
+    ("archsim.memory.replay", "archsim.workload.memtrace"):
+        "memory-trace reading lives in workload/; memory should know only requests",
+    ("archsim.pim.analog.execute", "archsim.energy.ledger"):
+        "analog execution books its energy into the ledger",
+    ("archsim.pim.analog.execute", "archsim.mapping.policy"):
+        "gemv_shapes (an op's matrix shapes) lives in mapping/policy",
+    ("archsim.pim.execute", "archsim.energy.ledger"):
+        "PIM execution books its energy into the ledger",
+    ("archsim.pim.validation", "archsim.energy.ledger"):
+        "the PIM energy studies build a ledger",
+    ("archsim.pim.validation", "archsim.simulate"):
+        "the PIM studies run whole simulations; they belong above system",
+    ("archsim.simulate", "archsim.report.run"):
+        "the RunReport record lives in report/, which sits above system",
+    ("archsim.system.reprice", "archsim.report.run"):
+        "the RunReport record lives in report/, which sits above system",
+    ("archsim.system.side", "archsim.report.run"):
+        "the SideReport record lives in report/, which sits above system",
+    ("archsim.workload.validation", "archsim.memory.validation"):
+        "the Study record lives in memory/validation.py though six layers use it",
+}
+
+# Strongly connected groups of modules (import cycles) today, each with what closes it.
+KNOWN_CYCLES: dict[frozenset[str], str] = {
+    frozenset({"archsim.config.dram", "archsim.energy.dram_idd"}):
+        "the IDD check in DramConfig calls action_energy, which takes a DramConfig's tables",
+    frozenset({"archsim.config.tco", "archsim.energy.yield_model"}):
+        "the wafer-fit check in TcoConfig calls dies_per_wafer",
+    frozenset({"archsim.pim.analog.cli", "archsim.pim.analog.study"}):
+        "the studies borrow the CLI's weight and .npy loaders; the CLI runs the studies",
+}
+
+
+def layer(module: str) -> str:
+    if module in _MODULE_LAYERS:
+        return _MODULE_LAYERS[module]
+    return module.split(".")[1]
+
+
+@cache
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in sorted((ROOT / "archsim").rglob("*.py")):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        out[".".join(parts)] = path
+    return out
+
+
+def _imported_names(module: str, path: Path) -> Iterator[str]:
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+@cache
+def import_graph() -> dict[str, frozenset[str]]:
+    """Module -> the archsim modules it imports anywhere in its body (parents excluded)."""
+    mods = modules()
+    graph = {}
+    for module, path in mods.items():
+        targets = set()
+        for name in _imported_names(module, path):
+            while name and name not in mods:  # `from pkg import name`: name may be an attribute
+                name = name.rpartition(".")[0]
+            # A package's __init__ runs before any of its modules: not a dependency they add.
+            if name and name != module and not module.startswith(name + "."):
+                targets.add(name)
+        graph[module] = frozenset(targets)
+    return graph
+
+
+def violations(graph: dict[str, frozenset[str]] | None = None) -> set[tuple[str, str]]:
+    return {
+        (a, b)
+        for a, targets in (graph or import_graph()).items()
+        for b in targets
+        if layer(a) != layer(b) and layer(b) not in ALLOWED[layer(a)]
+    }
+
+
+def cycles(graph: dict[str, frozenset[str]] | None = None) -> set[frozenset[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    graph = graph or import_graph()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: set[frozenset[str]] = set()
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    found.add(frozenset(group))
+    return found
+
+
+def test_every_module_has_a_layer():
+    unknown = {m for m in modules() if layer(m) not in ALLOWED}
+    assert not unknown, f"modules outside every layer of docs/design.md: {sorted(unknown)}"
+
+
+def test_the_scan_sees_function_level_imports():
+    # memory/replay.py imports archsim.workload.memtrace at module level and config/dram.py
+    # imports archsim.energy.dram_idd inside a validator: both must be edges.
+    graph = import_graph()
+    assert "archsim.energy.dram_idd" in graph["archsim.config.dram"]
+    assert "archsim.config.dram" in graph["archsim.energy.dram_idd"]
+
+
+def test_layer_rule_holds_but_for_the_known_list():
+    found = violations()
+    new = sorted(found - set(KNOWN_VIOLATIONS))
+    gone = sorted(set(KNOWN_VIOLATIONS) - found)
+    assert not new, "imports against the layer rule (docs/design.md):\n" + "\n".join(
+        f"  {a} ({layer(a)}) -> {b} ({layer(b)})" for a, b in new
+    )
+    assert not gone, "no longer violated; delete from KNOWN_VIOLATIONS:\n" + "\n".join(
+        f"  {a} -> {b}" for a, b in gone
+    )
+
+
+def test_no_import_cycles_but_the_known_ones():
+    found = cycles()
+    new = [sorted(c) for c in found - set(KNOWN_CYCLES)]
+    gone = [sorted(c) for c in set(KNOWN_CYCLES) - found]
+    assert not new, f"new or changed import cycles: {new}"
+    assert not gone, f"cycles gone or changed; edit KNOWN_CYCLES: {gone}"
+
+
+def test_the_checker_catches_a_cycle_and_a_violation():
+    fake = {
+        "archsim.memory.a": frozenset({"archsim.workload.b"}),
+        "archsim.workload.b": frozenset({"archsim.config.c", "archsim.memory.a"}),
+        "archsim.config.c": frozenset(),
+        "archsim.cli": frozenset({"archsim.memory.a", "archsim.config.c"}),
+    }
+    assert cycles(fake) == {frozenset({"archsim.memory.a", "archsim.workload.b"})}
+    assert violations(fake) == {
+        ("archsim.memory.a", "archsim.workload.b"),
+        ("archsim.workload.b", "archsim.memory.a"),
+    }

@@ -1,0 +1,118 @@
+"""The system engine: overlap of independent ops, contention on shared resources, invariants."""
+
+from __future__ import annotations
+
+import pytest
+
+from archsim.config.presets import load_system
+from archsim.engine.demands import Hold, demands, stage
+from archsim.simulate import simulate
+from archsim.system.engine import OpJob, SystemEngine, switching_capacity
+from archsim.workload.builder import GraphBuilder
+from archsim.workload.ops import GemmOp, GemvOp
+
+
+def _job(name, *stages, after=(), unit="host", repeat=1):
+    return OpJob(name, tuple(after), unit, demands(*stages), repeat)
+
+
+def test_independent_ops_on_different_resources_take_the_longer_time():
+    a = _job("a", stage(Hold("host", 700.0)))
+    b = _job("b", stage(Hold("channels", 20.0, "pim")), stage(Hold("delay", 2.0)))
+    t = SystemEngine().run([a, b])
+    assert t.makespan_ns == pytest.approx(700.0)
+    assert t.busy_ns["host"] == pytest.approx(700.0)
+    assert t.busy_ns["channels"] == pytest.approx(20.0)
+
+
+def test_holds_on_one_resource_share_it_and_conserve_work():
+    a = _job("a", stage(Hold("link", 300.0)))
+    b = _job("b", stage(Hold("link", 100.0)))
+    t = SystemEngine().run([a, b])
+    assert t.makespan_ns == pytest.approx(400.0)
+    spans = {s.name: s for s in t.ops}
+    # Equal shares: b finishes at 200 ns (100 ns of work at half rate), a at 400 ns.
+    assert spans["b"].end_ns == pytest.approx(200.0)
+    assert spans["a"].end_ns == pytest.approx(400.0)
+
+
+def test_dependencies_serialise():
+    a = _job("a", stage(Hold("host", 50.0)))
+    b = _job("b", stage(Hold("channels", 30.0, "host")), after=("a",))
+    t = SystemEngine().run([a, b])
+    assert t.makespan_ns == pytest.approx(80.0)
+
+
+def test_repeat_alone_equals_back_to_back_executions():
+    st = (stage(Hold("host", 10.0), Hold("channels", 4.0, "host")), stage(Hold("delay", 3.0)))
+    folded = SystemEngine().run([_job("x", *st, repeat=5)])
+    chain = [_job(f"x{i}", *st, after=(f"x{i - 1}",) if i else ()) for i in range(5)]
+    unrolled = SystemEngine().run(chain)
+    assert folded.makespan_ns == pytest.approx(unrolled.makespan_ns)
+
+
+def test_mode_switches_cost_channel_time_only_while_both_flows_run():
+    cap = switching_capacity(switch_ns=100.0, quantum_ns=900.0)
+    host = _job("h", stage(Hold("channels", 1000.0, "host")))
+    pim = _job("p", stage(Hold("channels", 1000.0, "pim")), unit="hbm-pim")
+    t = SystemEngine(cap).run([host, pim])
+    # Both active until both finish (equal work): 2000 ns of work at 90% capacity.
+    assert t.makespan_ns == pytest.approx(2000.0 / 0.9)
+    assert t.switch_loss_ns == pytest.approx(t.makespan_ns * 0.1)
+    alone = SystemEngine(cap).run([_job("p", stage(Hold("channels", 1000.0, "pim")))])
+    assert alone.switch_loss_ns == 0.0 and alone.makespan_ns == pytest.approx(1000.0)
+
+
+def _two_ops(gemm_m: int, gemv_m: int):
+    """A host GEMM streaming its weights and an independent GEMV, sharing no tensor."""
+    b = GraphBuilder("pair")
+    x = b.tensor("x", (gemm_m, 4096), role="input")
+    w = b.tensor("w", (4096, 4096), role="weight")
+    y = b.tensor("y", (gemm_m, 4096), role="output")
+    b.op(GemmOp, "gemm", [x, w], [y], m=gemm_m, n=4096, k=4096, transpose_b=True)
+    a = b.tensor("a", (gemv_m, 4096), role="weight")
+    v = b.tensor("v", (1, 4096), role="input")
+    z = b.tensor("z", (1, gemv_m), role="output")
+    b.op(GemvOp, "gemv", [a, v], [z], m=gemv_m, k=4096, batch=1)
+    return b.build()
+
+
+def test_host_stream_and_pim_program_on_the_same_channels_contend():
+    system = load_system("hbm2-pim")
+    wl = _two_ops(64, 4096)
+    result = simulate(system, wl)
+    side = result.in_memory
+    units = side.placement.unit
+    assert units == {"gemm": "host", "gemv": "memory"}
+    ops = {r.name: r for r in side.report.ops}
+    alone = [ops["gemm"].time_ns, ops["gemv"].time_ns]
+    both = side.report.time_ns
+    assert max(alone) < both < sum(alone)
+    assert side.report.switch_loss_ns > 0
+
+
+def test_independent_ops_on_host_and_memory_overlap_in_a_run():
+    system = load_system("hbm2-pim")
+    wl = _two_ops(4096, 4096)  # a compute-bound GEMM beside the GEMV
+    side = simulate(system, wl).in_memory
+    ops = {r.name: r for r in side.report.ops}
+    alone = [ops["gemm"].time_ns, ops["gemv"].time_ns]
+    assert side.report.time_ns < sum(alone)
+    assert side.report.time_ns == pytest.approx(max(alone), rel=0.05)
+
+
+@pytest.mark.parametrize("system", ["hbm2-pim", "dgx-a100-hbm3"])
+def test_folded_layers_match_unrolled_layers(system):
+    """Identical layers stored once with a repeat run like the unrolled stack."""
+    from archsim.workload.transformer import llm_workload
+
+    folded = llm_workload("llama2-7b", "decode", batch=4, context=512)
+    unrolled = llm_workload("llama2-7b", "decode", batch=4, context=512, compact=False)
+    a = simulate(system, folded).report
+    b = simulate(system, unrolled).report
+    for side in ("baseline", "in_memory"):
+        x, y = getattr(a, side), getattr(b, side)
+        if x is None:
+            continue
+        assert x.time_ns == pytest.approx(y.time_ns, rel=0.01), side
+        assert x.energy_pj["total"] == pytest.approx(y.energy_pj["total"], rel=0.01), side

@@ -1,0 +1,88 @@
+"""Multi-device systems: tensor-parallel shards, collectives, per-device capacity, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from archsim.config.presets import load_system
+from archsim.errors import ConfigError
+from archsim.simulate import simulate
+from archsim.system.parallel import ring_bytes, shard
+from archsim.workload.transformer import llm_workload
+
+
+@pytest.mark.parametrize(("model", "tp"), [("llama2-7b", 4), ("llama2-70b", 8), ("gpt2", 4)])
+def test_a_shard_holds_one_tp_th_of_the_work(model, tp):
+    wl = llm_workload(model, "decode", batch=2, context=256)
+    part, collectives = shard(wl, tp)
+    whole = {op.name: op for op in wl.ops}
+    for op in part.ops:
+        full = whole[op.name]
+        if op.kind in ("gemv", "gemm") and op.name != "lm_head":
+            assert op.macs() * tp == full.macs(), op.name  # biases stay whole
+        elif op.kind == "attention":
+            assert op.heads * tp == full.heads
+        elif op.kind in ("norm", "embedding"):
+            assert op.flops() == full.flops()  # replicated
+    layers = next(op.repeat for op in wl.ops if op.kind == "attention")
+    reduces = [c for c in collectives if c.kind == "all-reduce"]
+    # Megatron: one all-reduce after attention's output projection and one after the MLP.
+    assert len(reduces) == 2 and all(c.repeat == layers for c in reduces)
+    assert any(c.kind == "all-gather" for c in collectives)  # the logits
+
+
+def test_gqa_kv_heads_are_replicated_when_fewer_than_devices():
+    wl = llm_workload("llama2-70b", "decode", batch=1, context=128)  # 8 KV heads
+    part, _ = shard(wl, 16)
+    att = next(op for op in part.ops if op.kind == "attention")
+    assert att.heads == 4 and att.kv_heads == 1
+
+
+def test_ring_all_reduce_sends_two_t_minus_one_over_t():
+    assert ring_bytes("all-reduce", 800.0, 8) == pytest.approx(1400.0)
+    assert ring_bytes("all-gather", 800.0, 8) == pytest.approx(700.0)
+
+
+def test_a_split_that_does_not_divide_the_model_is_a_clear_error():
+    cfg = load_system("dgx-a100-hbm3", {"parallel": {"tensor": 3}})
+    with pytest.raises(ConfigError, match=r"parallel\.tensor"):
+        simulate(cfg, llm_workload("llama2-7b", "decode", batch=1, context=128))
+
+
+def test_zero_devices_and_a_missing_fabric_are_refused():
+    with pytest.raises(ConfigError, match=r"parallel\.tensor"):
+        load_system("dgx-a100-hbm3", {"parallel": {"tensor": 0}})
+    with pytest.raises(ConfigError, match="interconnect"):
+        load_system("hbm2-pim", {"parallel": {"tensor": 2}})
+
+
+def test_70b_fits_the_eight_gpu_presets_and_a_model_too_big_is_refused():
+    for name in ("dgx-a100-hbm3", "dgx-attacc"):
+        result = simulate(name, "llama2-70b-decode")
+        assert result.report.baseline.devices == 8
+    one_gpu = load_system("dgx-a100-hbm3", {"parallel": {"tensor": 1}})
+    with pytest.raises(ConfigError, match=r"per device|more than"):
+        simulate(one_gpu, "llama2-70b-decode")
+
+
+def test_tensor_parallel_time_and_collectives_on_the_timeline():
+    wl = llm_workload("llama2-7b", "decode", batch=4, context=512)
+    one = simulate(load_system("dgx-a100-hbm3", {"parallel": {"tensor": 1}}), wl).report
+    eight = simulate("dgx-a100-hbm3", wl).report
+    b1, b8 = one.baseline, eight.baseline
+    assert b8.time_ns < b1.time_ns  # eight GPUs stream 1/8 of the weights each
+    assert b8.bytes_moved["interconnect"] > 0 and b8.busy["interconnect"] > 0
+    # The same weights cross the host links in total; the shards add no traffic.
+    assert b8.bytes_moved["host_link"] == pytest.approx(b1.bytes_moved["host_link"], rel=0.02)
+
+
+def test_attention_devices_hold_the_kv_cache_and_run_attention():
+    wl = llm_workload("gpt3-175b", "decode", batch=16, context=1024)
+    result = simulate("dgx-attacc", wl)
+    side = result.in_memory
+    assert side.placement.unit["layers.attention"] == "memory"
+    assert all(unit == "host" for name, unit in side.placement.unit.items()
+               if name != "layers.attention")
+    assert side.report.bytes_moved["pim_link"] > 0
+    assert side.report.busy["pim_channels"] > 0
+    assert result.report.baseline.bytes_moved.get("pim_link", 0.0) == 0.0

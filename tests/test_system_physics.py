@@ -1,0 +1,68 @@
+"""Physical bounds hold on the simulated timeline itself, over presets, scalings and workloads.
+
+No resource does more work than its busy time allows (the link never moves bytes faster than
+its peak), no unit computes faster than its own peak, and energy components add up.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from archsim.config.presets import load_system, parse_assignments
+from archsim.errors import ConfigError
+from archsim.simulate import simulate
+from archsim.workload.generators import gemv_workload
+
+PRESETS = ("hbm2-pim", "hbm3-pim", "gddr6-aim", "ddr4-axdimm", "ddr5-npu", "lpddr5-pim")
+WORKLOADS = ("llama2-7b-decode", "gemv-4096x1024-fp16", "bert-base")
+
+
+def _check_side(system, result_side):
+    report, timeline = result_side.report, result_side.timeline
+    eps = 1e-9
+    for resource, work in timeline.work_ns.items():
+        assert work <= timeline.busy_ns[resource] * (1 + eps) + 1e-6, resource
+    link_bytes = report.bytes_moved["host_link"]
+    if link_bytes:
+        busy_s = timeline.busy_ns["link"] * 1e-9
+        assert link_bytes / busy_s <= system.host_link.bandwidth_bytes_per_s * (1 + 1e-9)
+    host_peak = max(system.host.peak_flops(d) for d in system.host.macs_per_pe)
+    for name, use in report.units.items():
+        peak = host_peak if name == "host" else use.peak_flops
+        assert use.achieved_flops <= peak * (1 + 1e-9), name
+        busy = use.busy_fraction * report.time_ns * 1e-9
+        if use.flops:
+            assert busy > 0 and use.flops / busy <= peak * (1 + 1e-6), name
+    parts = sum(v for k, v in report.energy_pj.items() if k != "total")
+    assert abs(parts - report.energy_pj["total"]) <= 1e-9 * report.energy_pj["total"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    preset=st.sampled_from(PRESETS),
+    workload=st.sampled_from(WORKLOADS),
+    link_scale=st.sampled_from((0.25, 1.0, 4.0)),
+    stacks=st.sampled_from((None, 16, 64)),
+)
+def test_no_resource_exceeds_its_peak(preset, workload, link_scale, stacks):
+    base = load_system(preset)
+    sets = {"host_link.width": max(1, int(base.host_link.width_bits * link_scale))}
+    if stacks is not None and base.memory.organization.stacks > 1:
+        sets["memory.organization.stacks"] = stacks
+    system = load_system(preset, parse_assignments([f"{k}={v}" for k, v in sets.items()]))
+    try:
+        result = simulate(system, workload)
+    except ConfigError as exc:
+        assume("memory (field memory.organization)" not in str(exc) and "keeps" not in str(exc))
+        raise
+    _check_side(result.baseline_system, result.baseline)
+    _check_side(system, result.in_memory)
+
+
+def test_a_gemv_on_many_stacks_moves_no_more_than_the_link_allows():
+    """The case that broke the old model: 64 HBM2 stacks behind a 1 TB/s link."""
+    system = load_system("hbm2-pim", parse_assignments(["memory.organization.stacks=64"]))
+    result = simulate(system, gemv_workload(4096, 1024))
+    _check_side(system, result.in_memory)
+    _check_side(result.baseline_system, result.baseline)
