@@ -294,7 +294,8 @@ def validate(
 def warmup() -> None:
     """Compile every numba kernel into the cache now, so later runs, benchmarks and sweep
     workers start warm (the first run after an install otherwise compiles for 15-50 s)."""
-    from archsim.jit import cache_location, warm_up
+    from archsim.jit import cache_location
+    from archsim.warmup import warm_up
 
     start = time.perf_counter()
     log = warm_up(out)
