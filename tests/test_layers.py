@@ -55,6 +55,9 @@ _MODULE_LAYERS = {
     "archsim.simulate": "system",
     "archsim.errors": "base",
     "archsim.version": "base",
+    "archsim.jit": "base",
+    "archsim.terminal": "base",
+    "archsim.warmup": "cli",
 }
 
 # (importer, imported): why it is so today. Remove a line when its import goes.

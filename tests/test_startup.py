@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -73,3 +74,47 @@ def test_lazy_groups_list_and_run_their_commands():
     assert code == 0 and "stream" in out and "gemv" in out
     code, _, out = loaded_after(["analog", "--help"], ())
     assert code == 0 and "mvm" in out and "solve" in out
+
+
+def test_outputs_are_complete_and_nothing_is_left_behind(tmp_path):
+    """The CLI skips the final garbage collection at exit: everything it wrote must be whole
+    and closed by then, and its temporary files gone."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    cmd = [sys.executable, "-m", "archsim"]
+
+    def archsim(*args: str) -> str:
+        proc = subprocess.run(
+            [*cmd, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    lines = [f"{'ST' if i % 3 == 0 else 'LD'} {hex((i * 7919 % 4096) * 64)}" for i in range(2000)]
+    (tmp_path / "t.trace").write_text("\n".join(lines) + "\n")
+    archsim(
+        "replay", "ddr4-3200", "t.trace", "--json", "r.json", "--stats", "s.json",
+        "--command-log", "c.log",
+    )  # fmt: skip
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["requests"] == 2000  # every line of the trace
+    assert json.loads((tmp_path / "s.json").read_text())
+    checked = archsim("check-log", "c.log")  # the log parses to its last command
+    assert f"{sum(report['commands'].values()):,} commands" in checked
+
+    (tmp_path / "sweep.yaml").write_text(
+        "name: tiny\nsystem: hbm2-pim\nworkload: {generator: gemv, m: 256, k: 256}\n"
+        "parameters: {host_link.width: [1024, 2048]}\n"
+    )
+    archsim("sweep", "sweep.yaml", "--db", "t.duckdb", "--export", "t.csv")
+    assert len((tmp_path / "t.csv").read_text().splitlines()) == 1 + 2
+    from archsim.dse.store import ResultStore
+
+    store = ResultStore(tmp_path / "t.duckdb", read_only=True)
+    try:
+        assert sorted(r["status"] for r in store.rows()) == ["ok"] * 2
+    finally:
+        store.close()
+    assert not (tmp_path / "t.duckdb.wal").exists()
+    assert list(tmp.iterdir()) == []  # timing-sharing directory and any scratch removed

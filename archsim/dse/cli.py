@@ -78,7 +78,7 @@ def sweep(
 
         outcome = run_sweep(loaded, executor, workers, target, scheduler, progress=tick)
     table = Table(title=f"sweep {outcome.name} -> {outcome.db}")
-    for col in ("points", "ran ok", "failed", "skipped (done before)", "wall", "rate"):
+    for col in ("points", "ran ok", "failed", "skipped (done before)", "workers", "wall", "rate"):
         table.add_column(col, justify="right")
     ran = outcome.ok + outcome.failed
     table.add_row(
@@ -86,6 +86,7 @@ def sweep(
         str(outcome.ok),
         str(outcome.failed),
         str(outcome.skipped),
+        str(len(outcome.workers)),
         f"{outcome.wall_s:.1f} s",
         f"{ran / outcome.wall_s:.1f} pt/s" if outcome.wall_s else "-",
     )

@@ -97,12 +97,35 @@ def _shared_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="archsim-timings-"))
 
 
+def _worker_context():
+    """Workers forked from a fork server that imported archsim and loaded the kernels once
+    (``archsim.dse.preload``); spawned ones where there is no fork server (Windows). Not plain
+    fork: forking a parent that holds a DuckDB connection and threads is unsafe."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["archsim.dse.preload"])
+    return ctx
+
+
+def prepare(shared: str | None) -> None:
+    """A worker's initializer: share timings, and warm up unless its fork server already did."""
+    import sys
+
+    preload = sys.modules.get("archsim.dse.preload")
+    if preload is not None and preload.WARM:
+        memo.share(shared)
+    else:
+        warm_up(shared)
+
+
 def _died(task: Task) -> dict:
     return {"key": task.key, "status": "failed", "error": WORKER_DIED, "wall_s": 0.0}
 
 
 class LocalExecutor:
-    """A ``ProcessPoolExecutor`` whose workers warm the numba caches once, at start."""
+    """A ``ProcessPoolExecutor`` of workers forked warm from one fork server (see
+    :func:`_worker_context`): a second worker costs a fork, not a second warm-up."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -115,10 +138,11 @@ class LocalExecutor:
         # environment; setdefault leaves a user's own setting alone. Dask's nanny does the same.
         for var in SINGLE_THREAD_VARS:
             os.environ.setdefault(var, "1")
-        # spawn, not fork: forking a parent that holds a DuckDB connection and threads is unsafe.
-        ctx = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=warm_up, initargs=(str(self._shared),)
+            workers,
+            mp_context=_worker_context(),
+            initializer=prepare,
+            initargs=(str(self._shared),),
         )
 
     def start(self) -> None:
@@ -185,17 +209,24 @@ class LocalExecutor:
 
 
 class DaskExecutor:
-    """A ``dask.distributed`` client: an existing scheduler, or a LocalCluster of N workers."""
+    """A ``dask.distributed`` client: an existing scheduler, or a LocalCluster of N workers.
+
+    A scheduler of your own is connected to at once (an unreachable one is an error before
+    anything runs); a LocalCluster starts when the first point needs it, so a resumed sweep
+    with every point done starts no cluster.
+    """
 
     def __init__(self, workers: int, scheduler: str | None = None, processes: bool = True) -> None:
-        from distributed import Client, LocalCluster
-
         self.workers = workers
         self._cluster = None
+        self.client = None
+        self._processes = processes
         # Workers of a cluster of your own may be on other hosts: they share nothing.
         self._shared = _shared_dir() if scheduler is None else None
         self._in_process = scheduler is None and not processes
         if scheduler is not None:
+            from distributed import Client
+
             try:
                 self.client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:
@@ -204,31 +235,49 @@ class DaskExecutor:
                     f" {SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); start one with"
                     " `dask scheduler` and pass its tcp://host:port address"
                 ) from None
-        else:
-            import dask
+            self._warm()
 
-            extra = {"env": {v: "1" for v in SINGLE_THREAD_VARS}} if processes else {}
-            # Nannies hand this configuration to the worker processes they start.
-            with dask.config.set(QUIET_WORKERS):
-                self._cluster = LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=processes,
-                    dashboard_address=None,
-                    **extra,
-                )
-            self.client = Client(self._cluster, direct_to_workers=True)
+    def _warm(self) -> None:
+        # Once per worker process: imports, the kernels from the cache, the shared timings.
         self.client.run(warm_up, str(self._shared) if self._shared else None)
 
+    def _connect(self):
+        """The client, starting the LocalCluster on first use."""
+        if self.client is not None:
+            return self.client
+        import dask
+        from distributed import Client, LocalCluster
+
+        processes = self._processes
+        extra = {"env": {v: "1" for v in SINGLE_THREAD_VARS}} if processes else {}
+        # Nannies hand this configuration to the worker processes they start.
+        with dask.config.set(QUIET_WORKERS):
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=None,
+                **extra,
+            )
+        self.client = Client(self._cluster, direct_to_workers=True)
+        self._warm()
+        return self.client
+
     def start(self) -> None:
-        """Workers are up and warm once the constructor returns."""
+        """Start (and warm) the workers now (benchmarks time the sweep without start-up)."""
+        self._connect()
 
     def run(self, tasks: Iterable[Task], tick_s: float | None = None) -> Iterator[Finished]:
+        pending = chunks(tasks, self.workers)
+        first = next(pending, None)
+        if first is None:
+            return  # nothing to run: no cluster started, not even distributed imported
+        pending = itertools.chain([first], pending)
         from distributed import wait as dask_wait
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
-        pending = chunks(tasks, self.workers)
+        self._connect()
         futures: dict = {}
         # Like the local pool, a bounded window of chunks in flight (a 100k-point grid is never
         # 100k futures on the scheduler).
@@ -268,7 +317,8 @@ class DaskExecutor:
             return _died(task)
 
     def close(self) -> None:
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
         if self._cluster is not None:
             self._cluster.close()
         if self._shared is not None:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -181,8 +182,19 @@ def _op_table(result) -> list[dict[str, Any]]:
     return rows
 
 
+def worker_id() -> str:
+    """Which worker ran a point: host and process (results carry it; the store does not)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def run_task(task: Task) -> dict[str, Any]:
     """Run one point (in a worker). Never raises for a bad point: the error is the result."""
+    result = _run_task(task)
+    result["worker"] = worker_id()
+    return result
+
+
+def _run_task(task: Task) -> dict[str, Any]:
     start = time.perf_counter()
     if task.error is not None:
         return {"key": task.key, "status": "failed", "error": task.error, "wall_s": 0.0}

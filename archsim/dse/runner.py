@@ -35,6 +35,7 @@ class SweepOutcome:
     failed: int = 0
     wall_s: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
+    workers: set[str] = field(default_factory=set)  # host:pid of each worker that ran a point
 
 
 def default_db(spec: SweepSpec) -> Path:
@@ -94,6 +95,8 @@ def sweep(
 
 def _record(store, spec, outcome, task, result, progress) -> None:
     store.write(spec.name, task, result)
+    if "worker" in result:
+        outcome.workers.add(result["worker"])
     if result["status"] == "ok":
         outcome.ok += 1
     else:
