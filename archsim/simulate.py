@@ -196,8 +196,15 @@ def run_side(
         achieved_flops=flops / (time_ns * 1e-9) if time_ns else 0.0,
         ops=records,
         accuracy=_accuracy(workload, analog_errors) if analog_errors else None,
+        programming=_analog_programming(system, workload, costs),
     )
     return SideResult(report, placement, ledger)
+
+
+def _analog_programming(system, workload, costs):
+    from archsim.pim.analog.execute import programming_report
+
+    return programming_report(system, workload, costs)
 
 
 def _digital_cost(system, op, workload, energy, placement, unit, fidelity, cache):

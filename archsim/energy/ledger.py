@@ -24,6 +24,7 @@ COMPONENTS = (
     "pim_compute",
     "pim_sram",
     "pim_static",
+    "pim_programming",
 )
 
 

@@ -45,6 +45,11 @@ class SideReport(BaseModel):
     achieved_flops: float
     ops: list[OpRecord] = Field(default_factory=list)
     accuracy: dict[str, float] | None = None
+    programming: dict[str, float] | None = Field(
+        None,
+        description="analog arrays: write-verify time/energy/cells per run (closed-loop matrices)"
+        " and per deployment (static weights), endurance consumed, closed-loop settling",
+    )
     tco: TcoReport | None = Field(None, description="cost and carbon, when the system has `tco`")
 
 

@@ -66,7 +66,13 @@ class WriteVerify(Model):
     pulse_ns: Nanoseconds = Field(alias="pulse_time", gt=0)
     verify_ns: Nanoseconds = Field(alias="verify_time", gt=0)
     pulse_energy_pj: Picojoules = Field(alias="pulse_energy", ge=0)
+    verify_energy_pj: Picojoules = Field(
+        0.0, alias="verify_energy", ge=0, description="energy of one verify read of a cell"
+    )
     rows_in_parallel: PositiveInt = Field(1, description="rows programmed at once")
+    endurance: PositiveFloat | None = Field(
+        None, description="rated write cycles per cell (None: not reported)"
+    )
 
 
 class DeviceConfig(Model):

@@ -241,11 +241,14 @@ class AnalogMatrix:
 
     def programming_cost(self) -> tuple[float, float]:
         """(time s, energy pJ) of write-verify programming all cells of all tiles."""
+        cost = self.programming()
+        return cost.time_s, cost.energy_pj
+
+    def programming(self):
+        """The write-verify cost of this matrix (:mod:`archsim.pim.analog.programming`)."""
+        from archsim.pim.analog.programming import write_verify_cost
+
         cfg = self.config
-        wv = cfg.device.write_verify
-        cells = 2 * self.n_in * self.n_out * cfg.periphery.weight_slices
-        per_row = wv.iterations * (wv.pulse_ns + wv.verify_ns) * 1e-9
-        # Tiles program in parallel; within a tile, rows_in_parallel rows at a time.
-        time_s = math.ceil(min(cfg.rows, self.n_in) / wv.rows_in_parallel) * per_row
-        energy_pj = cells * wv.iterations * wv.pulse_energy_pj
-        return time_s, energy_pj
+        return write_verify_cost(
+            cfg.device, self.n_in, self.n_out, cfg.rows, 2 * cfg.periphery.weight_slices
+        )
