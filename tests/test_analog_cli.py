@@ -35,6 +35,8 @@ def test_solve_json_contract():
     [
         (["mvm", "--inputs", "0"], "--inputs: must be a positive integer"),
         (["mvm", "--batch", "-3"], "--batch: must be a positive integer"),
+        (["mvm", "--rows", "0"], "--rows: must be a positive integer"),
+        (["mvm", "--cols", "0"], "--cols: must be a positive integer"),
         (["mvm", "--device", "nope"], "unknown device preset"),
         (["mvm", "--adc-bits", "0"], "adc_bits"),
         (["mvm", "--adc-bits", "40"], "adc_bits"),

@@ -74,25 +74,27 @@ def mvm(
     outputs: Annotated[int, typer.Option(help="matrix columns (output vector length)")] = 256,
     batch: Annotated[int, typer.Option(help="input vectors per seed")] = 100,
     weights: Annotated[str, typer.Option(help="uniform, gaussian or FILE.npy")] = "uniform",
-    periphery: Annotated[str, typer.Option(help="default, ideal or YAML")] = "default",
+    periphery: Annotated[str, typer.Option(help="default, ideal, aihwkit or YAML")] = "default",
     t_inference: Annotated[float, typer.Option(help="seconds after programming")] = 0.0,
     compensation: Annotated[str, typer.Option(help="global or none")] = "global",
     seeds: Annotated[int, typer.Option(help="independent programmings to average")] = 5,
     adc_bits: Annotated[int | None, typer.Option(help="override the periphery's ADC bits")] = None,
+    rows: Annotated[int, typer.Option(help="tile rows (inputs per crossbar)")] = 256,
+    cols: Annotated[int, typer.Option(help="tile columns (outputs per crossbar)")] = 256,
     json_out: Annotated[str | None, typer.Option("--json", help="PATH or - for stdout")] = None,
 ) -> None:
     """Program a tile, run MVMs, report rel_error (Frobenius) over seeds, energy and latency."""
     from archsim.pim.analog.study import run_mvm
 
     for name, value in (("--inputs", inputs), ("--outputs", outputs), ("--batch", batch),
-                        ("--seeds", seeds)):  # fmt: skip
+                        ("--seeds", seeds), ("--rows", rows), ("--cols", cols)):  # fmt: skip
         _positive(name, value)
     _choice("--compensation", compensation, ("global", "none"))
     if t_inference < 0:
         raise ArchsimError(f"--t-inference: must be >= 0 seconds, got {t_inference}")
     result = run_mvm(
         device, periphery, inputs, outputs, batch, weights, t_inference, compensation, seeds,
-        adc_bits,
+        adc_bits, rows=rows, cols=cols,
     )
     if json_out != "-":
         table = Table(title=f"analog MVM {inputs}x{outputs} on {device} ({periphery} periphery)")
@@ -103,6 +105,7 @@ def mvm(
         for k, v in result["energy_pj"].items():
             table.add_row(f"energy {k} (pJ/MVM)", f"{v:.4g}")
         table.add_row("latency (ns/MVM)", f"{result['latency_ns']:.4g}")
+        table.add_row("passes per MVM (bound management)", f"{result['passes_per_mvm']:.3g}")
         table.add_row("tiles", str(result["tiles"]))
         table.add_row("programming time (s)", f"{result['programming']['time_s']:.3g}")
         table.add_row("programming energy (pJ)", f"{result['programming']['energy_pj']:.3g}")

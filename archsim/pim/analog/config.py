@@ -22,7 +22,7 @@ from archsim.config.units import (
 )
 
 DEVICES = ("pcm", "rram", "rram-milo", "ideal")
-PERIPHERIES = ("default", "ideal")
+PERIPHERIES = ("default", "ideal", "aihwkit")
 ADC_BITS_MAX = 16
 
 
@@ -119,7 +119,26 @@ class PeripheryConfig(Model):
     description: str = ""
     sources: dict[str, str] = Field(default_factory=dict)
     dac_bits: int | None = Field(description="None: unquantized inputs", ge=1, le=ADC_BITS_MAX)
-    input_scaling: bool = Field(description="scale each input vector by its max|x| (noise mgmt)")
+    noise_management: Literal["abs-max", "none"] = Field(
+        description="abs-max: each input vector is scaled by its max|x| before the DAC, so it"
+        " uses the DAC's full range (aihwkit NoiseManagementType.ABS_MAX); none: inputs are"
+        " clipped to [-1, 1] as they are"
+    )
+    bound_management: Literal["iterative", "none"] = Field(
+        "none",
+        description="iterative: an MVM whose ADC saturates is re-run with its inputs halved,"
+        " up to bound_management_max_factor, and the output scaled back (aihwkit"
+        " BoundManagementType.ITERATIVE); every re-run is charged its time and energy",
+    )
+    bound_management_scope: Literal["vector", "batch"] = Field(
+        "vector",
+        description="vector: each input vector on each row tile retries on its own (hardware"
+        " that checks its own conversions); batch: one saturated output re-runs every vector"
+        " of the call (aihwkit's torch tile)",
+    )
+    bound_management_max_factor: PositiveFloat = Field(
+        16.0, gt=1, description="largest input reduction; the last round is kept even if it clips"
+    )
     adc_bits: int | None = Field(description="None: unquantized outputs", ge=1, le=ADC_BITS_MAX)
     adc_range: PositiveFloat | None = Field(description="+-bound in normalized units; None: none")
     out_noise: NonNegativeFloat = Field(description="output noise std in normalized units")

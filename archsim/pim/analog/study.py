@@ -20,6 +20,8 @@ def run_mvm(
     compensation: str,
     seeds: int,
     adc_bits: int | None = None,
+    rows: int = 256,
+    cols: int = 256,
 ) -> dict:
     """rel_error {mean, std} over ``seeds`` programmings, energy per MVM and latency."""
     from archsim.pim.analog.cli import make_weights
@@ -35,7 +37,7 @@ def run_mvm(
         x = rng.uniform(-1.0, 1.0, (batch, n_in))
         cfg = tile_config(
             device, periphery, overrides, t_inference=t_inference_s,
-            compensation=compensation, seed=seed,
+            compensation=compensation, seed=seed, rows=rows, cols=cols,
         )
         matrix = AnalogMatrix(w, cfg)
         y = matrix.mvm(x)
@@ -53,9 +55,12 @@ def run_mvm(
         "seeds": seeds,
         "t_inference_s": t_inference_s,
         "compensation": compensation,
+        "rows": rows,
+        "cols": cols,
         "rel_error": {"mean": float(np.mean(errors)), "std": float(np.std(errors))},
         "energy_pj": {"total": cost.total_pj, **cost.energy_pj},
         "latency_ns": cost.latency_ns,
+        "passes_per_mvm": matrix.passes_per_mvm,
         "tiles": matrix.row_tiles * matrix.col_tiles,
         "programming": {"time_s": prog[0], "energy_pj": prog[1]},
     }

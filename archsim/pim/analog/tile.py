@@ -175,6 +175,7 @@ class AnalogMatrix:
         per = self.config.periphery
         rng = np.random.default_rng(tile_seed(self.config.seed, 0, 3))
         probe = rng.choice([-1.0, 1.0], size=(per.calibration_vectors, self.n_in))
+        self._batch_of_call = probe.shape[0]
         measured = self._run(probe.astype(np.float32), calibrated=False)
         exact = probe @ w
         mx, my = measured.mean(axis=0), exact.mean(axis=0)
@@ -192,6 +193,7 @@ class AnalogMatrix:
             x = x[None, :]
         if x.shape[1] != self.n_in:
             raise ArchsimError(f"inputs: expected {self.n_in} columns, got {x.shape[1]}")
+        self._batch_of_call = x.shape[0]
         y = self._run(x, calibrated=True)
         return y
 
@@ -200,44 +202,87 @@ class AnalogMatrix:
         batch = x.shape[0]
         y = np.zeros((batch, self.n_out), dtype=np.float64)
         self._cell_pj = 0.0
+        self._rounds = 0.0
         call = self._calls
         self._calls += 1
+        iterative = per.bound_management == "iterative"
         for ti in range(self.row_tiles):
             rs = slice(ti * cfg.rows, min((ti + 1) * cfg.rows, self.n_in))
-            xq, scale, sq = kernels.dac_kernel(
-                np.ascontiguousarray(x[:, rs]), per.dac_bits or 0, per.input_scaling
-            )
-            for k in range(per.weight_slices):
-                # The tiles of one row share their inputs: one BLAS call computes all of their
-                # column currents (same numbers as tile by tile, far better BLAS efficiency).
-                part = xq @ self._row_weights[ti][k]
-                for tj in range(self.col_tiles):
-                    index = ti * self.col_tiles + tj
-                    tile = self._tiles[index][k]
-                    cs = slice(tj * cfg.cols, min((tj + 1) * cfg.cols, self.n_out))
-                    seed_k = tile_seed(cfg.seed, index * per.weight_slices + k, 2 + call)
-                    self.saturated += kernels.adc_accumulate_kernel(
-                        part[:, cs], seed_k, per.out_noise, per.adc_range or 0.0,
-                        per.adc_bits or 0, tile.drift_scale * self._weight_of_slice[k], scale, y,
-                        cs.start,
-                    )
-                    # V^2 * G * t per row, with the actual mean squared drive.
-                    self._cell_pj += float(
-                        (per.read_voltage_v**2) * per.integration_ns * 1e-9
-                        * np.dot(sq, tile.conductance_sum_us) * 1e-6 * 1e12
-                    )
+            xs = np.ascontiguousarray(x[:, rs])
+            reduction = np.ones(batch, dtype=np.float32)
+            pending = np.arange(batch)
+            rounds = 0
+            while len(pending):
+                last = not iterative or reduction[pending[0]] * 2 > per.bound_management_max_factor
+                part_y, sat = self._row_tile(ti, xs[pending], reduction[pending], call, rounds)
+                rounds += 1
+                self._rounds += len(pending)
+                if last:
+                    done = np.ones(len(pending), dtype=bool)
+                elif per.bound_management_scope == "batch":
+                    done = np.full(len(pending), not sat.any())
+                else:
+                    done = sat == 0
+                y[pending[done]] += part_y[done]
+                pending = pending[~done]
+                reduction[pending] *= 2
+        self._rounds /= batch * self.row_tiles
         y *= self.w_max
         if calibrated and per.column_calibration:
             y = y * self._col_gain + self._col_offset
         return y
 
+    def _row_tile(
+        self, ti: int, xs: np.ndarray, reduction: np.ndarray, call: int, round_: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One pass of some input vectors through row tile ``ti`` (all its column tiles and
+        slices): their merged outputs and the saturated conversions of each vector."""
+        cfg, per = self.config, self.config.periphery
+        xq, scale, sq = kernels.dac_kernel(
+            xs, per.dac_bits or 0, per.noise_management == "abs-max", reduction
+        )
+        out = np.zeros((xs.shape[0], self.n_out), dtype=np.float64)
+        sat = np.zeros(xs.shape[0], dtype=np.int64)
+        for k in range(per.weight_slices):
+            # The tiles of one row share their inputs: one BLAS call computes all of their
+            # column currents (same numbers as tile by tile, far better BLAS efficiency).
+            part = xq @ self._row_weights[ti][k]
+            for tj in range(self.col_tiles):
+                index = ti * self.col_tiles + tj
+                tile = self._tiles[index][k]
+                cs = slice(tj * cfg.cols, min((tj + 1) * cfg.cols, self.n_out))
+                seed_k = tile_seed(cfg.seed, index * per.weight_slices + k, 2 + call)
+                if round_:
+                    seed_k = tile_seed(seed_k, round_, 1)
+                self.saturated += kernels.adc_accumulate_kernel(
+                    part[:, cs], seed_k, per.out_noise, per.adc_range or 0.0,
+                    per.adc_bits or 0, tile.drift_scale * self._weight_of_slice[k], scale, out,
+                    cs.start, sat,
+                )
+                # V^2 * G * t per row, with the actual mean squared drive.
+                self._cell_pj += float(
+                    (per.read_voltage_v**2) * per.integration_ns * 1e-9
+                    * np.dot(sq, tile.conductance_sum_us) * 1e-6 * 1e12
+                ) * xs.shape[0] / max(self._batch_of_call, 1)
+        return out, sat
+
     def cost(self) -> MvmCost:
-        """Energy and latency of one MVM, using the drive of the last ``mvm`` call."""
+        """Energy and latency of one MVM, using the drive of the last ``mvm`` call; bound
+        management's re-runs multiply the converters' energy and the latency by the mean
+        passes per vector and row tile."""
         cfg = self.config
-        return mvm_cost(
+        base = mvm_cost(
             cfg.periphery, getattr(self, "_cell_pj", 0.0), self.row_tiles, self.col_tiles,
             cfg.rows, cfg.cols, self.n_in, self.n_out,
         )
+        rounds = max(getattr(self, "_rounds", 1.0), 1.0)
+        energy = {k: v if k == "cell" else v * rounds for k, v in base.energy_pj.items()}
+        return MvmCost(energy, base.latency_ns * rounds)
+
+    @property
+    def passes_per_mvm(self) -> float:
+        """Mean passes per input vector and row tile in the last call (1: no re-run)."""
+        return max(getattr(self, "_rounds", 1.0), 1.0)
 
     def programming_cost(self) -> tuple[float, float]:
         """(time s, energy pJ) of write-verify programming all cells of all tiles."""
