@@ -109,7 +109,9 @@ def run_side(
     analog_errors: dict[str, float] = {}
     if isinstance(system.pim, AnalogCrossbarConfig):
         from archsim.pim.analog.execute import check_capacity
+        from archsim.pim.analog.mapping import place_analog
 
+        placement = place_analog(system, workload, placement, energy, seed)
         resident = [op for op in workload.ops if placement.unit[op.name] == "memory"]
         check_capacity(system.pim, resident)
     if system.mapping.policy == "cost" and not isinstance(system.pim, AnalogCrossbarConfig):
@@ -197,6 +199,7 @@ def run_side(
         ops=records,
         accuracy=_accuracy(workload, analog_errors) if analog_errors else None,
         programming=_analog_programming(system, workload, costs),
+        warnings=list(getattr(placement, "warnings", [])),
     )
     return SideResult(report, placement, ledger)
 

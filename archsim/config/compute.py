@@ -139,6 +139,13 @@ class AnalogCrossbarConfig(Model):
     solver_sample: PositiveInt = Field(
         512, description="solver problems larger than this are measured on a same-kind sample"
     )
+    accuracy_budget: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="largest relative error an op may have in the crossbars; an op above it"
+        " runs on the host (None: no budget)",
+    )
     inferences_per_programming: PositiveFloat = Field(
         1e6,
         description="runs of the workload served per programming of its static weights: the"

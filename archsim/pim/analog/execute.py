@@ -233,10 +233,15 @@ def _solve_op(system: SystemConfig, op, seed: int):
 _SOLVES: dict[tuple, object] = {}
 
 
+def _op_seed(seed: int, op) -> int:
+    return zlib.crc32(f"{seed}:{op.name}".encode())
+
+
 def _solve_cached(system: SystemConfig, op, seed: int):
     """One closed-loop solve per (system, op, seed): the mapping's feasibility check and the run
     share it (eigendecompositions of 512² matrices are not free)."""
-    key = (system.model_dump_json(), op.model_dump_json(), seed)
+    # The tile count does not change a solve: a capacity sweep reuses it.
+    key = (system.model_dump_json(exclude={"pim": {"tiles"}}), op.model_dump_json(), seed)
     if key not in _SOLVES:
         if len(_SOLVES) > 64:
             _SOLVES.clear()
@@ -256,8 +261,8 @@ def closed_loop_can_run(system: SystemConfig, op) -> tuple[bool, str]:
     """Whether the loop can solve this op's matrix (stable as programmed), and if not, why."""
     from archsim.errors import ArchsimError
 
-    try:
-        _solve_cached(system, op, 0)
+    try:  # the seed a run with seed 0 uses, so that run reuses this solve
+        _solve_cached(system, op, _op_seed(0, op))
     except ArchsimError as exc:
         return False, f"closed loop: {exc}"
     return True, ""
@@ -289,7 +294,7 @@ def run_closed_loop(
     assert system.host_link is not None
     pim = system.pim
     assert isinstance(pim, AnalogCrossbarConfig)
-    result = _solve_cached(system, op, zlib.crc32(f"{seed}:{op.name}".encode()))
+    result = _solve_cached(system, op, _op_seed(seed, op))
     prog = closed_loop_programming(pim, op, result)
     ledger = Ledger()
     rhs = getattr(op, "rhs", 1) if op.kind == "solve" else 1

@@ -127,9 +127,9 @@ def closed_loop_studies() -> list[Study]:
     bound = settling_time_s(check_stable(spd, load_device("ideal")), cfg.gbw_hz, cfg.settle_epsilon)
     return [
         Study("closed-loop", "settling from V=0, SPD cond 100: exact response vs ODE (RK4)", "s",
-              exact, ode, 0.02),  # fmt: skip
+              exact, ode, 0.02),
         Study("closed-loop", "settling from V=0, SPD cond 100: exact <= bound tau*ln(1/eps)", "s",
-              exact, 0.2 * bound, 0.0, kind="range", upper=bound),  # fmt: skip
+              exact, 0.2 * bound, 0.0, kind="range", upper=bound),
         Study(
             "closed-loop", "settling, error in slowest mode: ODE (RK4)", "s", slow, formula, 0.05
         ),
