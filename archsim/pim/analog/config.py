@@ -59,6 +59,28 @@ class ReadNoiseModel(Model):
     t_read_s: Seconds = Field(alias="t_read", gt=0)
 
 
+class Reliability(Model):
+    """What ages a deployed array (the lifetime study, :mod:`archsim.pim.analog.lifetime`)."""
+
+    drift_activation_energy_ev: NonNegativeFloat = Field(
+        0.0, description="Arrhenius activation energy of drift/relaxation (time acceleration"
+        " exp(Ea/k (1/T_ref - 1/T)))",
+    )
+    reference_temperature_c: float = Field(25.0, description="temperature the drift fit holds at")
+    relaxation_sigma: NonNegativeFloat = Field(
+        0.0, description="RRAM conductance relaxation: a random walk of std"
+        " relaxation_sigma·gmax·sqrt(ln(1 + t/relaxation_time))",
+    )
+    relaxation_time_s: Seconds = Field(1.0, alias="relaxation_time", gt=0)
+    read_disturb: NonNegativeFloat = Field(
+        0.0, description="relative conductance loss per read of a cell"
+    )
+    stuck_growth: NonNegativeFloat = Field(
+        0.0, description="extra stuck-cell fraction (half on, half off) when a cell has used"
+        " all of its rated write cycles; linear in cycles used",
+    )
+
+
 class WriteVerify(Model):
     """Iterative program-and-verify: the programming noise above is the residual after it."""
 
@@ -90,6 +112,7 @@ class DeviceConfig(Model):
     stuck_on_rate: float = Field(0.0, ge=0, le=1)
     stuck_off_rate: float = Field(0.0, ge=0, le=1)
     write_verify: WriteVerify
+    reliability: Reliability = Field(default_factory=Reliability)
 
     @model_validator(mode="after")
     def _range(self) -> DeviceConfig:
@@ -167,3 +190,7 @@ class TileConfig(Model):
     t_inference_s: Seconds = Field(0.0, alias="t_inference", ge=0)
     compensation: Literal["global", "none"] = "global"
     seed: int = 0
+    temperature_c: float | None = Field(
+        None, description="operating temperature (None: the device's reference temperature)"
+    )
+    reads: NonNegativeFloat = Field(0.0, description="reads of every cell since programming")

@@ -59,14 +59,17 @@ def analog_accuracy(
     t_inference_s: float = 0.0,
     compensation: str = "global",
     seed: int = 0,
+    temperature_c: float | None = None,
 ) -> tuple[float, float]:
-    """(test accuracy, energy pJ per inference = both layers' MVM energy) through the tiles."""
+    """(test accuracy, energy pJ per inference = both layers' MVM energy) through the tiles,
+    read ``t_inference_s`` after programming at ``temperature_c``; ``compensation`` global is
+    the recalibration (a known input re-read at that age), none is without it."""
     h = model.x_test
     energy = 0.0
     for layer, (w, b) in enumerate(zip(model.weights, model.biases, strict=True)):
         cfg = tile_config(
             device, periphery, overrides, t_inference=t_inference_s, compensation=compensation,
-            seed=seed * 101 + layer,
+            seed=seed * 101 + layer, temperature_c=temperature_c,
         )
         m = AnalogMatrix(w, cfg)
         h = m.mvm(h) + b

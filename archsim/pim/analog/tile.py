@@ -133,11 +133,13 @@ class AnalogMatrix:
             mu, s = devices.drift_nu_stats(dev, gp)
             qs = devices.read_noise_q(dev, gp)
             t0 = dev.drift.t0_s if dev.drift is not None else 0.0
-            tf = devices.read_noise_time_factor(dev, cfg.t_inference_s)
+            t_eff = cfg.t_inference_s * devices.acceleration(dev, cfg.temperature_c)
+            tf = devices.read_noise_time_factor(dev, t_eff)
             g0 = gp  # right after programming: the reference for drift compensation
             gt = kernels.drift_read_kernel(
-                gp, mu, s, qs, cfg.t_inference_s, t0, tf, tile_seed(seed, 2 * index + half, 1)
+                gp, mu, s, qs, t_eff, t0, tf, tile_seed(seed, 2 * index + half, 1)
             )
+            gt = devices.age(dev, gt, t_eff, cfg.reads, tile_seed(seed, 2 * index + half, 4))
             pair.append((g0, gt))
         (g0p, gtp), (g0n, gtn) = pair
         w_now = self._ir_drop(gtp) - self._ir_drop(gtn)
