@@ -139,7 +139,7 @@ def solve_cmd(
         table.add_column("quantity")
         table.add_column("value", justify="right")
         for key in ("solution_error", "finite_gain_error", "finite_gain_error_closed_form",
-                    "lambda_min", "spectral_gap", "settling_time_s",
+                    "lambda_min", "spectral_gap", "settling_time_s", "settling_bound_s",
                     "energy_pj_total"):  # fmt: skip
             if key in result:
                 table.add_row(key, f"{result[key]:.4g}")
