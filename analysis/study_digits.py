@@ -1,5 +1,5 @@
 """Classification accuracy of an MLP on scikit-learn's digits, inferred through analog tiles,
-against drift time and ADC bits.
+against drift time and ADC bits, and against deployment age with and without recalibration.
 
     python analysis/study_digits.py
 
@@ -30,6 +30,25 @@ def grid(model, device: str) -> dict[tuple[int, float], float]:
     }
 
 
+AGES_S = (0.0, 3600.0, 86400.0, 2.592e6, 3.1536e7, 9.4608e7)  # 0, 1 h, 1 d, 30 d, 1 y, 3 y
+AGE_LABEL = ("0", "1h", "1d", "30d", "1y", "3y")
+TEMPERATURE_C = 55.0  # a warm data-centre part [assumption]
+
+
+def ages(model, device: str, seeds: int = 3) -> dict[tuple[str, float], float]:
+    """Mean test accuracy over ``seeds`` programmings, recalibrated (global drift compensation
+    re-read at the age) or not, at TEMPERATURE_C (device reliability block: Arrhenius, RRAM
+    relaxation)."""
+    return {
+        (comp, t): sum(
+            analog_accuracy(model, device, "default", None, t, comp, seed, TEMPERATURE_C)[0]
+            for seed in range(seeds)
+        ) / seeds
+        for comp in ("none", "global")
+        for t in AGES_S
+    }
+
+
 def main() -> int:
     console = Console(width=120)
     model = train()
@@ -42,6 +61,15 @@ def main() -> int:
             table.add_column(label, justify="right")
         for bits in ADC_BITS:
             table.add_row(str(bits), *(f"{acc[(bits, t)]:.3f}" for t in DRIFT_S))
+        console.print(table)
+    for device in ("pcm", "rram"):
+        acc = ages(model, device)
+        table = Table(title=f"{device} at {TEMPERATURE_C:g} C: test accuracy vs deployment age")
+        table.add_column("recalibration")
+        for label in AGE_LABEL:
+            table.add_column(label, justify="right")
+        for comp, label in (("none", "without"), ("global", "with (global drift comp.)")):
+            table.add_row(label, *(f"{acc[(comp, t)]:.3f}" for t in AGES_S))
         console.print(table)
     return 0
 

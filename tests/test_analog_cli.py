@@ -35,6 +35,8 @@ def test_solve_json_contract():
     [
         (["mvm", "--inputs", "0"], "--inputs: must be a positive integer"),
         (["mvm", "--batch", "-3"], "--batch: must be a positive integer"),
+        (["mvm", "--rows", "0"], "--rows: must be a positive integer"),
+        (["mvm", "--cols", "0"], "--cols: must be a positive integer"),
         (["mvm", "--device", "nope"], "unknown device preset"),
         (["mvm", "--adc-bits", "0"], "adc_bits"),
         (["mvm", "--adc-bits", "40"], "adc_bits"),
@@ -67,3 +69,9 @@ def test_unstable_matrix_file(tmp_path):
     np.save(m, np.diag([1.0, -2.0, 3.0]))
     run = archsim("analog", "solve", "--matrix", str(m))
     assert run.returncode == 2 and "no stable closed-loop solution" in run.stderr
+
+
+def test_lifetime_negative_age_is_one_line():
+    run = archsim("analog", "lifetime", "--ages", "1d,-3d")
+    assert run.returncode == 2
+    assert "--ages" in run.stderr and "Traceback" not in run.stderr

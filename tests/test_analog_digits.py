@@ -28,6 +28,19 @@ def test_drift_and_few_adc_bits_cost_accuracy(model):
     assert e4 < e9  # fewer ADC bits, less conversion energy
 
 
+def test_recalibration_holds_accuracy_over_a_deployment(model):
+    """A year at 55 C: without recalibration PCM drift costs accuracy; re-reading a known input
+    (global drift compensation) recovers most of it."""
+    year = 3.1536e7
+    fresh = analog_accuracy(model, "pcm", t_inference_s=0.0, temperature_c=55.0)[0]
+    raw = analog_accuracy(model, "pcm", t_inference_s=year, compensation="none",
+                          temperature_c=55.0)[0]  # fmt: skip
+    recal = analog_accuracy(model, "pcm", t_inference_s=year, compensation="global",
+                            temperature_c=55.0)[0]  # fmt: skip
+    assert raw < recal <= fresh + 0.01
+    assert raw < fresh - 0.02
+
+
 @pytest.mark.slow
 def test_full_study_trends(model):
     from analysis.study_digits import ADC_BITS, DRIFT_S, grid

@@ -67,7 +67,7 @@ def test_closed_loop_system_solves_in_the_crossbars():
 def test_matrix_the_loop_cannot_solve_stays_on_the_host_with_reason():
     from archsim.workload.solvers import solve_workload
 
-    wl = solve_workload(48, "spd", seed=0, condition=1e4)
+    wl = solve_workload(48, "spd", seed=0, condition=1e6)
     result = simulate("closed-loop-rram", wl)
     (op,) = [o for o in result.workload.ops if o.kind == "solve"]
     assert result.in_memory.placement.unit[op.name] == "host"

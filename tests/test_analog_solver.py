@@ -59,6 +59,64 @@ def test_unstable_matrix_is_rejected_with_reason():
         _solve(a)
 
 
+def test_exact_settling_matches_the_ode_and_sits_below_the_bound():
+    """The eigendecomposition response agrees with an RK4 integration of the circuit ODE from
+    V = 0; on an ill-conditioned matrix the bound τ·ln(1/ε) overestimates it."""
+    from archsim.pim.analog.closed_loop import exact_settling_time_s
+
+    for kind, n, seed in (("toeplitz", 16, 1), ("spd", 24, 3)):
+        a = make_problem(kind, n, seed)
+        d = np.abs(a).sum(axis=1)
+        current = np.random.default_rng(seed).standard_normal(n)
+        target = -np.linalg.solve(a, current)
+        exact = exact_settling_time_s(a / d[:, None], target, 1e8, 1e-3)
+        ode = simulate_settling(a, d, current, 1e8, 1e-3)
+        assert exact == pytest.approx(ode, rel=0.02)
+        bound = settling_time_s(check_stable(a, load_device("ideal")), 1e8, 1e-3)
+        assert exact < bound
+
+
+def test_programming_is_charged_and_tighter_programming_is_slower_but_better():
+    a = make_problem("spd", 32, 0)
+    loose = _solve(a, device="rram", programming_tolerance=2e-3)
+    tight = _solve(a, device="rram", programming_tolerance=1e-4)
+    for r in (loose, tight):
+        assert r.programming.cells == 2 * 32 * 32
+        assert r.energy_pj["programming"] == pytest.approx(r.programming.energy_pj)
+        assert r.time_s > r.programming.time_s > 0
+        assert 0 < r.programming.endurance_fraction < 1
+    assert tight.programming.iterations > loose.programming.iterations
+    assert tight.programming.time_s > loose.programming.time_s
+    assert tight.solution_error < loose.solution_error
+
+
+def test_refinement_to_tolerance_meets_it_and_costs_residuals():
+    from archsim.pim.analog.closed_loop import residual_host
+
+    a = make_problem("spd", 48, 2)
+    b = np.random.default_rng(0).standard_normal(48)
+    cfg = _cfg()
+    host = residual_host(cfg)
+    r = solve(a, b, cfg, load_device("rram"), load_periphery("default").adc, 0, False,
+              tolerance=1e-6, host=host)  # fmt: skip
+    assert r.relative_residual <= 1e-6
+    assert np.linalg.norm(b - a @ r.x) / np.linalg.norm(b) <= 1e-6
+    assert r.refinement_iterations >= 1
+    assert r.residual_time_s > 0 and r.energy_pj["residual"] > 0
+    with pytest.raises(ArchsimError, match="tolerance"):
+        solve(a, b, cfg, load_device("rram"), load_periphery("default").adc, 0, False,
+              tolerance=1.5)  # fmt: skip
+
+
+def test_refinement_that_cannot_reach_the_tolerance_says_so():
+    a = make_problem("spd", 32, 0)
+    b = np.random.default_rng(0).standard_normal(32)
+    cfg = _cfg(max_refinement_iterations=1)
+    with pytest.raises(ArchsimError, match="relative residual"):
+        solve(a, b, cfg, load_device("rram"), load_periphery("default").adc, 0, False,
+              tolerance=1e-12)  # fmt: skip
+
+
 def test_refinement_reduces_error():
     a = make_problem("toeplitz", 24, 0)
     plain = _solve(a, device="pcm")
@@ -100,7 +158,17 @@ def test_bad_matrix_input(tmp_path):
 def test_regression_and_eigen_modes():
     reg_ideal = run_solve(None, "spd", 12, None, None, "ideal", None, 0, op="regression")
     reg_pcm = run_solve(None, "spd", 12, None, None, "pcm", None, 0, op="regression")
-    assert reg_ideal["solution_error"] < 0.01 < reg_pcm["solution_error"]
+    assert reg_ideal["solution_error"] < 0.01 and reg_pcm["solution_error"] < 0.01
+    # Without the circuit's precision programming, PCM's own programming noise shows.
+    from archsim.pim.analog.closed_loop import regression
+    from archsim.workload.ops import RegressionOp
+    from archsim.workload.solvers import make_matrix
+
+    spec = RegressionOp(name="r", inputs=["x", "y"], outputs=["w"], samples=48, features=12)
+    x, y = make_matrix(spec)
+    adc = load_periphery("default").adc
+    native = regression(x, y, _cfg(programming_tolerance=None), load_device("pcm"), adc)
+    assert native.solution_error > 0.01
     eig = run_solve(None, "covariance", 24, None, None, "ideal", None, 0, op="eigen")
     assert eig["solution_error"] < 0.01 and eig["settling_time_s"] > 0
     e = eig["energy_pj"]

@@ -163,3 +163,44 @@ def test_bad_input_is_a_clear_error():
         tile_config("nosuchdevice")
     with pytest.raises(ArchsimError, match="stuck_on_rate"):
         tile_config("pcm", device_overrides={"stuck_on_rate": 0.7, "stuck_off_rate": 0.7})
+
+
+def test_aihwkit_periphery_matches_aihwkit_within_one_point():
+    """External: aihwkit 1.2.0's default inference periphery, ideal device (validation.py)."""
+    from archsim.pim.analog.validation import AIHWKIT_REFERENCE, aihwkit_periphery_error
+
+    assert abs(aihwkit_periphery_error("batch", 2) - AIHWKIT_REFERENCE["batch"]) <= 0.01
+    assert abs(aihwkit_periphery_error("vector", 2) - AIHWKIT_REFERENCE["per_vector"]) <= 0.01
+
+
+def test_bound_management_reruns_saturated_mvms_and_charges_them():
+    rng = np.random.default_rng(0)
+    w = rng.uniform(-1, 1, (512, 64))
+    x = rng.uniform(-1, 1, (32, 512))
+    exact = x @ w
+
+    def run(bm):
+        cfg = tile_config("ideal", "aihwkit", {"bound_management": bm}, rows=512, cols=64)
+        m = AnalogMatrix(w, cfg)
+        y = m.mvm(x)
+        return float(np.linalg.norm(y - exact) / np.linalg.norm(exact)), m
+
+    clipped, plain = run("none")
+    managed, bm = run("iterative")
+    assert managed < 0.5 * clipped  # saturation dominated without it
+    assert plain.passes_per_mvm == 1.0 and bm.passes_per_mvm > 1.0
+    assert bm.cost().latency_ns == pytest.approx(plain.cost().latency_ns * bm.passes_per_mvm)
+    assert bm.cost().energy_pj["adc"] > plain.cost().energy_pj["adc"]
+
+
+def test_noise_management_none_clips_large_inputs():
+    rng = np.random.default_rng(1)
+    w = rng.uniform(-1, 1, (64, 32))
+    x = 3 * rng.uniform(-1, 1, (16, 64))
+    exact = x @ w
+    errs = {}
+    for nm in ("abs-max", "none"):
+        cfg = tile_config("ideal", "ideal", {"noise_management": nm}, rows=64, cols=32)
+        y = AnalogMatrix(w, cfg).mvm(x)
+        errs[nm] = float(np.linalg.norm(y - exact) / np.linalg.norm(exact))
+    assert errs["abs-max"] < 1e-5 < errs["none"]

@@ -165,9 +165,6 @@ class AnalogCrossbarConfig(Model):
     )
     t_inference_s: float = Field(0.0, alias="t_inference", ge=0, description="s after programming")
     compensation: Literal["global", "none"] = "global"
-    accuracy_sample: PositiveInt = Field(
-        256, description="accuracy is measured on up to this many rows/cols of each op's weights"
-    )
     ops: tuple[str, ...] = ("gemv", "gemm", "conv2d")
     closed_loop: str | None = Field(
         None,
@@ -176,6 +173,19 @@ class AnalogCrossbarConfig(Model):
     )
     solver_sample: PositiveInt = Field(
         512, description="solver problems larger than this are measured on a same-kind sample"
+    )
+    accuracy_budget: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="largest relative error an op may have in the crossbars; an op above it"
+        " runs on the host (None: no budget)",
+    )
+    inferences_per_programming: PositiveFloat = Field(
+        1e6,
+        description="runs of the workload served per programming of its static weights: the"
+        " write-verify energy of the resident weights is charged 1/this per run (closed-loop"
+        " matrices are data and are written every run)",
     )
 
     @property

@@ -33,6 +33,7 @@ COMPONENTS = (
     "pim_compute",
     "pim_sram",
     "pim_static",
+    "pim_programming",
 )
 
 

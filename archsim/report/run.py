@@ -75,7 +75,16 @@ class SideReport(BaseModel):
     )
     ops: list[OpRecord] = Field(default_factory=list)
     accuracy: dict[str, float] | None = None
+    programming: dict[str, float] | None = Field(
+        None,
+        description="analog arrays: write-verify time/energy/cells per run (closed-loop matrices)"
+        " and per deployment (static weights), endurance consumed, closed-loop settling",
+    )
     tco: TcoReport | None = Field(None, description="cost and carbon, when the system has `tco`")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="mapping warnings (e.g. an op forced into analog memory although slower)",
+    )
 
 
 class Comparison(BaseModel):
@@ -161,6 +170,8 @@ class RunReport(BaseModel):
         t.add_row("data movement reduction", "", "", f"{c.data_movement_reduction:.2f}x")
         if b.tco is not None and m.tco is not None:
             _tco_rows(t, b.tco, m.tco, c)
+        if m.warnings:
+            t.caption = "\n".join(f"warning: {w}" for w in m.warnings)
         return t
 
     def _alone_table(self) -> Table:

@@ -170,6 +170,7 @@ def run_side(
     coster = _Coster(system, workload, models, fidelity, seed)
     unit = coster.unit
     if unit is not None:
+        placement = unit.place(system, workload, placement, energy, seed)
         unit.check_capacity(
             system, [op for op in workload.ops if placement.unit[op.name] == "memory"]
         )
@@ -305,6 +306,8 @@ def run_side(
         counts=dict(sorted(ledger.counts.items())),
         ops=records,
         accuracy=_accuracy(workload, coster.errors) if coster.errors else None,
+        programming=unit.programming(system, workload, costs) if unit is not None else None,
+        warnings=list(getattr(placement, "warnings", [])),
     )
     return SideResult(report, placement, ledger, timeline, workload)
 

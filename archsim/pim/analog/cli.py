@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from archsim.errors import ArchsimError
 from archsim.pim.analog.names import DEVICES, MATRIX_KINDS, PERIPHERIES
@@ -17,6 +18,7 @@ analog_app = typer.Typer(
     help="Analog crossbar tiles and closed-loop solvers.", no_args_is_help=True
 )
 out = LazyConsole()
+
 
 
 def _emit(payload: dict, destination: str | None) -> None:
@@ -46,35 +48,27 @@ def mvm(
     outputs: Annotated[int, typer.Option(help="matrix columns (output vector length)")] = 256,
     batch: Annotated[int, typer.Option(help="input vectors per seed")] = 100,
     weights: Annotated[str, typer.Option(help="uniform, gaussian or FILE.npy")] = "uniform",
-    periphery: Annotated[str, typer.Option(help="default, ideal or YAML")] = "default",
+    periphery: Annotated[str, typer.Option(help="default, ideal, aihwkit or YAML")] = "default",
     t_inference: Annotated[float, typer.Option(help="seconds after programming")] = 0.0,
     compensation: Annotated[str, typer.Option(help="global or none")] = "global",
     seeds: Annotated[int, typer.Option(help="independent programmings to average")] = 5,
     adc_bits: Annotated[int | None, typer.Option(help="override the periphery's ADC bits")] = None,
+    rows: Annotated[int, typer.Option(help="tile rows (inputs per crossbar)")] = 256,
+    cols: Annotated[int, typer.Option(help="tile columns (outputs per crossbar)")] = 256,
     json_out: Annotated[str | None, typer.Option("--json", help="PATH or - for stdout")] = None,
 ) -> None:
     """Program a tile, run MVMs, report rel_error (Frobenius) over seeds, energy and latency."""
-    from rich.table import Table
-
     from archsim.pim.analog.study import run_mvm
 
     for name, value in (("--inputs", inputs), ("--outputs", outputs), ("--batch", batch),
-                        ("--seeds", seeds)):  # fmt: skip
+                        ("--seeds", seeds), ("--rows", rows), ("--cols", cols)):  # fmt: skip
         _positive(name, value)
     _choice("--compensation", compensation, ("global", "none"))
     if t_inference < 0:
         raise ArchsimError(f"--t-inference: must be >= 0 seconds, got {t_inference}")
     result = run_mvm(
-        device,
-        periphery,
-        inputs,
-        outputs,
-        batch,
-        weights,
-        t_inference,
-        compensation,
-        seeds,
-        adc_bits,
+        device, periphery, inputs, outputs, batch, weights, t_inference, compensation, seeds,
+        adc_bits, rows=rows, cols=cols,
     )
     if json_out != "-":
         table = Table(title=f"analog MVM {inputs}x{outputs} on {device} ({periphery} periphery)")
@@ -85,6 +79,7 @@ def mvm(
         for k, v in result["energy_pj"].items():
             table.add_row(f"energy {k} (pJ/MVM)", f"{v:.4g}")
         table.add_row("latency (ns/MVM)", f"{result['latency_ns']:.4g}")
+        table.add_row("passes per MVM (bound management)", f"{result['passes_per_mvm']:.3g}")
         table.add_row("tiles", str(result["tiles"]))
         table.add_row("programming time (s)", f"{result['programming']['time_s']:.3g}")
         table.add_row("programming energy (pJ)", f"{result['programming']['energy_pj']:.3g}")
@@ -110,8 +105,6 @@ def solve_cmd(
 ) -> None:
     """Solve A·x = b (or regression, eigenvector) in one step on a crossbar in op-amp feedback;
     compare a solve with digital CG on the host and on in-bank PIM."""
-    from rich.table import Table
-
     from archsim.pim.analog.study import run_solve
 
     result = run_solve(matrix, kind, n, gbw, gain, device, refine, seed, circuit, op=op)
@@ -120,7 +113,7 @@ def solve_cmd(
         table.add_column("quantity")
         table.add_column("value", justify="right")
         for key in ("solution_error", "finite_gain_error", "finite_gain_error_closed_form",
-                    "lambda_min", "spectral_gap", "settling_time_s",
+                    "lambda_min", "spectral_gap", "settling_time_s", "settling_bound_s",
                     "energy_pj_total"):  # fmt: skip
             if key in result:
                 table.add_row(key, f"{result[key]:.4g}")
@@ -132,6 +125,78 @@ def solve_cmd(
             )
         out.print(table)
     _emit(result, json_out)
+
+
+def _seconds(text: str, name: str) -> float:
+    from archsim.config.units import parse_quantity
+
+    try:
+        return parse_quantity(text.strip(), "lifetime")
+    except (ValueError, TypeError) as exc:
+        raise ArchsimError(f"{name}: {exc}") from None
+
+
+@analog_app.command("lifetime")
+def lifetime_cmd(
+    device: Annotated[str, typer.Option(help="devices, comma-separated (pcm, rram, ...)")] = (
+        "pcm,rram"
+    ),
+    ages: Annotated[str, typer.Option(help="deployment ages, comma-separated (s, h, d, y)")] = (
+        "1h,1d,30d,1y,3y"
+    ),
+    temperature: Annotated[float, typer.Option(help="operating temperature, C")] = 55.0,
+    rate: Annotated[float, typer.Option(help="inferences per second")] = 1000.0,
+    policy: Annotated[str, typer.Option(help="reprogramming: none, period, accuracy")] = "none",
+    period: Annotated[str | None, typer.Option(help="reprogramming period (policy period)")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="relative error that triggers a rewrite (policy accuracy)")
+    ] = None,
+    compensation: Annotated[str, typer.Option(help="recalibration: global or none")] = "global",
+    periphery: Annotated[str, typer.Option(help="periphery preset or YAML")] = "default",
+    inputs: Annotated[int, typer.Option(help="matrix rows")] = 256,
+    outputs: Annotated[int, typer.Option(help="matrix columns")] = 256,
+    seed: Annotated[int, typer.Option(help="seed of weights and devices")] = 0,
+    json_out: Annotated[str | None, typer.Option("--json", help="PATH or - for stdout")] = None,
+) -> None:
+    """Accuracy and cost per 1M inferences against deployment age: drift, temperature, read
+    disturb, endurance and stuck-cell growth, with a recalibration/reprogramming policy."""
+    from archsim.pim.analog.lifetime import as_rows, lifetime
+
+    _positive("--inputs", inputs)
+    _positive("--outputs", outputs)
+    _choice("--compensation", compensation, ("global", "none"))
+    age_s = [_seconds(a, "--ages") for a in ages.split(",") if a.strip()]
+    period_s = _seconds(period, "--period") if period else None
+    rows = []
+    for dev in [d.strip() for d in device.split(",") if d.strip()]:
+        rows += as_rows(lifetime(
+            dev, age_s, periphery=periphery, temperature_c=temperature, rate_per_s=rate,
+            policy=policy, period_s=period_s, threshold=threshold, compensation=compensation,
+            inputs=inputs, outputs=outputs, seed=seed,
+        ))  # fmt: skip
+    if json_out != "-":
+        table = Table(title=f"analog lifetime at {temperature:g} C, {rate:g} inferences/s,"
+                      f" policy {policy}, recalibration {compensation}")  # fmt: skip
+        for col in ("dev", "age", "since", "writes", "error", "stuck", "wear", "J/1M",
+                    "write J/1M", "lost"):
+            table.add_column(col, justify="right")  # fmt: skip
+        for r in rows:
+            table.add_row(
+                r["device"], _age(r["age_s"]), _age(r["since_programming_s"]),
+                str(r["programmings"]), f"{r['rel_error']:.4f}", f"{r['stuck_fraction']:.2g}",
+                f"{r['endurance_used']:.2g}", f"{r['energy_j_per_1m']:.3g}",
+                f"{r['programming_j_per_1m']:.2g}", f"{r['availability_lost']:.2g}",
+            )  # fmt: skip
+        out.print(table)
+    _emit({"temperature_c": temperature, "rate_per_s": rate, "policy": policy,
+           "compensation": compensation, "points": rows}, json_out)  # fmt: skip
+
+
+def _age(s: float) -> str:
+    for unit, size in (("y", 365.25 * 86400), ("d", 86400), ("h", 3600)):
+        if s >= size:
+            return f"{s / size:.3g}{unit}"
+    return f"{s:.3g}s"
 
 
 def register(app: typer.Typer) -> None:

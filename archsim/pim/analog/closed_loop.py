@@ -5,6 +5,18 @@ With finite open-loop gain L0 the circuit solves (G + D/L0)·V = -I, D = diag(ro
 physical conductances); with single-pole op-amps dV/dt = -2π·GBW·D⁻¹(G·V + I), which settles
 with τ = 1/(2π·GBW·λmin(D⁻¹G)) (Sun et al., IEEE TED 2020). Negative entries use a second
 array and inverters: G = G⁺ - G⁻, both programmed with the device's noise.
+
+Settling time is the exact response of that linear system: with D⁻¹G = SΛS⁻¹ the error from
+V = 0 is S·exp(-2π·GBW·Λ·t)·S⁻¹·V*, and the settling time is the last time its norm exceeds
+ε·|V*| (:func:`exact_settling_time_s`). τ·ln(1/ε), exact only for an error in the slowest mode,
+is kept beside it as ``settling_bound_s``.
+
+Closed-loop matrices are data, written per solve: their write-verify cost
+(:mod:`archsim.pim.analog.programming`) is part of every result, and the circuit's
+``programming_tolerance`` sets the precision programming that keeps ill-conditioned matrices
+stable. Analog iterative refinement (x ← x + G̃⁻¹(b - A·x), the residual computed digitally,
+Zuo et al., Nature Electronics 2025) runs a fixed count or until the relative residual meets a
+requested tolerance, each residual costed on the host.
 """
 
 from __future__ import annotations
@@ -19,7 +31,19 @@ from archsim.pim.analog import devices, kernels
 from archsim.pim.analog.closed_loop_config import ClosedLoopConfig
 from archsim.pim.analog.config import AdcModel, DeviceConfig
 from archsim.pim.analog.energy import adc_energy_fj
+from archsim.pim.analog.programming import (
+    ProgrammingCost,
+    precision_iterations,
+    residual_sigma_us,
+    write_verify_cost,
+)
 from archsim.pim.analog.tile import tile_seed
+
+# Cell arrays per closed-loop matrix: G = G+ - G- (Sun et al., PNAS 2019).
+ARRAYS = 2
+# Time grid of the exact settling search (then bisection to 1e-4 relative) [numerics].
+_GRID = 128
+_BISECT = 30
 
 
 @dataclass
@@ -46,8 +70,11 @@ def check_matrix(a: np.ndarray, name: str = "matrix") -> np.ndarray:
     return a
 
 
-def program_matrix(a: np.ndarray, device: DeviceConfig, seed: int) -> ProgrammedMatrix:
-    """Map A to differential conductances and program them with the device's noise."""
+def program_matrix(
+    a: np.ndarray, device: DeviceConfig, seed: int, tolerance: float | None = None
+) -> ProgrammedMatrix:
+    """Map A to differential conductances and program them with the device's noise, or with
+    the residual of a write-verify to ±``tolerance``·span when that is tighter."""
     scale = float(np.max(np.abs(a)))
     an = a / scale
     span = device.gmax_us - device.gmin_us
@@ -55,23 +82,17 @@ def program_matrix(a: np.ndarray, device: DeviceConfig, seed: int) -> Programmed
     for half, part in enumerate((np.maximum(an, 0.0), np.maximum(-an, 0.0))):
         target = np.ascontiguousarray(part * span + device.gmin_us)
         sigma = devices.programming_sigma_us(device, target)
+        if tolerance is not None:
+            sigma = np.minimum(sigma, residual_sigma_us(device, tolerance))
         halves.append(
             kernels.program_kernel(
-                target,
-                sigma,
-                device.d2d_variation,
-                device.stuck_on_rate,
-                device.stuck_off_rate,
-                device.gmin_us,
-                device.gmax_us,
-                tile_seed(seed, half, 0),
+                target, sigma, device.d2d_variation, device.stuck_on_rate, device.stuck_off_rate,
+                device.gmin_us, device.gmax_us, tile_seed(seed, half, 0),
             )
         )
     gp, gn = halves
     return ProgrammedMatrix(
-        a_eff=(gp - gn) / span,
-        d=(gp + gn).sum(axis=1) / span,
-        scale=scale,
+        a_eff=(gp - gn) / span, d=(gp + gn).sum(axis=1) / span, scale=scale,
         conductance_us=float((gp + gn).sum()),
     )
 
@@ -99,8 +120,70 @@ def check_stable(a: np.ndarray, device: DeviceConfig) -> float:
 
 
 def settling_time_s(lam_min: float, gbw_hz: float, epsilon: float) -> float:
-    """τ·ln(1/ε), τ = 1/(2π·GBW·λmin)."""
+    """The asymptotic bound τ·ln(1/ε), τ = 1/(2π·GBW·λmin)."""
     return math.log(1 / epsilon) / (2 * math.pi * gbw_hz * lam_min)
+
+
+def modal_settling_time_s(
+    vecs: np.ndarray, coeffs: np.ndarray, rates: np.ndarray, gbw_hz: float, epsilon: float,
+    norm: float,
+) -> float:
+    """Last time t at which |Σ_k c_k·v_k·exp(-2π·GBW·r_k·t)| > ε·norm: the exact settling of a
+    linear system whose error starts as Σ c_k v_k and decays mode by mode at rates r_k."""
+    k = 2 * math.pi * gbw_hz
+    live = np.abs(coeffs) * np.linalg.norm(vecs, axis=0) > 1e-15 * norm
+    vecs, coeffs, rates = vecs[:, live], coeffs[live], rates[live]
+    if not len(rates):
+        return 0.0
+    slowest = float(rates.real.min())
+    if slowest <= 0:
+        raise ArchsimError("closed loop: a mode does not decay; the loop does not settle")
+
+    def error(t: float) -> float:
+        return float(np.linalg.norm((vecs @ (coeffs * np.exp(-k * rates * t))).real))
+
+    limit = epsilon * norm
+    horizon = math.log(1 / epsilon) / (k * slowest)
+    while error(horizon) > limit or error(2 * horizon) > limit:  # transient growth (non-normal)
+        horizon *= 2
+    grid = np.linspace(0.0, horizon, _GRID)
+    states = (vecs @ (coeffs[:, None] * np.exp(-k * rates[:, None] * grid[None, :]))).real
+    above = np.flatnonzero(np.linalg.norm(states, axis=0) > limit)
+    if not len(above):
+        return 0.0
+    lo, hi = grid[above[-1]], grid[min(above[-1] + 1, _GRID - 1)]
+    for _ in range(_BISECT):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if error(mid) > limit else (lo, mid)
+    return hi
+
+
+@dataclass(frozen=True)
+class LoopModes:
+    """Eigendecomposition M = S·Λ·S⁻¹ of a loop matrix, computed once per programmed matrix."""
+
+    rates: np.ndarray
+    vecs: np.ndarray
+    inverse: np.ndarray
+
+    @classmethod
+    def of(cls, m: np.ndarray) -> LoopModes:
+        w, vecs = np.linalg.eig(m)
+        return cls(w, vecs, np.linalg.inv(vecs))
+
+    def settling_time_s(self, target: np.ndarray, gbw_hz: float, epsilon: float) -> float:
+        """Exact settling of dV/dt = -2π·GBW·M·(V - V*) from V = 0 to within ε·|V*|."""
+        coeffs = self.inverse @ (-target.astype(complex))
+        norm = float(np.linalg.norm(target))
+        return modal_settling_time_s(self.vecs, coeffs, self.rates, gbw_hz, epsilon, norm)
+
+
+def exact_settling_time_s(
+    m: np.ndarray, target: np.ndarray, gbw_hz: float, epsilon: float
+) -> float:
+    """Exact settling of dV/dt = -2π·GBW·M·(V - V*) from V = 0 to within ε·|V*|, from the
+    eigendecomposition of M (Sun et al., IEEE TED 2020 give only the slowest-mode bound)."""
+    return LoopModes.of(m).settling_time_s(target, gbw_hz, epsilon)
 
 
 def finite_gain_solve(a_n: np.ndarray, d: np.ndarray, b: np.ndarray, gain: float) -> np.ndarray:
@@ -117,9 +200,54 @@ def quantize(x: np.ndarray, bits: int) -> np.ndarray:
     return np.round(x / m * levels) / levels * m
 
 
+@dataclass(frozen=True)
+class ResidualHost:
+    """Where the digital residual b - A·x of iterative refinement is computed, and its costs."""
+
+    flops_per_s: float
+    link_bytes_per_s: float
+    sram_bytes: float
+    link_pj_per_bit: float
+    flop_energy_pj: float
+    read_energy_pj_per_bit: float  # DRAM read path to the host, for A when it does not fit SRAM
+    bytes_per_element: int
+    latency_s: float  # fixed cost per residual (a kernel launch and a reduction)
+
+    def cost(self, rows: int, cols: int) -> tuple[float, float, float, float]:
+        """(time s, compute pJ, memory pJ, host-link bytes) of one residual of a rows x cols A."""
+        flops = 2 * rows * cols + 3 * rows
+        a_bytes = rows * cols * self.bytes_per_element
+        streams = a_bytes > self.sram_bytes
+        link = (a_bytes if streams else 0) + (rows + cols) * self.bytes_per_element
+        time = max(flops / self.flops_per_s, link / self.link_bytes_per_s) + self.latency_s
+        memory = link * 8 * (self.read_energy_pj_per_bit if streams else self.link_pj_per_bit)
+        return time, flops * self.flop_energy_pj, memory, link
+
+
+def residual_host(cfg: ClosedLoopConfig, system=None) -> ResidualHost:
+    """The residual's host: ``system``'s host and link, or the circuit's ``digital.system``."""
+    from archsim.config.presets import load_system
+
+    system = system if system is not None else load_system(cfg.digital.system)
+    host, link = system.host, system.host_link
+    if host is None or link is None:
+        raise ArchsimError(f"system {system.name!r}: the refinement residual needs a host and link")
+    d = cfg.digital
+    return ResidualHost(
+        flops_per_s=host.peak_flops("fp32"), link_bytes_per_s=link.bandwidth_bytes_per_s,
+        sram_bytes=host.sram_bytes, link_pj_per_bit=link.energy_pj_per_bit,
+        flop_energy_pj=d.flop_energy_pj, read_energy_pj_per_bit=d.host_read_energy_pj_per_bit,
+        bytes_per_element=d.bytes_per_element, latency_s=d.iteration_latency_s,
+    )
+
+
 @dataclass
 class SolveResult:
-    """The analog solution, its error sources, time and energy, and the digital comparison."""
+    """The analog solution, its error sources, time and energy, and the digital comparison.
+
+    ``settling_time_s`` is the analog settling of every solve (exact response, summed over
+    refinement steps); ``time_s`` adds the programming of the matrix and the digital residuals.
+    """
 
     x: np.ndarray
     solution_error: float
@@ -130,10 +258,34 @@ class SolveResult:
     energy_pj: dict[str, float] = field(default_factory=dict)
     refinement_iterations: int = 0
     digital: dict[str, dict[str, float]] = field(default_factory=dict)
+    settling_bound_s: float = 0.0  # τ·ln(1/ε) per solve, summed like settling_time_s
+    settle_once_s: float = 0.0  # exact settling of one solve
+    programming: ProgrammingCost | None = None
+    residual_time_s: float = 0.0
+    residual_link_bytes: float = 0.0
+    relative_residual: float = float("nan")
 
     @property
     def energy_total_pj(self) -> float:
         return sum(self.energy_pj.values())
+
+    @property
+    def time_s(self) -> float:
+        prog = self.programming.time_s if self.programming is not None else 0.0
+        return prog + self.settling_time_s + self.residual_time_s
+
+
+def _programming(
+    device: DeviceConfig, prog: ProgrammedMatrix, a_n: np.ndarray, cfg: ClosedLoopConfig,
+    tile_rows: int,
+) -> ProgrammingCost:
+    span = device.gmax_us - device.gmin_us
+    targets = np.concatenate([
+        (np.maximum(a_n, 0) * span + device.gmin_us).ravel(),
+        (np.maximum(-a_n, 0) * span + device.gmin_us).ravel(),
+    ])  # fmt: skip
+    its = precision_iterations(device, targets, cfg.programming_tolerance)
+    return write_verify_cost(device, a_n.shape[0], a_n.shape[1], tile_rows, ARRAYS, its)
 
 
 def solve(
@@ -144,20 +296,29 @@ def solve(
     adc: AdcModel,
     seed: int = 0,
     digital: bool = True,
+    tolerance: float | None = None,
+    host: ResidualHost | None = None,
+    tile_rows: int = 256,
 ) -> SolveResult:
-    """Solve A·x = b on a programmed crossbar in feedback (optionally refined digitally)."""
+    """Solve A·x = b on a programmed crossbar in feedback, with analog iterative refinement:
+    ``cfg.refinement_iterations`` steps, or (``tolerance``) until |b - A·x|/|b| <= tolerance
+    (at most ``cfg.max_refinement_iterations``). Programming and residuals are costed."""
     a = check_matrix(a)
     b = np.asarray(b, dtype=np.float64)
     if b.shape != (a.shape[0],) or not np.all(np.isfinite(b)):
         raise ArchsimError(f"rhs: expected {a.shape[0]} finite values, got shape {b.shape}")
+    if tolerance is not None and not 0 < tolerance < 1:
+        raise ArchsimError(f"tolerance: must be in (0, 1), got {tolerance}")
     n = a.shape[0]
     check_stable(a, device)
-    prog = program_matrix(a, device, seed)
-    lam = loop_eigenvalues(prog.a_eff, prog.d).real.min()
+    prog = program_matrix(a, device, seed, cfg.programming_tolerance)
+    modes = LoopModes.of(prog.a_eff / prog.d[:, None])
+    lam = modes.rates.real.min()
     if lam <= 0:
         raise ArchsimError(
             f"matrix: the programmed conductances make the loop unstable (λmin {lam:.3g});"
-            " device error is too large for this matrix's conditioning"
+            " device error is too large for this matrix's conditioning (tighten the circuit's"
+            " programming_tolerance)"
         )
     exact = np.linalg.solve(a, b)
     # Closed form of the finite-gain error on the ideal mapping.
@@ -169,34 +330,62 @@ def solve(
     first = np.linalg.solve(an, span_d * exact) / cfg.gain
     fg_closed = float(np.linalg.norm(first) / np.linalg.norm(exact))
 
-    t_settle = settling_time_s(float(lam), cfg.gbw_hz, cfg.settle_epsilon)
-    x = quantize(finite_gain_solve(prog.a_eff, prog.d, b / prog.scale, cfg.gain), cfg.adc_bits)
+    def analog(rhs: np.ndarray) -> tuple[np.ndarray, float]:
+        """One settle of the loop for ``rhs``: its read-out and its exact settling time."""
+        steady = finite_gain_solve(prog.a_eff, prog.d, rhs / prog.scale, cfg.gain)
+        t = modes.settling_time_s(steady, cfg.gbw_hz, cfg.settle_epsilon)
+        return quantize(steady, cfg.adc_bits), t
+
+    x, t_first = analog(b)
+    settle = t_first
     solves = 1
-    for _ in range(cfg.refinement_iterations):
-        # Digital residual on the host, analog correction from the same programmed array.
-        r = b - a @ x
-        dx = quantize(finite_gain_solve(prog.a_eff, prog.d, r / prog.scale, cfg.gain), cfg.adc_bits)
+    b_norm = float(np.linalg.norm(b))
+    res_time = res_compute = res_memory = res_bytes = 0.0
+    steps = cfg.max_refinement_iterations if tolerance is not None else cfg.refinement_iterations
+    r = b - a @ x
+    for _ in range(steps):
+        if tolerance is not None and np.linalg.norm(r) <= tolerance * b_norm:
+            break
+        if host is not None:
+            t, comp, mem, link = host.cost(n, n)
+            res_time += t
+            res_compute += comp
+            res_memory += mem
+            res_bytes += link
+        else:
+            res_compute += 2 * n * n * cfg.digital.flop_energy_pj
+        dx, t = analog(r)
         x = x + dx
+        settle += t
         solves += 1
+        r = b - a @ x
     err = float(np.linalg.norm(x - exact) / np.linalg.norm(exact))
+    rel_res = float(np.linalg.norm(r) / b_norm) if b_norm else 0.0
+    if tolerance is not None and rel_res > tolerance:
+        raise ArchsimError(
+            f"closed loop: refinement reached a relative residual of {rel_res:.3g} after"
+            f" {solves - 1} steps, not the requested {tolerance:.3g} (max_refinement_iterations"
+            f" {cfg.max_refinement_iterations}; the programmed matrix is too far from A)"
+        )
+    bound = settling_time_s(float(lam), cfg.gbw_hz, cfg.settle_epsilon)
 
     # Power x time: op-amps and cells (V²·G with outputs at the read-voltage scale).
     v = cfg.read_voltage_v
-    opamp = n * cfg.opamp_power_w * t_settle * 1e12 * solves
-    cells = v * v * prog.conductance_us * 1e-6 * t_settle * 1e12 * solves
+    opamp = n * cfg.opamp_power_w * settle * 1e12
+    cells = v * v * prog.conductance_us * 1e-6 * settle * 1e12
     conv = adc_energy_fj(adc, cfg.adc_bits) * 1e-3 * n * solves
     dac = cfg.dac_energy_fj * 1e-3 * n * solves
-    residual = (solves - 1) * 2 * n * n * cfg.digital.flop_energy_pj
-    energy = {"opamp": opamp, "cell": cells, "adc": conv, "dac": dac, "residual": residual}
+    programming = _programming(device, prog, an, cfg, tile_rows)
+    energy = {
+        "opamp": opamp, "cell": cells, "adc": conv, "dac": dac, "residual": res_compute,
+        "residual_memory": res_memory, "programming": programming.energy_pj,
+    }
     result = SolveResult(
-        x=x,
-        solution_error=err,
-        finite_gain_error=fg_err,
-        finite_gain_error_closed_form=fg_closed,
-        lambda_min=float(lam),
-        settling_time_s=t_settle * solves,
-        energy_pj=energy,
-        refinement_iterations=cfg.refinement_iterations,
+        x=x, solution_error=err, finite_gain_error=fg_err, finite_gain_error_closed_form=fg_closed,
+        lambda_min=float(lam), settling_time_s=settle, energy_pj=energy,
+        refinement_iterations=solves - 1, settling_bound_s=bound * solves,
+        settle_once_s=t_first, programming=programming, residual_time_s=res_time,
+        residual_link_bytes=res_bytes, relative_residual=rel_res,
     )
     if digital:
         from archsim.pim.analog.digital_solver import compare
@@ -206,12 +395,8 @@ def solve(
 
 
 def regression(
-    x: np.ndarray,
-    y: np.ndarray,
-    cfg: ClosedLoopConfig,
-    device: DeviceConfig,
-    adc: AdcModel,
-    seed: int = 0,
+    x: np.ndarray, y: np.ndarray, cfg: ClosedLoopConfig, device: DeviceConfig, adc: AdcModel,
+    seed: int = 0, tile_rows: int = 256,
 ) -> SolveResult:
     """One-step least squares w = (XᵀX)⁻¹Xᵀy (Sun et al., Science Advances 2020).
 
@@ -225,7 +410,7 @@ def regression(
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ArchsimError("regression: X or y contains NaN or infinite values")
     exact = np.linalg.lstsq(x, y, rcond=None)[0]
-    prog = program_matrix(x, device, seed)
+    prog = program_matrix(x, device, seed, cfg.programming_tolerance)
     xt = prog.a_eff  # normalized X as programmed
     g = xt.T @ xt
     d = np.abs(xt.T) @ np.abs(xt) @ np.ones(g.shape[0])
@@ -234,45 +419,65 @@ def regression(
         raise ArchsimError(
             f"regression: XᵀX is singular as programmed (λmin {lam:.3g}); no stable solution"
         )
-    w = quantize(finite_gain_solve(g, d, xt.T @ (y / prog.scale), cfg.gain), cfg.adc_bits)
+    steady = finite_gain_solve(g, d, xt.T @ (y / prog.scale), cfg.gain)
+    w = quantize(steady, cfg.adc_bits)
     err = float(np.linalg.norm(w - exact) / np.linalg.norm(exact))
     ideal = finite_gain_solve(g, d, xt.T @ (y / prog.scale), np.inf)
     fg = float(np.linalg.norm(w - ideal) / np.linalg.norm(ideal))
-    t = settling_time_s(lam, cfg.gbw_hz, cfg.settle_epsilon)
+    bound = settling_time_s(lam, cfg.gbw_hz, cfg.settle_epsilon)
+    t = exact_settling_time_s(g / d[:, None], steady, cfg.gbw_hz, cfg.settle_epsilon)
     n, m = x.shape[1], x.shape[0]
     energy = _power_energy(cfg, adc, n + m, prog.conductance_us, t, n)
-    return SolveResult(w, err, fg, fg, lam, t, energy)
+    programming = _programming(device, prog, x / prog.scale, cfg, tile_rows)
+    energy["programming"] = programming.energy_pj
+    return SolveResult(
+        w, err, fg, fg, lam, t, energy, settling_bound_s=bound, settle_once_s=t,
+        programming=programming,
+    )
 
 
 def eigen(
-    a: np.ndarray, cfg: ClosedLoopConfig, device: DeviceConfig, adc: AdcModel, seed: int = 0
+    a: np.ndarray, cfg: ClosedLoopConfig, device: DeviceConfig, adc: AdcModel, seed: int = 0,
+    tile_rows: int = 256, x0: np.ndarray | None = None,
 ) -> SolveResult:
     """Dominant eigenvector in one step (Sun et al., PNAS 2019): TIA feedback G_λ = λ1; the
-    other modes decay at 2π·GBW·(1 - λk/λ1), so settling is set by the gap to λ2."""
+    other modes decay at 2π·GBW·(1 - λk/λ1), so settling is set by the gap to λ2. The exact
+    settling starts from ``x0`` (uniform by default) and ends when the other modes' share of
+    the state is below ε."""
     a = check_matrix(a)
     vals, vecs = np.linalg.eig(a)
     order = np.argsort(-np.abs(vals))
     if len(vals) > 1 and abs(vals[order[0]]) <= abs(vals[order[1]]) * (1 + 1e-12):
         raise ArchsimError("matrix: no dominant eigenvalue (|λ1| = |λ2|); the loop cannot settle")
     exact = np.real(vecs[:, order[0]])
-    prog = program_matrix(a, device, seed)
+    prog = program_matrix(a, device, seed, cfg.programming_tolerance)
     pv, pvecs = np.linalg.eig(prog.a_eff)
     porder = np.argsort(-np.abs(pv))
     v = quantize(np.real(pvecs[:, porder[0]]), cfg.adc_bits)
     v = v / np.linalg.norm(v)
     err = float(min(np.linalg.norm(v - exact), np.linalg.norm(v + exact)))
     gap = 1 - abs(pv[porder[1]]) / abs(pv[porder[0]]) if len(pv) > 1 else 1.0
-    t = settling_time_s(float(gap), cfg.gbw_hz, cfg.settle_epsilon)
-    energy = _power_energy(cfg, adc, a.shape[0], prog.conductance_us, t, a.shape[0])
-    return SolveResult(v, err, 0.0, 0.0, float(gap), t, energy)
+    bound = settling_time_s(float(gap), cfg.gbw_hz, cfg.settle_epsilon)
+    n = a.shape[0]
+    start = np.full(n, 1.0 / math.sqrt(n)) if x0 is None else np.asarray(x0, dtype=np.float64)
+    coeffs = np.linalg.solve(pvecs, start.astype(complex))
+    lead = abs(coeffs[porder[0]]) * np.linalg.norm(pvecs[:, porder[0]])
+    rest = porder[1:]
+    rates = 1 - pv[rest] / pv[porder[0]]
+    t = modal_settling_time_s(
+        pvecs[:, rest], coeffs[rest], rates, cfg.gbw_hz, cfg.settle_epsilon, float(lead)
+    ) if len(rest) and lead > 0 else 0.0  # fmt: skip
+    energy = _power_energy(cfg, adc, n, prog.conductance_us, t, n)
+    programming = _programming(device, prog, a / prog.scale, cfg, tile_rows)
+    energy["programming"] = programming.energy_pj
+    return SolveResult(
+        v, err, 0.0, 0.0, float(gap), t, energy, settling_bound_s=bound, settle_once_s=t,
+        programming=programming,
+    )
 
 
 def _power_energy(
-    cfg: ClosedLoopConfig,
-    adc: AdcModel,
-    opamps: int,
-    conductance_us: float,
-    t_s: float,
+    cfg: ClosedLoopConfig, adc: AdcModel, opamps: int, conductance_us: float, t_s: float,
     outputs: int,
 ) -> dict[str, float]:
     """Power x time of op-amps and cells, plus DAC inputs and ADC read-out."""
@@ -283,4 +488,5 @@ def _power_energy(
         "adc": adc_energy_fj(adc, cfg.adc_bits) * 1e-3 * outputs,
         "dac": cfg.dac_energy_fj * 1e-3 * opamps,
         "residual": 0.0,
+        "residual_memory": 0.0,
     }

@@ -46,5 +46,18 @@ class ClosedLoopConfig(Model):
     settle_epsilon: float = Field(gt=0, lt=1)
     adc_bits: int = Field(ge=1, le=ADC_BITS_MAX)
     dac_energy_fj: Femtojoules = Field(alias="dac_energy", ge=0)
-    refinement_iterations: NonNegativeInt = 0
+    refinement_iterations: NonNegativeInt = Field(
+        0, description="fixed analog iterative-refinement steps (when no tolerance is asked)"
+    )
+    max_refinement_iterations: PositiveInt = Field(
+        60, description="cap of refinement to a requested tolerance (a workload's tolerance)"
+    )
+    refine_to_tolerance: bool = Field(
+        False, description="inside archsim run: refine each solve to its op's tolerance"
+    )
+    programming_tolerance: float | None = Field(
+        None, gt=0, lt=1,
+        description="write-verify acceptance band of closed-loop matrices, fraction of the"
+        " conductance span (None: the device preset's own programming noise)",
+    )
     digital: DigitalSolverConfig

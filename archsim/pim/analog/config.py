@@ -63,6 +63,28 @@ class ReadNoiseModel(Model):
     t_read_s: Seconds = Field(alias="t_read", gt=0)
 
 
+class Reliability(Model):
+    """What ages a deployed array (the lifetime study, :mod:`archsim.pim.analog.lifetime`)."""
+
+    drift_activation_energy_ev: NonNegativeFloat = Field(
+        0.0, description="Arrhenius activation energy of drift/relaxation (time acceleration"
+        " exp(Ea/k (1/T_ref - 1/T)))",
+    )
+    reference_temperature_c: float = Field(25.0, description="temperature the drift fit holds at")
+    relaxation_sigma: NonNegativeFloat = Field(
+        0.0, description="RRAM conductance relaxation: a random walk of std"
+        " relaxation_sigma·gmax·sqrt(ln(1 + t/relaxation_time))",
+    )
+    relaxation_time_s: Seconds = Field(1.0, alias="relaxation_time", gt=0)
+    read_disturb: NonNegativeFloat = Field(
+        0.0, description="relative conductance loss per read of a cell"
+    )
+    stuck_growth: NonNegativeFloat = Field(
+        0.0, description="extra stuck-cell fraction (half on, half off) when a cell has used"
+        " all of its rated write cycles; linear in cycles used",
+    )
+
+
 class WriteVerify(Model):
     """Iterative program-and-verify: the programming noise above is the residual after it."""
 
@@ -70,7 +92,13 @@ class WriteVerify(Model):
     pulse_ns: Nanoseconds = Field(alias="pulse_time", gt=0)
     verify_ns: Nanoseconds = Field(alias="verify_time", gt=0)
     pulse_energy_pj: Picojoules = Field(alias="pulse_energy", ge=0)
+    verify_energy_pj: Picojoules = Field(
+        0.0, alias="verify_energy", ge=0, description="energy of one verify read of a cell"
+    )
     rows_in_parallel: PositiveInt = Field(1, description="rows programmed at once")
+    endurance: PositiveFloat | None = Field(
+        None, description="rated write cycles per cell (None: not reported)"
+    )
 
 
 class DeviceConfig(Model):
@@ -88,6 +116,7 @@ class DeviceConfig(Model):
     stuck_on_rate: float = Field(0.0, ge=0, le=1)
     stuck_off_rate: float = Field(0.0, ge=0, le=1)
     write_verify: WriteVerify
+    reliability: Reliability = Field(default_factory=Reliability)
 
     @model_validator(mode="after")
     def _range(self) -> DeviceConfig:
@@ -117,7 +146,26 @@ class PeripheryConfig(Model):
     description: str = ""
     sources: dict[str, str] = Field(default_factory=dict)
     dac_bits: int | None = Field(description="None: unquantized inputs", ge=1, le=ADC_BITS_MAX)
-    input_scaling: bool = Field(description="scale each input vector by its max|x| (noise mgmt)")
+    noise_management: Literal["abs-max", "none"] = Field(
+        description="abs-max: each input vector is scaled by its max|x| before the DAC, so it"
+        " uses the DAC's full range (aihwkit NoiseManagementType.ABS_MAX); none: inputs are"
+        " clipped to [-1, 1] as they are"
+    )
+    bound_management: Literal["iterative", "none"] = Field(
+        "none",
+        description="iterative: an MVM whose ADC saturates is re-run with its inputs halved,"
+        " up to bound_management_max_factor, and the output scaled back (aihwkit"
+        " BoundManagementType.ITERATIVE); every re-run is charged its time and energy",
+    )
+    bound_management_scope: Literal["vector", "batch"] = Field(
+        "vector",
+        description="vector: each input vector on each row tile retries on its own (hardware"
+        " that checks its own conversions); batch: one saturated output re-runs every vector"
+        " of the call (aihwkit's torch tile)",
+    )
+    bound_management_max_factor: PositiveFloat = Field(
+        16.0, gt=1, description="largest input reduction; the last round is kept even if it clips"
+    )
     adc_bits: int | None = Field(description="None: unquantized outputs", ge=1, le=ADC_BITS_MAX)
     adc_range: PositiveFloat | None = Field(description="+-bound in normalized units; None: none")
     out_noise: NonNegativeFloat = Field(description="output noise std in normalized units")
@@ -146,3 +194,7 @@ class TileConfig(Model):
     t_inference_s: Seconds = Field(0.0, alias="t_inference", ge=0)
     compensation: Literal["global", "none"] = "global"
     seed: int = 0
+    temperature_c: float | None = Field(
+        None, description="operating temperature (None: the device's reference temperature)"
+    )
+    reads: NonNegativeFloat = Field(0.0, description="reads of every cell since programming")

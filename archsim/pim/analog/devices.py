@@ -55,3 +55,32 @@ def read_noise_time_factor(device: DeviceConfig, t_s: float) -> float:
         return 0.0
     t0 = d.t0_s if d is not None else 0.0
     return float(np.sqrt(np.log((t_s + t0 + rn.t_read_s) / (2 * rn.t_read_s))))
+
+
+_BOLTZMANN_EV = 8.617333262e-5  # eV/K (CODATA 2018)
+
+
+def acceleration(device: DeviceConfig, temperature_c: float | None) -> float:
+    """Arrhenius time acceleration of drift and relaxation at ``temperature_c``."""
+    rel = device.reliability
+    if temperature_c is None or rel.drift_activation_energy_ev == 0:
+        return 1.0
+    t_ref = rel.reference_temperature_c + 273.15
+    t = temperature_c + 273.15
+    return float(np.exp(rel.drift_activation_energy_ev / _BOLTZMANN_EV * (1 / t_ref - 1 / t)))
+
+
+def age(device: DeviceConfig, g_us: np.ndarray, t_s: float, reads: float, seed: int) -> np.ndarray:
+    """Relaxation (a random walk of std relaxation_sigma·gmax·sqrt(ln(1 + t/t_r)), RRAM) and
+    read disturb (a relative loss per read) applied to conductances read ``t_s`` (effective)
+    after programming."""
+    rel = device.reliability
+    g = g_us
+    if rel.relaxation_sigma > 0 and t_s > 0:
+        spread = np.sqrt(np.log1p(t_s / rel.relaxation_time_s))
+        sigma = rel.relaxation_sigma * device.gmax_us * spread
+        rng = np.random.default_rng(seed)
+        g = np.maximum(g + sigma * rng.standard_normal(g.shape), 0.0)
+    if rel.read_disturb > 0 and reads > 0:
+        g = g * np.exp(-rel.read_disturb * reads)
+    return g

@@ -26,7 +26,10 @@ def cg_iterations(a: np.ndarray, b: np.ndarray, target: float, max_iterations: i
     rr = float(r @ r)
     for k in range(1, max_iterations + 1):
         ap = a32 @ p
-        alpha = rr / float(p @ ap)
+        curvature = float(p @ ap)
+        if curvature <= 0 or rr == 0:  # float32 breakdown: the target is out of its reach
+            return max_iterations
+        alpha = rr / curvature
         x += alpha * p
         r -= alpha * ap
         if np.linalg.norm(x - exact) / norm <= target:

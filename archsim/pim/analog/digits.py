@@ -46,11 +46,8 @@ def train(seed: int = TRAIN_SEED) -> DigitsModel:
     clf = MLPClassifier(hidden_layer_sizes=(HIDDEN,), max_iter=400, random_state=seed)
     clf.fit(x_tr, y_tr)
     return DigitsModel(
-        [w.copy() for w in clf.coefs_],
-        [b.copy() for b in clf.intercepts_],
-        x_te,
-        y_te,
-        float(clf.score(x_te, y_te)),
+        [w.copy() for w in clf.coefs_], [b.copy() for b in clf.intercepts_],
+        x_te, y_te, float(clf.score(x_te, y_te)),
     )
 
 
@@ -62,18 +59,17 @@ def analog_accuracy(
     t_inference_s: float = 0.0,
     compensation: str = "global",
     seed: int = 0,
+    temperature_c: float | None = None,
 ) -> tuple[float, float]:
-    """(test accuracy, energy pJ per inference = both layers' MVM energy) through the tiles."""
+    """(test accuracy, energy pJ per inference = both layers' MVM energy) through the tiles,
+    read ``t_inference_s`` after programming at ``temperature_c``; ``compensation`` global is
+    the recalibration (a known input re-read at that age), none is without it."""
     h = model.x_test
     energy = 0.0
     for layer, (w, b) in enumerate(zip(model.weights, model.biases, strict=True)):
         cfg = tile_config(
-            device,
-            periphery,
-            overrides,
-            t_inference=t_inference_s,
-            compensation=compensation,
-            seed=seed * 101 + layer,
+            device, periphery, overrides, t_inference=t_inference_s, compensation=compensation,
+            seed=seed * 101 + layer, temperature_c=temperature_c,
         )
         m = AnalogMatrix(w, cfg)
         h = m.mvm(h) + b

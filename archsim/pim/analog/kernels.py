@@ -54,8 +54,9 @@ def drift_read_kernel(gp_us, mu, s, qs, t_s, t0_s, time_factor, seed):
 
 
 @njit(cache=True, fastmath=True)
-def dac_kernel(x, bits, input_scaling):
-    """Quantize each input vector to ``bits`` over [-1, 1] after scaling by its max|x|.
+def dac_kernel(x, bits, input_scaling, reduction):
+    """Quantize each input vector to ``bits`` over [-1, 1] after scaling by its max|x| (noise
+    management) and dividing by its bound-management ``reduction`` (1, 2, 4, ...).
 
     Returns (quantized inputs, per-vector scale, per-row mean of squared drive).
     """
@@ -73,6 +74,7 @@ def dac_kernel(x, bits, input_scaling):
                 m = max(m, np.abs(x[b, i]))
         if m == 0.0 or not input_scaling:
             m = one
+        m = m * np.float32(reduction[b])
         scale[b] = m
         inv = one / m
         if bits > 0:
@@ -110,10 +112,10 @@ def _row_state(seed, row):
 
 
 @njit(cache=True, fastmath=True)
-def adc_accumulate_kernel(part, seed, out_noise, adc_range, bits, factor, scale, y, col0):
+def adc_accumulate_kernel(part, seed, out_noise, adc_range, bits, factor, scale, y, col0, sat):
     """Output noise, saturation at +-adc_range, ``bits`` uniform levels over the range; then
     y[:, col0:] += value * factor * scale[b] (digital merge of partial sums). Returns the number
-    of saturated conversions.
+    of saturated conversions; ``sat[b]`` counts those of vector b (for bound management).
 
     The output noise is a counter-based draw: a splitmix64 hash of (per-vector state, column),
     shaped by the sum of four 16-bit uniforms (Irwin-Hall): exact mean and variance of
@@ -145,10 +147,13 @@ def adc_accumulate_kernel(part, seed, out_noise, adc_range, bits, factor, scale,
         else:
             noise[:] = 0.0
         # Branch-free loops so that they vectorize.
+        row_sat = 0
         for j in range(cols):
             v = np.float64(part[b, j]) + noise[j]
-            saturated += np.abs(v) > bound
+            row_sat += np.abs(v) > bound
             noise[j] = min(max(v, -bound), bound)
+        saturated += row_sat
+        sat[b] += row_sat
         if step > 0.0:
             for j in range(cols):
                 noise[j] = np.floor(noise[j] * inv_step + 0.5) * step

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from archsim.errors import ArchsimError
-from archsim.pim.analog.inputs import MATRIX_KINDS, load_npy, make_weights
 from archsim.pim.analog.tile import AnalogMatrix
 
 
@@ -21,8 +20,11 @@ def run_mvm(
     compensation: str,
     seeds: int,
     adc_bits: int | None = None,
+    rows: int = 256,
+    cols: int = 256,
 ) -> dict:
     """rel_error {mean, std} over ``seeds`` programmings, energy per MVM and latency."""
+    from archsim.pim.analog.inputs import make_weights
     from archsim.pim.analog.presets import tile_config
 
     overrides = {"adc_bits": adc_bits} if adc_bits is not None else None
@@ -34,12 +36,8 @@ def run_mvm(
         w = make_weights(weights, n_in, n_out, rng)
         x = rng.uniform(-1.0, 1.0, (batch, n_in))
         cfg = tile_config(
-            device,
-            periphery,
-            overrides,
-            t_inference=t_inference_s,
-            compensation=compensation,
-            seed=seed,
+            device, periphery, overrides, t_inference=t_inference_s,
+            compensation=compensation, seed=seed, rows=rows, cols=cols,
         )
         matrix = AnalogMatrix(w, cfg)
         y = matrix.mvm(x)
@@ -57,9 +55,12 @@ def run_mvm(
         "seeds": seeds,
         "t_inference_s": t_inference_s,
         "compensation": compensation,
+        "rows": rows,
+        "cols": cols,
         "rel_error": {"mean": float(np.mean(errors)), "std": float(np.std(errors))},
         "energy_pj": {"total": cost.total_pj, **cost.energy_pj},
         "latency_ns": cost.latency_ns,
+        "passes_per_mvm": matrix.passes_per_mvm,
         "tiles": matrix.row_tiles * matrix.col_tiles,
         "programming": {"time_s": prog[0], "energy_pj": prog[1]},
     }
@@ -94,6 +95,7 @@ def run_solve(
     from archsim.config.presets import load_yaml_model
     from archsim.pim.analog.closed_loop import check_matrix, solve
     from archsim.pim.analog.closed_loop_config import ClosedLoopConfig
+    from archsim.pim.analog.inputs import MATRIX_KINDS, load_npy
     from archsim.pim.analog.presets import load_device, load_periphery
 
     overrides: dict = {}
@@ -129,6 +131,9 @@ def run_solve(
         "finite_gain_error_closed_form": r.finite_gain_error_closed_form,
         "lambda_min": r.lambda_min,
         "settling_time_s": r.settling_time_s,
+        "settling_bound_s": r.settling_bound_s,
+        "programming": r.programming.as_dict() if r.programming else {},
+        "time_s": r.time_s,
         "refinement_iterations": r.refinement_iterations,
         "energy_pj": {"total": r.energy_total_pj, **r.energy_pj},
         "energy_pj_total": r.energy_total_pj,
@@ -137,6 +142,7 @@ def run_solve(
 
 
 def _run_other(op: str, matrix, kind: str, n: int, device: str, seed: int, cfg) -> dict:
+    from archsim.pim.analog.cli import load_npy
     from archsim.pim.analog.closed_loop import check_matrix, eigen, regression
     from archsim.pim.analog.presets import load_device, load_periphery
     from archsim.workload.ops import RegressionOp
@@ -174,6 +180,9 @@ def _run_other(op: str, matrix, kind: str, n: int, device: str, seed: int, cfg) 
         "finite_gain_error_closed_form": r.finite_gain_error_closed_form,
         "spectral_gap": r.lambda_min,  # 1 - λ2/λ1 sets the eigenvector mode's settling
         "settling_time_s": r.settling_time_s,
+        "settling_bound_s": r.settling_bound_s,
+        "programming": r.programming.as_dict() if r.programming else {},
+        "time_s": r.time_s,
         "refinement_iterations": 0,
         "energy_pj": {"total": r.energy_total_pj, **r.energy_pj},
         "energy_pj_total": r.energy_total_pj,

@@ -74,22 +74,16 @@ class AnalogMatrix:
                 rs = slice(ti * config.rows, min((ti + 1) * config.rows, self.n_in))
                 cs = slice(tj * config.cols, min((tj + 1) * config.cols, self.n_out))
                 self._tiles.append(
-                    [
-                        self._program(s[rs, cs], index * per.weight_slices + k)
-                        for k, s in enumerate(self._slices)
-                    ]
+                    [self._program(s[rs, cs], index * per.weight_slices + k)
+                     for k, s in enumerate(self._slices)]
                 )
                 index += 1
         self._weight_of_slice = self._slice_factors()
         self._row_weights = [
             [
                 np.ascontiguousarray(
-                    np.hstack(
-                        [
-                            self._tiles[ti * self.col_tiles + tj][k].weights
-                            for tj in range(self.col_tiles)
-                        ]
-                    )
+                    np.hstack([self._tiles[ti * self.col_tiles + tj][k].weights
+                               for tj in range(self.col_tiles)])
                 )
                 for k in range(per.weight_slices)
             ]
@@ -133,23 +127,19 @@ class AnalogMatrix:
         for half, target in enumerate((pos, neg)):
             sigma = devices.programming_sigma_us(dev, target)
             gp = kernels.program_kernel(
-                np.ascontiguousarray(target),
-                sigma,
-                dev.d2d_variation,
-                dev.stuck_on_rate,
-                dev.stuck_off_rate,
-                dev.gmin_us,
-                dev.gmax_us,
-                tile_seed(seed, 2 * index + half, 0),
+                np.ascontiguousarray(target), sigma, dev.d2d_variation, dev.stuck_on_rate,
+                dev.stuck_off_rate, dev.gmin_us, dev.gmax_us, tile_seed(seed, 2 * index + half, 0),
             )
             mu, s = devices.drift_nu_stats(dev, gp)
             qs = devices.read_noise_q(dev, gp)
             t0 = dev.drift.t0_s if dev.drift is not None else 0.0
-            tf = devices.read_noise_time_factor(dev, cfg.t_inference_s)
+            t_eff = cfg.t_inference_s * devices.acceleration(dev, cfg.temperature_c)
+            tf = devices.read_noise_time_factor(dev, t_eff)
             g0 = gp  # right after programming: the reference for drift compensation
             gt = kernels.drift_read_kernel(
-                gp, mu, s, qs, cfg.t_inference_s, t0, tf, tile_seed(seed, 2 * index + half, 1)
+                gp, mu, s, qs, t_eff, t0, tf, tile_seed(seed, 2 * index + half, 1)
             )
+            gt = devices.age(dev, gt, t_eff, cfg.reads, tile_seed(seed, 2 * index + half, 4))
             pair.append((g0, gt))
         (g0p, gtp), (g0n, gtn) = pair
         w_now = self._ir_drop(gtp) - self._ir_drop(gtn)
@@ -161,12 +151,9 @@ class AnalogMatrix:
             drift_scale = float(ref / now) if now > 0 else 1.0
         _rows, cols = wn.shape
         return _Tile(
-            rows=slice(None),
-            cols=slice(None),
+            rows=slice(None), cols=slice(None),
             weights=np.ascontiguousarray((w_now / span).astype(np.float32)),
-            gain=np.ones(cols),
-            offset=np.zeros(cols),
-            drift_scale=drift_scale,
+            gain=np.ones(cols), offset=np.zeros(cols), drift_scale=drift_scale,
             conductance_sum_us=(gtp + gtn).sum(axis=1),
         )
 
@@ -190,6 +177,7 @@ class AnalogMatrix:
         per = self.config.periphery
         rng = np.random.default_rng(tile_seed(self.config.seed, 0, 3))
         probe = rng.choice([-1.0, 1.0], size=(per.calibration_vectors, self.n_in))
+        self._batch_of_call = probe.shape[0]
         measured = self._run(probe.astype(np.float32), calibrated=False)
         exact = probe @ w
         mx, my = measured.mean(axis=0), exact.mean(axis=0)
@@ -207,6 +195,7 @@ class AnalogMatrix:
             x = x[None, :]
         if x.shape[1] != self.n_in:
             raise ArchsimError(f"inputs: expected {self.n_in} columns, got {x.shape[1]}")
+        self._batch_of_call = x.shape[0]
         y = self._run(x, calibrated=True)
         return y
 
@@ -215,68 +204,98 @@ class AnalogMatrix:
         batch = x.shape[0]
         y = np.zeros((batch, self.n_out), dtype=np.float64)
         self._cell_pj = 0.0
+        self._rounds = 0.0
         call = self._calls
         self._calls += 1
+        iterative = per.bound_management == "iterative"
         for ti in range(self.row_tiles):
             rs = slice(ti * cfg.rows, min((ti + 1) * cfg.rows, self.n_in))
-            xq, scale, sq = kernels.dac_kernel(
-                np.ascontiguousarray(x[:, rs]), per.dac_bits or 0, per.input_scaling
-            )
-            for k in range(per.weight_slices):
-                # The tiles of one row share their inputs: one BLAS call computes all of their
-                # column currents (same numbers as tile by tile, far better BLAS efficiency).
-                part = xq @ self._row_weights[ti][k]
-                for tj in range(self.col_tiles):
-                    index = ti * self.col_tiles + tj
-                    tile = self._tiles[index][k]
-                    cs = slice(tj * cfg.cols, min((tj + 1) * cfg.cols, self.n_out))
-                    seed_k = tile_seed(cfg.seed, index * per.weight_slices + k, 2 + call)
-                    self.saturated += kernels.adc_accumulate_kernel(
-                        part[:, cs],
-                        seed_k,
-                        per.out_noise,
-                        per.adc_range or 0.0,
-                        per.adc_bits or 0,
-                        tile.drift_scale * self._weight_of_slice[k],
-                        scale,
-                        y,
-                        cs.start,
-                    )
-                    # V^2 * G * t per row, with the actual mean squared drive.
-                    self._cell_pj += float(
-                        (per.read_voltage_v**2)
-                        * per.integration_ns
-                        * 1e-9
-                        * np.dot(sq, tile.conductance_sum_us)
-                        * 1e-6
-                        * 1e12
-                    )
+            xs = np.ascontiguousarray(x[:, rs])
+            reduction = np.ones(batch, dtype=np.float32)
+            pending = np.arange(batch)
+            rounds = 0
+            while len(pending):
+                last = not iterative or reduction[pending[0]] * 2 > per.bound_management_max_factor
+                part_y, sat = self._row_tile(ti, xs[pending], reduction[pending], call, rounds)
+                rounds += 1
+                self._rounds += len(pending)
+                if last:
+                    done = np.ones(len(pending), dtype=bool)
+                elif per.bound_management_scope == "batch":
+                    done = np.full(len(pending), not sat.any())
+                else:
+                    done = sat == 0
+                y[pending[done]] += part_y[done]
+                pending = pending[~done]
+                reduction[pending] *= 2
+        self._rounds /= batch * self.row_tiles
         y *= self.w_max
         if calibrated and per.column_calibration:
             y = y * self._col_gain + self._col_offset
         return y
 
-    def cost(self) -> MvmCost:
-        """Energy and latency of one MVM, using the drive of the last ``mvm`` call."""
-        cfg = self.config
-        return mvm_cost(
-            cfg.periphery,
-            getattr(self, "_cell_pj", 0.0),
-            self.row_tiles,
-            self.col_tiles,
-            cfg.rows,
-            cfg.cols,
-            self.n_in,
-            self.n_out,
+    def _row_tile(
+        self, ti: int, xs: np.ndarray, reduction: np.ndarray, call: int, round_: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One pass of some input vectors through row tile ``ti`` (all its column tiles and
+        slices): their merged outputs and the saturated conversions of each vector."""
+        cfg, per = self.config, self.config.periphery
+        xq, scale, sq = kernels.dac_kernel(
+            xs, per.dac_bits or 0, per.noise_management == "abs-max", reduction
         )
+        out = np.zeros((xs.shape[0], self.n_out), dtype=np.float64)
+        sat = np.zeros(xs.shape[0], dtype=np.int64)
+        for k in range(per.weight_slices):
+            # The tiles of one row share their inputs: one BLAS call computes all of their
+            # column currents (same numbers as tile by tile, far better BLAS efficiency).
+            part = xq @ self._row_weights[ti][k]
+            for tj in range(self.col_tiles):
+                index = ti * self.col_tiles + tj
+                tile = self._tiles[index][k]
+                cs = slice(tj * cfg.cols, min((tj + 1) * cfg.cols, self.n_out))
+                seed_k = tile_seed(cfg.seed, index * per.weight_slices + k, 2 + call)
+                if round_:
+                    seed_k = tile_seed(seed_k, round_, 1)
+                self.saturated += kernels.adc_accumulate_kernel(
+                    part[:, cs], seed_k, per.out_noise, per.adc_range or 0.0,
+                    per.adc_bits or 0, tile.drift_scale * self._weight_of_slice[k], scale, out,
+                    cs.start, sat,
+                )
+                # V^2 * G * t per row, with the actual mean squared drive.
+                self._cell_pj += float(
+                    (per.read_voltage_v**2) * per.integration_ns * 1e-9
+                    * np.dot(sq, tile.conductance_sum_us) * 1e-6 * 1e12
+                ) * xs.shape[0] / max(self._batch_of_call, 1)
+        return out, sat
+
+    def cost(self) -> MvmCost:
+        """Energy and latency of one MVM, using the drive of the last ``mvm`` call; bound
+        management's re-runs multiply the converters' energy and the latency by the mean
+        passes per vector and row tile."""
+        cfg = self.config
+        base = mvm_cost(
+            cfg.periphery, getattr(self, "_cell_pj", 0.0), self.row_tiles, self.col_tiles,
+            cfg.rows, cfg.cols, self.n_in, self.n_out,
+        )
+        rounds = max(getattr(self, "_rounds", 1.0), 1.0)
+        energy = {k: v if k == "cell" else v * rounds for k, v in base.energy_pj.items()}
+        return MvmCost(energy, base.latency_ns * rounds)
+
+    @property
+    def passes_per_mvm(self) -> float:
+        """Mean passes per input vector and row tile in the last call (1: no re-run)."""
+        return max(getattr(self, "_rounds", 1.0), 1.0)
 
     def programming_cost(self) -> tuple[float, float]:
         """(time s, energy pJ) of write-verify programming all cells of all tiles."""
+        cost = self.programming()
+        return cost.time_s, cost.energy_pj
+
+    def programming(self):
+        """The write-verify cost of this matrix (:mod:`archsim.pim.analog.programming`)."""
+        from archsim.pim.analog.programming import write_verify_cost
+
         cfg = self.config
-        wv = cfg.device.write_verify
-        cells = 2 * self.n_in * self.n_out * cfg.periphery.weight_slices
-        per_row = wv.iterations * (wv.pulse_ns + wv.verify_ns) * 1e-9
-        # Tiles program in parallel; within a tile, rows_in_parallel rows at a time.
-        time_s = math.ceil(min(cfg.rows, self.n_in) / wv.rows_in_parallel) * per_row
-        energy_pj = cells * wv.iterations * wv.pulse_energy_pj
-        return time_s, energy_pj
+        return write_verify_cost(
+            cfg.device, self.n_in, self.n_out, cfg.rows, 2 * cfg.periphery.weight_slices
+        )

@@ -64,3 +64,13 @@ class AnalogCrossbar:
 
     def mode_switch_ns(self, system) -> float:
         return 0.0
+
+    def place(self, system, workload, placement, energy, seed):
+        from archsim.pim.analog.mapping import place_analog
+
+        return place_analog(system, workload, placement, energy, seed)
+
+    def programming(self, system, workload, costs):
+        from archsim.pim.analog.execute import programming_report
+
+        return programming_report(system, workload, costs)

@@ -71,6 +71,12 @@ class _InBank:
     def mode_switch_ns(self, system) -> float:
         return 0.0
 
+    def place(self, system, workload, placement, energy, seed):
+        return placement
+
+    def programming(self, system, workload, costs):
+        return None
+
 
 @register("hbm-pim")
 class HbmPim(_InBank):

@@ -38,3 +38,9 @@ class NearMemory:
 
     def mode_switch_ns(self, system) -> float:
         return 0.0
+
+    def place(self, system, workload, placement, energy, seed):
+        return placement
+
+    def programming(self, system, workload, costs):
+        return None
