@@ -137,7 +137,7 @@ def run_analog(
         "write_verify_iterations": max((c.iterations for c in programming), default=0.0),
         "endurance_fraction": max((c.endurance_fraction for c in programming), default=0.0),
     }
-    return AnalogOpResult(total, ledger, op.macs(), bound, detail), rel
+    return AnalogOpResult(total, ledger, op.macs(), bound, analog=detail), rel
 
 
 # A closed-loop matrix takes two arrays: G = G+ - G-, negative entries through inverters
@@ -327,7 +327,7 @@ def run_closed_loop(
         "refinement_iterations": float(result.refinement_iterations),
         "residual_ns": rhs * result.residual_time_s * 1e9,
     }
-    return AnalogOpResult(total, ledger, op.macs(), bound, detail), result.solution_error
+    return AnalogOpResult(total, ledger, op.macs(), bound, analog=detail), result.solution_error
 
 
 def programming_report(system: SystemConfig, workload: Workload, costs: dict) -> dict | None:

@@ -6,6 +6,8 @@ The tiles are beside the DRAM, not in it: they hold no channel, so their work is
 
 from __future__ import annotations
 
+import dataclasses
+
 from archsim.engine.demands import Hold, demands, stage
 from archsim.pim.units import register
 from archsim.pim.units.base import check_kind, configured
@@ -46,7 +48,7 @@ class AnalogCrossbar:
             result, error = run_analog(system, op, workload, energy, onchip, seed)
         if result.demands is None:
             need = demands(stage(Hold("unit", result.time_ns)))
-            result = type(result)(result.time_ns, result.ledger, result.macs, result.bound, need)
+            result = dataclasses.replace(result, demands=need)
         return result, error
 
     def peak_flops(self, system) -> float:
