@@ -45,6 +45,27 @@ SYSTEM_PARAM = "system"
 WORKLOAD_PARAM = "workload"
 
 
+# Point kinds besides `archsim run`, chosen by the `kind` of a workload mapping. Each names a
+# module with ``run_point(system, workload, seed) -> metrics mapping`` and ``paths() -> {path:
+# is_mapping}`` of its ``workload.<field>`` parameters. They are loaded by name: the kinds live
+# in layers beside dse (serving), which dse must not import (tests/test_layers.py).
+POINT_KINDS: dict[str, str] = {"serve": "archsim.serving.sweep"}
+
+
+def point_kind(workload: Any):
+    """The module of a workload mapping's point kind, or None for a run point."""
+    if not isinstance(workload, dict) or "kind" not in workload:
+        return None
+    kind = workload["kind"]
+    if kind not in POINT_KINDS:
+        raise ConfigError(
+            f"workload.kind: {kind!r} is not one of {', '.join(POINT_KINDS)} (omit it for a run)"
+        )
+    import importlib
+
+    return importlib.import_module(POINT_KINDS[kind])
+
+
 @dataclass(frozen=True)
 class Task:
     """Everything a worker needs to run one point (plain data)."""
@@ -202,15 +223,14 @@ def _run_task(task: Task) -> dict[str, Any]:
         from archsim.simulate import simulate
         from archsim.workload.presets import load_workload, workload_from_spec
 
-        if isinstance(task.workload, dict) and task.workload.get("kind") == "serve":
-            from archsim.serving.sweep import run_point
-
+        kind = point_kind(task.workload)
+        if kind is not None:
             system = resolve_system(task.system, task.params)
             return {
                 "key": task.key,
                 "status": "ok",
                 "error": None,
-                "metrics": flatten(run_point(system, dict(task.workload), task.seed)),
+                "metrics": flatten(kind.run_point(system, dict(task.workload), task.seed)),
                 "wall_s": time.perf_counter() - start,
             }
         if isinstance(task.workload, dict):

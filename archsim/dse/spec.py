@@ -22,6 +22,7 @@ from archsim.config.base import FieldError, Model
 from archsim.config.presets import format_validation_error, preset_text
 from archsim.config.yaml_text import parse_preset_yaml, parse_yaml
 from archsim.dse.paths import SYSTEM_PATHS, check_path, workload_paths
+from archsim.dse.point import point_kind
 from archsim.errors import ConfigError
 
 Scalar = int | float | str | bool
@@ -181,10 +182,9 @@ class SweepSpec(Model):
                     )
                 fields: dict[str, bool] = {}
                 for w in workloads:  # all generator mappings here: traces were refused above
-                    if w.get("kind") == "serve":  # a serve point (archsim.serving.sweep)
-                        from archsim.serving.sweep import serve_paths
-
-                        fields.update(serve_paths())
+                    kind = point_kind(w)  # a serve point (dse.point.POINT_KINDS)
+                    if kind is not None:
+                        fields.update(kind.paths())
                         continue
                     fields.update(workload_paths(str(w.get("generator"))))
                 check_path(path, fields, "workload field")

@@ -20,7 +20,7 @@ def is_serve(workload: Any) -> bool:
     return isinstance(workload, dict) and workload.get("kind") == KIND
 
 
-def serve_paths() -> dict[str, bool]:
+def paths() -> dict[str, bool]:
     """``workload.<field>`` paths a serve sweep may set."""
     from archsim.serving.serve import ServeConfig
 
