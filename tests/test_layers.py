@@ -48,16 +48,14 @@ _MODULE_LAYERS = {
     "archsim": "api",
     "archsim.__main__": "cli",
     "archsim.cli": "cli",
-    "archsim.jit": "cli",  # compile notices and `archsim warmup`: runs every layer's kernels
-    "archsim.terminal": "base",  # the lazy rich console: imports nothing of archsim
     "archsim.study": "base",  # the validation record every layer's studies return
     "archsim.validation": "cli",  # the registry of every layer's studies, for `validate`
     "archsim.simulate": "system",
     "archsim.errors": "base",
     "archsim.version": "base",
-    "archsim.jit": "base",
-    "archsim.terminal": "base",
-    "archsim.warmup": "cli",
+    "archsim.jit": "base",  # numba cache directory and compile notices: nothing of archsim
+    "archsim.terminal": "base",  # the lazy rich console: imports nothing of archsim
+    "archsim.warmup": "cli",  # `archsim warmup`: runs every layer's kernels
 }
 
 # (importer, imported): why it is so today. Remove a line when its import goes.
