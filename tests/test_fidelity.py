@@ -185,13 +185,15 @@ def test_a_20_percent_timing_error_fails_an_external_study(timing):
     assert base and all(s.ok for s in base), [(s.name, s.error) for s in base]
     case = next(c for c in CASES if c["name"] == names[0])
     cfg = load_system(case["system"], case["overrides"]).memory
-    nck = getattr(cfg.cycles, "n" + timing[1:]) if timing != "tCCD_L" else cfg.cycles.nCCD_L
+    nck = getattr(cfg.cycles, "n" + timing[1:])
+    tck_ps = cfg.organization.tck_ps
     moved = []
     for scale in (0.8, 1.2):
-        value = max(1, round(nck * scale))
-        extra = {"memory": {"timing": {timing: f"{value}nCK"}}}
+        # In picoseconds, so the preset's rounding to whole cycles applies (2 nCK + 20% is 3).
+        value_ps = nck * tck_ps * scale
+        extra = {"memory": {"timing": {timing: f"{value_ps:.0f}ps"}}}
         if timing == "tRP":  # tRC = tRAS + tRP must stay consistent
-            extra["memory"]["timing"]["tRC"] = f"{cfg.cycles.nRAS + value}nCK"
+            extra["memory"]["timing"]["tRC"] = f"{cfg.cycles.nRAS * tck_ps + value_ps:.0f}ps"
         try:
             studies = external_dram_studies(extra, names)
         except Exception as exc:  # a perturbation the standard forbids (tCCD_L below the burst)

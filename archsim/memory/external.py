@@ -154,6 +154,61 @@ def _finding(name: str) -> str:
     return ""
 
 
+def _r2_ddr4(name, ranks, pattern, read_ratio, requests=100_000) -> dict:
+    """Ramulator 2.0's DDR4_8Gb_x8 + DDR4_3200AA (the ddr4-3200 preset's timings) on
+    RoBaRaCoCh, archsim's row-bank-rank-column-channel; one request per cycle from the trace."""
+    overrides: dict = {
+        "memory": {"controller": {"address_mapping": "row-bank-rank-column-channel"}}
+    }
+    if ranks != 1:
+        overrides["memory"]["organization"] = {"ranks": ranks}
+    config = {
+        "Frontend": {"impl": "LoadStoreTrace", "clock_ratio": 1, "path": "TRACE"},
+        "MemorySystem": {
+            "impl": "GenericDRAM",
+            "clock_ratio": 1,
+            "DRAM": {
+                "impl": "DDR4",
+                "org": {"preset": "DDR4_8Gb_x8", "channel": 1, "rank": ranks},
+                "timing": {"preset": "DDR4_3200AA", "nRFC": 560},
+            },
+            "Controller": {
+                "impl": "Generic",
+                "Scheduler": {"impl": "FRFCFS"},
+                "RefreshManager": {"impl": "AllBank"},
+                "RowPolicy": {"impl": "OpenRowPolicy"},
+                "plugins": None,
+            },
+            "AddrMapper": {"impl": "RoBaRaCoCh"},
+        },
+    }
+    return {
+        "name": name,
+        "peer": "ramulator2",
+        "standard": "DDR4",
+        "system": "ddr4-3200",
+        "overrides": overrides,
+        "trace": {
+            "pattern": pattern,
+            "requests": requests,
+            "read_ratio": read_ratio,
+            "span_bytes": 8 * GiB * ranks,
+            "interval": 0,
+            "seed": 1,
+        },
+        "trace_format": "ramulator",
+        "ramulator2": {"config": config},
+    }
+
+
+CASES += [
+    _r2_ddr4(f"ramulator2 ddr4 {r}R {p} {'R' if rr == 1 else '70/30'}", r, p, rr)
+    for r in (1, 2)
+    for p in ("random", "stream")
+    for rr in (1.0, 0.7)
+]
+
+
 def trace_spec(case: dict) -> MemoryTraceSpec:
     return MemoryTraceSpec(**case["trace"])
 
