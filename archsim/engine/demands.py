@@ -1,4 +1,4 @@
-"""What an op asks of the system's resources: demands, not a time (DESIGN.md section 2).
+"""What an op asks of the system's resources: demands, not a time (docs/design.md section 3).
 
 Costing an op on its unit yields :class:`OpCost`: stages run one after another; the holds of a
 stage run at the same time (a host GEMM computes while its operands stream in, double

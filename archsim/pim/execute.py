@@ -125,7 +125,7 @@ def _run_many(
     """Time the program ``make(count)`` of ``count`` identical, independent products (each on
     fresh rows, as attention heads and batched vectors are compiled).
 
-    Fast-forward (DESIGN.md section 4): time ``n`` and ``2n`` products, ``n`` doubled until the
+    Fast-forward (docs/design.md section 4): time ``n`` and ``2n`` products, ``n`` doubled until the
     sample spans several refresh intervals, and extrapolate every total linearly (a program is
     its mode entry and exit plus ``count`` equal products), then add the host's read-back of
     the results, timed whole as the regular stream it is; ``fidelity="full"``, or a count

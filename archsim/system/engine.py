@@ -1,4 +1,4 @@
-"""The system engine: ops as SimPy processes holding shared resources (DESIGN.md section 2).
+"""The system engine: ops as SimPy processes holding shared resources (docs/design.md section 3).
 
 Each op waits for the ops producing its inputs, then runs its stages (:mod:`archsim.engine.
 demands`); the holds of a stage run at once on their resources. Resources are processor-sharing

@@ -1,6 +1,6 @@
 """One side of a comparison: a workload mapped, costed and run on one system's engine.
 
-The steps are the data flow of DESIGN.md section 2: place every op (:mod:`archsim.mapping`),
+The steps are the data flow of docs/design.md section 3: place every op (:mod:`archsim.mapping`),
 cost one execution of each on its unit (host: :mod:`archsim.host.execute`; in-memory: the
 system's unit kind, :mod:`archsim.pim.units`) as demands and action counts, run the demands
 on the system engine (:mod:`archsim.system.engine`), then report time, energy, bytes, busy

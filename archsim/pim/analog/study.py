@@ -142,8 +142,8 @@ def run_solve(
 
 
 def _run_other(op: str, matrix, kind: str, n: int, device: str, seed: int, cfg) -> dict:
-    from archsim.pim.analog.inputs import load_npy
     from archsim.pim.analog.closed_loop import check_matrix, eigen, regression
+    from archsim.pim.analog.inputs import load_npy
     from archsim.pim.analog.presets import load_device, load_periphery
     from archsim.workload.ops import RegressionOp
     from archsim.workload.solvers import make_matrix
