@@ -131,7 +131,7 @@ def closed_loop_studies() -> list[Study]:
         Study("closed-loop", "settling from V=0, SPD cond 100: exact response vs ODE (RK4)", "s",
               exact, ode, 0.02),
         Study("closed-loop", "settling from V=0, SPD cond 100: exact <= bound tau*ln(1/eps)", "s",
-              exact, 0.2 * bound, 0.0, kind="range", upper=bound),
+              exact, 0.2 * bound, 0.0, criterion="range", upper=bound, kind="closed-form"),
         Study(
             "closed-loop",
             "settling, error in slowest mode: ODE (RK4)",
@@ -193,6 +193,10 @@ def aihwkit_studies() -> list[Study]:
                 aihwkit_periphery_error(scope, 3),
                 ref,
                 AIHWKIT_TOLERANCE_PP / ref,
+                kind="external",
+                citation=f"IBM aihwkit {AIHWKIT_REFERENCE['version']} (PyPI sdist, pure-torch"
+                " inference tile), TorchInferenceRPUConfig() defaults, ideal device; measured"
+                " by analysis/external/aihwkit_periphery.py",
             )
         )
     return out
