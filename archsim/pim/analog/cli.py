@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from archsim.errors import ArchsimError
 from archsim.pim.analog.names import DEVICES, MATRIX_KINDS, PERIPHERIES
@@ -71,6 +70,8 @@ def mvm(
         adc_bits, rows=rows, cols=cols,
     )
     if json_out != "-":
+        from rich.table import Table
+
         table = Table(title=f"analog MVM {inputs}x{outputs} on {device} ({periphery} periphery)")
         table.add_column("quantity")
         table.add_column("value", justify="right")
@@ -109,6 +110,8 @@ def solve_cmd(
 
     result = run_solve(matrix, kind, n, gbw, gain, device, refine, seed, circuit, op=op)
     if json_out != "-":
+        from rich.table import Table
+
         table = Table(title=f"closed-loop {result['op']} n={result['n']} on {device}")
         table.add_column("quantity")
         table.add_column("value", justify="right")
@@ -175,6 +178,8 @@ def lifetime_cmd(
             inputs=inputs, outputs=outputs, seed=seed,
         ))  # fmt: skip
     if json_out != "-":
+        from rich.table import Table
+
         table = Table(title=f"analog lifetime at {temperature:g} C, {rate:g} inferences/s,"
                       f" policy {policy}, recalibration {compensation}")  # fmt: skip
         for col in ("dev", "age", "since", "writes", "error", "stuck", "wear", "J/1M",
