@@ -225,7 +225,9 @@ def _timed_programs(
                     fidelity,
                 )
                 macs = per_group * heads * outputs * inputs
-                out.append((_per_channel(program, heads / per, macs, channels), run))
+                # Counts are per channel of one group: scale by the channels that hold heads.
+                used = min(channels, width * math.ceil(heads / per))
+                out.append((_per_channel(program, heads / per, macs, used), run))
             else:
                 out.append(
                     _run_many(
