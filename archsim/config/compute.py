@@ -59,7 +59,26 @@ class LinkConfig(Model):
         return self.count * self.width_bits * self.rate_tps / 8
 
 
-class HbmPimConfig(Model):
+class _InBankSoftmax(Model):
+    """Where an in-bank design runs decode attention's softmax (shared by HBM-PIM and AiM)."""
+
+    softmax: Literal["host", "device"] = Field(
+        "host",
+        description="where decode attention's softmax (and partial-sum reduction) runs: on the"
+        " host, or on the memory device's buffer die (AttAcc), keeping scores off the link",
+    )
+    device_vector_flops: PositiveFloat | None = Field(
+        None, description="FLOP/s of the buffer die's vector unit (needed with softmax: device)"
+    )
+
+    @model_validator(mode="after")
+    def _softmax_rate(self):
+        if self.softmax == "device" and self.device_vector_flops is None:
+            raise FieldError("device_vector_flops", "softmax on the device needs its FLOP/s")
+        return self
+
+
+class HbmPimConfig(_InBankSoftmax):
     """Samsung HBM-PIM-like in-bank digital PIM: one SIMD unit per two banks."""
 
     kind: Literal["hbm-pim"]
@@ -77,23 +96,9 @@ class HbmPimConfig(Model):
     ops: tuple[str, ...] = Field(
         ("gemv", "eltwise", "attention"), description="op kinds the unit runs"
     )
-    softmax: Literal["host", "device"] = Field(
-        "host",
-        description="where decode attention's softmax (and partial-sum reduction) runs: on the"
-        " host, or on the memory device's buffer die (AttAcc), keeping scores off the link",
-    )
-    device_vector_flops: PositiveFloat | None = Field(
-        None, description="FLOP/s of the buffer die's vector unit (needed with softmax: device)"
-    )
-
-    @model_validator(mode="after")
-    def _softmax_rate(self):
-        if self.softmax == "device" and self.device_vector_flops is None:
-            raise FieldError("device_vector_flops", "softmax on the device needs its FLOP/s")
-        return self
 
 
-class AimConfig(Model):
+class AimConfig(_InBankSoftmax):
     """SK hynix AiM-like: a MAC unit in every bank, a global input buffer, an activation LUT."""
 
     kind: Literal["aim"]
@@ -110,20 +115,6 @@ class AimConfig(Model):
     )
     activation_lut: bool = True
     ops: tuple[str, ...] = ("gemv", "eltwise", "attention")
-    softmax: Literal["host", "device"] = Field(
-        "host",
-        description="where decode attention's softmax (and partial-sum reduction) runs: on the"
-        " host, or on the memory device's buffer die (AttAcc), keeping scores off the link",
-    )
-    device_vector_flops: PositiveFloat | None = Field(
-        None, description="FLOP/s of the buffer die's vector unit (needed with softmax: device)"
-    )
-
-    @model_validator(mode="after")
-    def _softmax_rate(self):
-        if self.softmax == "device" and self.device_vector_flops is None:
-            raise FieldError("device_vector_flops", "softmax on the device needs its FLOP/s")
-        return self
 
 
 class NearMemoryConfig(Model):

@@ -10,7 +10,7 @@ import dataclasses
 
 from archsim.engine.demands import Hold, demands, stage
 from archsim.pim.units import register
-from archsim.pim.units.base import check_kind, configured
+from archsim.pim.units.base import UnitDefaults, check_kind, configured
 
 # Analog crossbars hold static weights; dynamic operands (QKᵀ, AV) stay digital.
 _MVM_KINDS = {"gemv", "gemm", "conv2d"}
@@ -18,7 +18,7 @@ _SOLVER_KINDS = {"solve", "regression", "eigen"}
 
 
 @register("analog-crossbar")
-class AnalogCrossbar:
+class AnalogCrossbar(UnitDefaults):
     # Analog presets place ops with their own policy (``mapping.policy: memory``).
     timed_policy = False
 
@@ -63,9 +63,6 @@ class AnalogCrossbar:
         from archsim.pim.analog.execute import check_capacity
 
         check_capacity(system.pim, ops)
-
-    def mode_switch_ns(self, system) -> float:
-        return 0.0
 
     def place(self, system, workload, placement, energy, seed):
         from archsim.pim.analog.mapping import place_analog

@@ -13,13 +13,13 @@ from archsim.pim.execute import mode_switch_ns, run_in_bank
 from archsim.pim.programs import BYTES_PER_COMMAND
 from archsim.pim.shapes import gemv_shapes
 from archsim.pim.units import register
-from archsim.pim.units.base import check_kind, configured
+from archsim.pim.units.base import UnitDefaults, check_kind, configured
 
 _KINDS = {"gemv", "gemm", "eltwise", "attention"}
 _SWITCH: dict[str, float] = {}
 
 
-class _InBank:
+class _InBank(UnitDefaults):
     timed_policy = True
     macs_attr = ""
 
@@ -64,18 +64,6 @@ class _InBank:
     def operand_bandwidth_gbps(self, system) -> float | None:
         units, seconds = self.units(system)
         return units * BYTES_PER_COMMAND / seconds / 1e9
-
-    def check_capacity(self, system, ops: list) -> None:
-        return None
-
-    def mode_switch_ns(self, system) -> float:
-        return 0.0
-
-    def place(self, system, workload, placement, energy, seed):
-        return placement
-
-    def programming(self, system, workload, costs):
-        return None
 
 
 @register("hbm-pim")

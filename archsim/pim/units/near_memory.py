@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from archsim.pim.execute import run_near_memory
 from archsim.pim.units import register
-from archsim.pim.units.base import check_kind, configured
+from archsim.pim.units.base import UnitDefaults, check_kind, configured
 
 _KINDS = {"gemv", "gemm", "eltwise", "attention", "embedding", "norm", "softmax", "reduce"}
 
 
 @register("dimm-buffer", "logic-die")
-class NearMemory:
+class NearMemory(UnitDefaults):
     timed_policy = True
 
     def op_kinds(self, system) -> set[str]:
@@ -32,15 +32,3 @@ class NearMemory:
     def operand_bandwidth_gbps(self, system) -> float | None:
         org = system.memory.organization
         return org.peak_bandwidth_bytes_per_s * system.pim.internal_bandwidth_factor / 1e9
-
-    def check_capacity(self, system, ops: list) -> None:
-        return None
-
-    def mode_switch_ns(self, system) -> float:
-        return 0.0
-
-    def place(self, system, workload, placement, energy, seed):
-        return placement
-
-    def programming(self, system, workload, costs):
-        return None
