@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 import time
 from pathlib import Path
@@ -70,6 +69,28 @@ app = typer.Typer(
     rich_markup_mode=None,
     cls=_RootGroup,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from archsim.version import __version__
+
+        sys.stdout.write(f"archsim {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Cycle-approximate architecture simulator for compute-in-memory."""
+
+
 trace_app = typer.Typer(help="Make and inspect traces.", no_args_is_help=True)
 add_lazy_group(trace_app, "trace")
 gen_app = typer.Typer(
@@ -82,11 +103,22 @@ err = LazyConsole(stderr=True)
 
 
 def _emit_json(payload: dict, destination: str | None) -> None:
-    text = json.dumps(payload, indent=2)
-    if destination == "-":
-        sys.stdout.write(text + "\n")
-    elif destination:
-        Path(destination).write_text(text + "\n")
+    from archsim.outputs import dump_json, emit_json
+
+    emit_json(dump_json(payload), destination)
+
+
+def _check_seed(seed: int, option: str = "--seed") -> None:
+    if not 0 <= seed < 2**63:
+        raise ArchsimError(f"{option}: must be an integer from 0 to 2**63-1, got {seed}")
+
+
+def _check_json(json_out: str | None) -> None:
+    """Check a ``--json PATH`` before the work that fills it (``-`` is stdout)."""
+    if json_out not in (None, "-"):
+        from archsim.outputs import check_output
+
+        check_output(json_out, "--json")
 
 
 @app.command()
@@ -128,12 +160,20 @@ def run(
     """Simulate a workload on the Von Neumann baseline and on the in-memory system."""
     from archsim.config.presets import load_system, parse_assignments
     from archsim.jit import compile_notice
+    from archsim.outputs import check_output, check_output_dir
     from archsim.simulate import simulate
 
-    if timeline is not None and timeline.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise typer.BadParameter(
-            f"{timeline}: the timeline is drawn as .png, .svg or .pdf", param_hint="--timeline"
-        )
+    _check_seed(seed)
+    if fidelity not in ("fast", "full"):
+        raise ArchsimError(f"--fidelity: must be fast or full, not {fidelity!r}")
+    # Every output path is checked before the simulation, so a typo costs nothing.
+    _check_json(json_out)
+    if timeline is not None:
+        check_output(timeline, "--timeline", suffixes=(".png", ".svg", ".pdf"))
+    if command_log is not None:
+        check_output(command_log, "--command-log")
+    if out_dir is not None:
+        check_output_dir(out_dir, "--out")
     cfg = load_system(system, parse_assignments(assignments or []))
     if json_out == "-":
         with compile_notice(err):
@@ -230,23 +270,32 @@ def replay(
     """Replay a memory trace on a DRAM system: time, bandwidth, latency and energy."""
     from archsim.config.presets import load_system, parse_assignments
     from archsim.jit import compile_notice
+    from archsim.limits import limit
     from archsim.memory.command_log import CommandLogWriter
     from archsim.memory.replay import replay as run_replay
+    from archsim.outputs import check_output
     from archsim.workload.samples import resolve_trace
 
     path = resolve_trace(trace)
     if fmt not in ("auto", "native", "ramulator", "dramsim3"):
         raise ArchsimError(f"--format must be auto, native, ramulator or dramsim3, not {fmt!r}")
+    _check_json(json_out)
+    if stats is not None:
+        check_output(stats, "--stats")
+    if command_log is not None:
+        check_output(command_log, "--command-log")
     overrides = parse_assignments(assignments or [])
     cfg = load_system(system, overrides)
-    writer = None
+    horizon = limit("MAX_ARRIVAL_PS")
     with compile_notice(err if json_out == "-" else out):
         if command_log is not None:
-            writer = CommandLogWriter(command_log, cfg, system, overrides)
-            result = run_replay(cfg, path, fmt, wrap=wrap, command_log=writer.write)
-            writer.close()
+            # Renamed into place only when the replay succeeds (check-log refuses the rest).
+            with CommandLogWriter(command_log, cfg, system, overrides) as writer:
+                result = run_replay(
+                    cfg, path, fmt, wrap=wrap, command_log=writer.write, max_arrival_ps=horizon
+                )
         else:
-            result = run_replay(cfg, path, fmt, wrap=wrap)
+            result = run_replay(cfg, path, fmt, wrap=wrap, max_arrival_ps=horizon)
     report = result.report
     if stats is not None:
         result.stats.write(stats)
@@ -265,9 +314,21 @@ def check_log(
     """Verify a command log against every timing constraint of its DRAM standard."""
     from archsim.jit import compile_notice
     from archsim.memory.checker import check_command_log
+    from archsim.memory.command_log import logged_commands
 
+    if not log.is_file():
+        raise ArchsimError(f"{log}: no such file" if not log.exists() else f"{log}: not a file")
+    try:
+        expected = logged_commands(log)
+    except (ValueError, OSError) as exc:
+        raise ArchsimError(f"{log}: {exc}") from None
     with compile_notice(err):
         result = check_command_log(log, system)
+    if result.commands != expected:
+        raise ArchsimError(
+            f"{log}: holds {result.commands:,} commands but its end line says {expected:,}"
+            " (an edited or damaged log)"
+        )
     if result.violations:
         for v in result.violations[:20]:
             err.print(f"[red]violation[/red] {v}")
@@ -294,8 +355,7 @@ def validate(
     from archsim.report.validation import studies_json, studies_table, summary
     from archsim.validation import all_studies
 
-    if json_out not in (None, "-"):
-        _check_output(json_out)
+    _check_json(json_out)
     if json_out == "-":
         studies = all_studies(quick=quick)
     else:
@@ -305,7 +365,9 @@ def validate(
     if json_out == "-":
         sys.stdout.write(studies_json(studies) + "\n")
     elif json_out:
-        _write_atomic(Path(json_out), studies_json(studies) + "\n")
+        from archsim.outputs import write_text
+
+        write_text(json_out, studies_json(studies) + "\n")
     failed = [s for s in studies if not s.ok and not s.finding]
     line = summary(studies)
     if failed:
@@ -314,20 +376,6 @@ def validate(
         err.print(line)
         raise typer.Exit(1)
     (err if json_out == "-" else out).print(f"[green]{line}[/green]")
-
-
-def _check_output(path: str) -> None:
-    target = Path(path)
-    if target.is_dir():
-        raise ArchsimError(f"--json {path}: is a directory")
-    if not target.parent.is_dir():
-        raise ArchsimError(f"--json {path}: directory {target.parent} does not exist")
-
-
-def _write_atomic(target: Path, text: str) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(target)
 
 
 @app.command()
@@ -383,18 +431,45 @@ def _skip_final_collection() -> None:
     gc.freeze()
 
 
-def main() -> None:
-    """Console entry point: user errors become one red line and exit code 2, never a traceback."""
+def execute(argv: list[str] | None = None) -> int:
+    """Run one command line; return its exit code. User errors become one red line and exit
+    code 2, never a traceback (tests/test_bad_input.py runs its corpus through here)."""
     try:
-        app()
+        app(args=argv, prog_name="archsim")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except ArchsimError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(2)
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return 2
     except KeyboardInterrupt:
         err.print("interrupted")
-        sys.exit(130)
+        return 130
+    except OSError as exc:
+        # A file the command could not read or write that no reader turned into an
+        # ArchsimError: still one line naming the file, not a traceback.
+        if exc.filename is None:
+            raise
+        from rich.markup import escape
+
+        err.print(
+            f"[red]error:[/red] {escape(str(exc.filename))}: {escape(exc.strerror or str(exc))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
+    return 0
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        code = execute()
     finally:
         _skip_final_collection()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

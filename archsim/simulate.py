@@ -51,22 +51,26 @@ class RunResult:
 
     def write(self, out: Path) -> None:
         """The report, the resolved configuration and the per-op details."""
+        from archsim.outputs import write_text
+
         out.mkdir(parents=True, exist_ok=True)
-        (out / "report.json").write_text(self.report.model_dump_json(indent=2) + "\n")
-        (out / "system.json").write_text(self.system.model_dump_json(indent=2, by_alias=True))
+        write_text(out / "report.json", self.report.model_dump_json(indent=2) + "\n")
+        write_text(out / "system.json", self.system.model_dump_json(indent=2, by_alias=True))
         if self.baseline_system is not None:
-            (out / "baseline_system.json").write_text(
-                self.baseline_system.model_dump_json(indent=2, by_alias=True)
+            write_text(
+                out / "baseline_system.json",
+                self.baseline_system.model_dump_json(indent=2, by_alias=True),
             )
         # The operator trace itself, so `archsim run out/system.json -w out/workload.jsonl`
         # reproduces the run.
         write_jsonl(self.workload, out / "workload.jsonl")
-        (out / "workload.json").write_text(
+        write_text(
+            out / "workload.json",
             json.dumps(
                 {"name": self.workload.name, "totals": vars(self.workload.totals())},
                 indent=2,
                 default=str,
-            )
+            ),
         )
         sides = [("baseline", self.baseline), ("in_memory", self.in_memory)]
         sides = [(name, res) for name, res in sides if res is not None]
@@ -77,8 +81,8 @@ class RunResult:
             }
             for side, res in sides
         }
-        (out / "mapping.json").write_text(json.dumps(details, indent=2))
-        (out / "timeline.json").write_text(json.dumps(self.timeline(), indent=1))
+        write_text(out / "mapping.json", json.dumps(details, indent=2))
+        write_text(out / "timeline.json", json.dumps(self.timeline(), indent=1))
 
     def timeline(self) -> dict:
         """Each op's start and end per resource, per side (ns)."""

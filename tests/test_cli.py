@@ -98,7 +98,7 @@ def test_trace_gen_replay_and_check_log(tmp_path):
         (["replay", "ddr9", "stream"], "unknown system preset 'ddr9'"),
         (["replay", "ddr4-3200", "nope.trace"], "not a sample trace"),
         (["replay", "ddr4-3200", "stream", "--format", "xml"], "--format"),
-        (["trace", "gen", "random", "--read-ratio", "1.5", "-o", "x.trace"], "read ratio"),
+        (["trace", "gen", "random", "--read-ratio", "1.5", "-o", "x.trace"], "--read-ratio"),
         (["trace", "gen", "random", "--span", "12parsecs", "-o", "x.trace"], "--span"),
     ],
 )

@@ -52,6 +52,8 @@ _MODULE_LAYERS = {
     "archsim.validation": "cli",  # the registry of every layer's studies, for `validate`
     "archsim.simulate": "system",
     "archsim.errors": "base",
+    "archsim.limits": "base",  # bounds on the work a command may start: errors only
+    "archsim.outputs": "base",  # output-path checks and atomic writes: errors only
     "archsim.version": "base",
     "archsim.jit": "base",  # numba cache directory and compile notices: nothing of archsim
     "archsim.terminal": "base",  # the lazy rich console: imports nothing of archsim

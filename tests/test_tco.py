@@ -195,7 +195,7 @@ def test_die_larger_than_the_wafer_is_a_field_error():
     from archsim.config.presets import parse_assignments
 
     with pytest.raises(ConfigError, match=r"tco.host_die.area: .* no whole die"):
-        load_system("hbm2-pim", parse_assignments(["tco.host_die.area=500"]))
+        load_system("hbm2-pim", parse_assignments(["tco.host_die.area=1m2"]))
 
 
 @settings(max_examples=30, deadline=None)

@@ -123,7 +123,7 @@ def test_from_torch_and_from_onnx(tmp_path):
         (["trace", "gen", "gemm", "--m", "4", "--n", "8", "--k", "6", "--sparsity", "2:4"],
          "not pruned"),
         (["trace", "gen", "gemv", "--m", "4", "--k", "8", "--dtype", "fp64"], "fp64"),
-        (["trace", "gen", "gemv", "--m", "4", "--k", "8", "-o", "x.txt"], "cannot tell"),
+        (["trace", "gen", "gemv", "--m", "4", "--k", "8", "-o", "x.txt"], "unsupported file type"),
         (["trace", "gen", "solve", "--n", "8", "--matrix-kind", "magic"], "matrix_kind"),
         (["trace", "info", "no-such-file.jsonl"], "no such file"),
         (["trace", "from-onnx", "missing.onnx"], "no such ONNX file"),

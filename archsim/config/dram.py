@@ -40,6 +40,12 @@ from archsim.config.units import (
 _ROUNDING_GUARD = 1e-6
 
 
+# [assumption] Banks one simulated memory may hold: the controller keeps a state row of nine
+# int64 per bank (~75 MB at this bound); the largest preset has 2,048. `stacks: 1e12` asked for
+# 1 PiB of bank state and failed with a MemoryError.
+MAX_BANKS = 1 << 20
+
+
 def _is_power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
@@ -93,6 +99,16 @@ class Organization(Model):
             )
         if self.columns < self.burst_length:
             raise FieldError("columns", "a row must hold at least one burst")
+        banks = self.bus_channels * self.ranks * self.banks
+        if banks > MAX_BANKS:
+            counts = {n: getattr(self, n) for n in ("stacks", "channels", "pseudo_channels",
+                                                    "ranks", "bank_groups", "banks_per_group")}
+            largest = max(counts, key=lambda n: counts[n])
+            raise FieldError(
+                largest,
+                f"{banks:,} banks in all is more than the {MAX_BANKS:,} the controller simulates"
+                f" (bank state alone would take {banks * 72 / 2**30:,.1f} GiB)",
+            )
         if self.burst_length % self.transfers_per_clock:
             raise FieldError(
                 "burst_length",

@@ -18,7 +18,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from archsim.config.system import SystemConfig
-from archsim.config.yaml_text import parse_preset_yaml, parse_yaml
+from archsim.config.units import UNITS_REQUIRED
+from archsim.config.yaml_text import parse_preset_yaml, parse_yaml, read_text
 from archsim.errors import ConfigError
 
 KINDS = ("systems", "workloads", "sweeps", "energy", "tco")
@@ -47,10 +48,8 @@ def list_presets(kind: str) -> list[str]:
 def preset_text(kind: str, name: str) -> tuple[str, str]:
     """Return (source label, YAML text) of a preset or a YAML file path."""
     path = Path(name)
-    if name.endswith((".yaml", ".yml")) or path.is_file():
-        if not path.is_file():
-            raise ConfigError(f"{name}: no such file")
-        return str(path), path.read_text()
+    if name.endswith((".yaml", ".yml")) or path.exists():
+        return str(path), read_text(path)
     entry = preset_dir(kind).joinpath(f"{name}.yaml")
     if not entry.is_file():
         available = list_presets(kind)
@@ -134,7 +133,7 @@ def load_yaml_model(model: type[M], kind: str, name: str, overrides: dict | None
     if overrides:
         data = _merge(data, overrides)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={UNITS_REQUIRED: True})
     except ValidationError as exc:
         details = format_validation_error(exc)
         raise ConfigError(f"{label}: invalid configuration\n{details}") from None
@@ -154,7 +153,12 @@ def _resolve_bases(data: dict, kind: str, label: str) -> dict:
     for key, value in data.items():
         if isinstance(value, dict) and "base" in value:
             name = value["base"]
-            _, text = preset_text(_SECTION_KINDS.get(key, kind), name)
+            if not isinstance(name, str):
+                raise ConfigError(f"{label}: {key}.base: expected a preset name, got {name!r}")
+            try:
+                _, text = preset_text(_SECTION_KINDS.get(key, kind), name)
+            except ConfigError as exc:
+                raise ConfigError(f"{label}: {key}.base: {exc}") from None
             base_data = parse_preset_yaml(text)
             section = _SECTION_ALIASES.get(key, key)
             if not isinstance(base_data, dict) or section not in base_data:

@@ -7,6 +7,7 @@ wrong unit is an error that names what would have been right.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -78,7 +79,7 @@ def parse_quantity(value: object, dimension: str) -> float:
     if isinstance(value, bool):
         raise UnitError(f"expected a {dimension} quantity, got {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        return _finite(float(value), value, dimension)
     if not isinstance(value, str):
         raise UnitError(f"expected a {dimension} quantity such as '{_example(dimension)}'")
     match = _QUANTITY.match(_dollar_first(value))
@@ -89,12 +90,38 @@ def parse_quantity(value: object, dimension: str) -> float:
         )
     number, unit = float(match.group(1)), match.group(2)
     if unit == "":
-        return number
+        return _finite(number, value, dimension)
     if unit not in units:
         raise UnitError(
             f"unit {unit!r} in {value!r} is not a {dimension} unit; allowed: {', '.join(units)}"
         )
-    return number * units[unit]
+    return _finite(number * units[unit], value, dimension)
+
+
+def _finite(number: float, value: object, dimension: str) -> float:
+    if not math.isfinite(number):
+        raise UnitError(f"{value!r} is not a finite {dimension} quantity")
+    return number
+
+
+# Validation context key: set by the YAML and --set loaders (config.presets), where a bare number
+# in a unit-bearing field is an error (``host.clock: 2`` would be 2 Hz); Python callers, which
+# pass SI floats, validate without it.
+UNITS_REQUIRED = "units_required"
+
+
+def _bare_number_refused(value: object, dimension: str, info) -> None:
+    context = getattr(info, "context", None) or {}
+    if (
+        context.get(UNITS_REQUIRED)
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value != 0  # zero is zero in every unit
+    ):
+        raise UnitError(
+            f"{value!r} has no unit; write it with one, like '{_example(dimension)}'"
+            f" (allowed: {', '.join(UNITS[dimension])})"
+        )
 
 
 def _dollar_first(text: str) -> str:
@@ -153,7 +180,8 @@ def _quantity(dimension: str, scale: float = 1.0) -> tuple[BeforeValidator, Plai
     """
     stored = _stored_unit(dimension, scale)
 
-    def read(value: object) -> float:
+    def read(value: object, info) -> float:
+        _bare_number_refused(value, dimension, info)
         if isinstance(value, str):
             match = _QUANTITY.match(_dollar_first(value))
             if match and match.group(2) == stored:

@@ -7,9 +7,28 @@ from typing import Annotated
 
 import typer
 
+from archsim.errors import ArchsimError
 from archsim.terminal import LazyConsole
 
 out = LazyConsole()
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+EXPORT_SUFFIXES = (".parquet", ".csv")
+# [assumption] more worker processes than this on one machine is a typo (each holds ~200 MB).
+MAX_LOCAL_WORKERS = 256
+
+
+def _check_outputs(db: Path | None, export: Path | None, plot: Path | None, html: Path | None):
+    """Every path a sweep or report writes, checked before any point runs."""
+    from archsim.outputs import check_output
+
+    if db is not None:
+        check_output(db, "--db")
+    if export is not None:
+        check_output(export, "--export", suffixes=EXPORT_SUFFIXES)
+    if plot is not None:
+        check_output(plot, "--plot", suffixes=FIGURE_SUFFIXES)
+    if html is not None:
+        check_output(html, "--html", suffixes=(".html", ".htm"))
 
 
 def sweep(
@@ -50,8 +69,24 @@ def sweep(
     from archsim.dse.runner import sweep as run_sweep
     from archsim.dse.spec import load_sweep
 
+    if executor not in ("local", "dask"):
+        raise ArchsimError(f"--executor: must be local or dask, not {executor!r}")
+    if not 1 <= workers <= MAX_LOCAL_WORKERS:
+        raise ArchsimError(f"--workers: must be from 1 to {MAX_LOCAL_WORKERS}, got {workers}")
+    if scheduler is not None:
+        import re
+
+        if executor != "dask":
+            raise ArchsimError("--scheduler: needs --executor dask")
+        if not re.fullmatch(r"(tcp|tls|ucx|inproc)://[^\s:/]+:\d{1,5}/?", scheduler):
+            raise ArchsimError(
+                f"--scheduler: {scheduler!r} is not a scheduler address such as tcp://host:8786"
+            )
+    _check_outputs(db, export, plot, html)
     loaded = load_sweep(spec)
     target = db or default_db(loaded)
+    if db is None:
+        _check_outputs(target, None, None, None)
     counts = {"ok": 0, "failed": 0, "skipped": 0}
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -93,6 +128,12 @@ def sweep(
     out.print(table)
     for error, n in list(outcome.errors.items())[:5]:
         out.print(f"[red]{n} failed[/red]: {error}", highlight=False)
+    if outcome.failed and not outcome.ok and not outcome.skipped:
+        # Nothing valid was produced: that is an error, not a finished sweep.
+        first = next(iter(outcome.errors), "")
+        raise ArchsimError(
+            f"sweep {outcome.name}: every point failed ({outcome.failed}); the first error: {first}"
+        )
     if export is not None:
         _export(outcome.db, export)
     if plot is not None or html is not None:
@@ -141,6 +182,10 @@ def report(
 ) -> None:
     """Summarise a results file: the Pareto front, figures, and an HTML page."""
     from archsim.dse.report import build_report
+
+    if db.is_dir():
+        raise ArchsimError(f"{db}: is a directory, not a results file")
+    _check_outputs(None, export, plot, html)
 
     rep = build_report(db, pareto)
     if metric is not None:

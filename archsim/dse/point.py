@@ -29,6 +29,7 @@ from archsim.config.presets import (
     preset_text,
 )
 from archsim.config.system import SystemConfig
+from archsim.config.units import UNITS_REQUIRED
 from archsim.config.yaml_text import parse_preset_yaml
 from archsim.errors import ArchsimError, ConfigError
 
@@ -117,7 +118,7 @@ def resolve_system(ref: str | dict[str, Any], params: dict[str, Any]) -> SystemC
     """The base system with the point's system parameters applied; errors name the path."""
     label, data = system_data(ref, params)
     try:
-        return SystemConfig.model_validate(data)
+        return SystemConfig.model_validate(data, context={UNITS_REQUIRED: True})
     except ValidationError as exc:
         details = format_validation_error(exc)
         raise ConfigError(f"{label}: invalid configuration\n{details}") from None

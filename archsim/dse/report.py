@@ -20,6 +20,7 @@ from archsim.dse.analysis import (
     require_metric,
 )
 from archsim.errors import ArchsimError
+from archsim.outputs import atomic_write, write_text
 
 # Pareto points listed in the table (the figure shows all).
 MAX_TABLE_ROWS = 20
@@ -112,7 +113,8 @@ def write_plots(figs: dict[str, object], target: Path) -> list[Path]:
         path = (
             target if name == "pareto" else target.with_name(f"{target.stem}-{name}{target.suffix}")
         )
-        fig.savefig(path, dpi=DPI)
+        with atomic_write(path) as tmp:
+            fig.savefig(tmp, dpi=DPI, format=path.suffix.lstrip(".").lower())
         written.append(path)
     for fig in figs.values():
         plt.close(fig)
@@ -148,7 +150,7 @@ def write_html(report: Report, figs: dict[str, object], target: Path) -> Path:
             f"<h2>{html.escape(name)}</h2><img alt='{name}' src='data:image/png;base64,{data}'>"
         )
         plt.close(fig)
-    target.write_text("\n".join(parts) + "\n")
+    write_text(target, "\n".join(parts) + "\n")
     return target
 
 

@@ -24,6 +24,7 @@ from archsim.config.yaml_text import parse_preset_yaml, parse_yaml
 from archsim.dse.paths import SYSTEM_PATHS, check_path, workload_paths
 from archsim.dse.point import point_kind
 from archsim.errors import ConfigError
+from archsim.limits import check_points
 
 Scalar = int | float | str | bool
 
@@ -31,12 +32,16 @@ Scalar = int | float | str | bool
 class Range(Model):
     """Evenly spaced values from ``start`` up to and including ``stop``."""
 
-    start: float
-    stop: float
-    step: float = Field(gt=0)
+    start: float = Field(allow_inf_nan=False)
+    stop: float = Field(allow_inf_nan=False)
+    step: float = Field(gt=0, allow_inf_nan=False)
+
+    def __len__(self) -> int:
+        return max(math.floor((self.stop - self.start) / self.step + 1e-9) + 1, 0)
 
     def values(self) -> list[Scalar]:
-        n = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        check_points(len(self), "range")
+        n = len(self)
         whole = all(float(v).is_integer() for v in (self.start, self.stop, self.step))
         vals = [self.start + i * self.step for i in range(max(n, 0))]
         return [int(v) for v in vals] if whole else [round(v, 12) for v in vals]
@@ -46,8 +51,8 @@ class Distribution(Model):
     """Values drawn from a seeded generator: ``count`` of them for a grid axis."""
 
     dist: Literal["uniform", "loguniform", "choice"]
-    low: float | None = None
-    high: float | None = None
+    low: float | None = Field(None, allow_inf_nan=False)
+    high: float | None = Field(None, allow_inf_nan=False)
     choices: list[Scalar] | None = None
     count: int = Field(1, ge=1, description="values drawn for a grid axis")
     integer: bool = Field(False, description="round draws to integers")
@@ -123,6 +128,11 @@ class SweepSpec(Model):
 
     @model_validator(mode="after")
     def _method_needs(self) -> SweepSpec:
+        for path, domain in self.parameters.items():
+            if isinstance(domain, list) and not domain:
+                raise FieldError(f"parameters.{path}", "an empty list gives no points")
+            if isinstance(domain, Range) and len(domain) == 0:
+                raise FieldError(f"parameters.{path}", "the range holds no value (stop < start)")
         if self.method == "optuna":
             for path, domain in self.parameters.items():
                 if isinstance(domain, list) and any(isinstance(v, dict) for v in domain):
@@ -133,7 +143,18 @@ class SweepSpec(Model):
             raise FieldError("samples", f"method {self.method} needs the number of samples")
         if self.method == "optuna" and not self.objectives:
             raise FieldError("objectives", "optuna search needs at least one objective")
+        check_points(self.point_count(), "the sweep")
         return self
+
+    def point_count(self) -> int:
+        """Points x seeds, counted without listing them (a typo must not allocate 10^12)."""
+        if self.method == "grid":
+            count = 1
+            for domain in self.parameters.values():
+                count *= domain.count if isinstance(domain, Distribution) else len(domain)
+        else:
+            count = self.samples or 0
+        return count * len(self.seeds)
 
     # The base directory of relative YAML paths (set by load_sweep; not a field).
     _base: Path | None = None
@@ -164,7 +185,17 @@ class SweepSpec(Model):
         return name
 
     def check_paths(self) -> None:
-        """Every parameter path must exist in the system config or the workload generator."""
+        """Every parameter path must exist in the system config or the workload generator, and
+        every system it names must exist (checked here, not found failing at every point)."""
+        systems = [self.system] if isinstance(self.system, str) else []
+        listed_systems = self.parameters.get("system")
+        if isinstance(listed_systems, list):
+            systems += [s for s in listed_systems if isinstance(s, str)]
+        for name in systems:
+            try:
+                preset_text("systems", self._resolve(name))
+            except ConfigError as exc:
+                raise ConfigError(f"system: {exc}") from None
         listed = self.parameters.get("workload")
         if listed is not None and not isinstance(listed, list):
             raise ConfigError("parameters.workload: give a list of workloads (presets or mappings)")
@@ -238,6 +269,8 @@ def _stable(text: str) -> int:
 def load_sweep(name: str) -> SweepSpec:
     """A sweep preset name (``archsim presets``) or a path to a sweep YAML."""
     label, text = preset_text("sweeps", name)
+    if not text.strip():
+        raise ConfigError(f"{label}: the file is empty")
     try:
         data = parse_yaml(text)
     except yaml.YAMLError as exc:

@@ -286,13 +286,16 @@ class ResultStore:
         fmt = {".parquet": "PARQUET", ".csv": "CSV"}.get(target.suffix.lower())
         if fmt is None:
             raise StoreError(f"{target}: export to a .parquet or .csv file")
-        escaped = str(target).replace("'", "''")
+        from archsim.outputs import atomic_write
+
         header = ", HEADER" if fmt == "CSV" else ""
         self.flush()
-        self.db.execute(
-            f"COPY (SELECT * EXCLUDE (ops) FROM points ORDER BY sweep, point, seed)"
-            f" TO '{escaped}' (FORMAT {fmt}{header})"
-        )
+        with atomic_write(target) as tmp:
+            escaped = str(tmp).replace("'", "''")
+            self.db.execute(
+                f"COPY (SELECT * EXCLUDE (ops) FROM points ORDER BY sweep, point, seed)"
+                f" TO '{escaped}' (FORMAT {fmt}{header})"
+            )
         return target
 
     def close(self) -> None:

@@ -63,8 +63,10 @@ class Stats:
 
     def write(self, path: str | Path) -> None:
         """JSON for ``.json`` files, gem5-style text otherwise."""
+        from archsim.outputs import write_text
+
         path = Path(path)
         if path.suffix == ".json":
-            path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+            write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
         else:
-            path.write_text(self.to_text() + "\n")
+            write_text(path, self.to_text() + "\n")

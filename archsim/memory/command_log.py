@@ -3,20 +3,30 @@
 Format: ``#`` header lines (format version, system, standard, tCK), then one command per line:
 ``<cycle> <command> <channel> <rank> <bankgroup> <bank> <row> <column>`` with the cycle in tCK,
 ``-1`` for fields a command does not have (REFab has no bank; a same-bank REFsb has no group).
+The last line, ``# end: N commands``, marks a complete log: the log is written to a temp file
+and renamed into place only when the run that fills it succeeds, and ``archsim check-log``
+refuses a log without the marker or with a different number of commands (a truncated copy).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from archsim.config.system import SystemConfig
+from archsim.errors import ArchsimError
 from archsim.memory.commands import COMMAND_IDS, COMMAND_NAMES
 
 HEADER = "# archsim command log v1"
 COLUMNS = "cycle command channel rank bankgroup bank row column"
+END = re.compile(r"^# end: (\d+) commands$")
 
 
 class CommandLogWriter:
@@ -25,7 +35,14 @@ class CommandLogWriter:
     def __init__(
         self, path: str | Path, cfg: SystemConfig, system_ref: str, overrides: dict | None = None
     ) -> None:
-        self._f = Path(path).open("w")
+        self._target = Path(path)
+        if self._target.exists() and not self._target.is_file():
+            raise ArchsimError(f"{path}: not a regular file; refusing to replace it")
+        fd, name = tempfile.mkstemp(
+            prefix=f".{self._target.name}.", suffix=".tmp", dir=self._target.parent
+        )
+        self._tmp = Path(name)
+        self._f = os.fdopen(fd, "w")
         org = cfg.memory.organization
         # --set overrides the system was replayed with, so check-log rebuilds the same system.
         applied = f"# overrides: {json.dumps(overrides, sort_keys=True)}\n" if overrides else ""
@@ -48,12 +65,54 @@ class CommandLogWriter:
         self.commands += len(rows)
 
     def close(self) -> None:
+        """Finish the log: the end marker, then the rename into place. Called while an
+        exception propagates (a ``finally`` after a failed run), it discards the log instead,
+        so a failed run leaves no log that check-log could call "ok"."""
+        if self._f.closed:
+            return
+        if sys.exc_info()[1] is not None:
+            self.discard()
+            return
+        self._f.write(f"# end: {self.commands} commands\n")
         self._f.close()
+        os.chmod(self._tmp, 0o644)
+        os.replace(self._tmp, self._target)
+
+    def discard(self) -> None:
+        """Drop the log being written (the target path is left as it was)."""
+        with contextlib.suppress(OSError):
+            self._f.close()
+        with contextlib.suppress(OSError):
+            self._tmp.unlink()
+
+    def __enter__(self) -> CommandLogWriter:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.discard()
+
+
+def logged_commands(path: Path) -> int:
+    """The command count of a complete log's end marker; ValueError if it has none."""
+    with path.open("rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - 256))
+        tail = f.read().decode("utf-8", "replace").rstrip("\n").rsplit("\n", 1)[-1]
+    match = END.match(tail)
+    if match is None:
+        raise ValueError(
+            "incomplete log: no '# end: N commands' line (truncated, or left by a failed run)"
+        )
+    return int(match.group(1))
 
 
 def read_header(path: Path) -> dict[str, str]:
     header: dict[str, str] = {}
-    with path.open() as f:
+    with path.open(encoding="utf-8", errors="replace") as f:
         first = f.readline().rstrip("\n")
         if first != HEADER:
             raise ValueError(f"not an archsim command log (first line should be {HEADER!r})")

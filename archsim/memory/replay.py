@@ -41,12 +41,25 @@ def _batches(
     unit: str | None,
     path: str,
     wrap: bool,
+    horizon_ps: float | None = None,
 ) -> Iterator[RequestBatch]:
     mapping = timing.mapping
     capacity = np.uint64(mapping.capacity_bytes)
     tck_ps = timing.cfg.organization.tck_ps
     first_id = 0
     for block in blocks:
+        if len(block) and unit is not None and horizon_ps is not None:
+            scale = 1.0 if unit == "ps" else float(tck_ps)
+            if float(block.arrival[-1]) * scale > horizon_ps:  # arrivals are in order
+                i = int(np.argmax(block.arrival.astype(np.float64) * scale > horizon_ps))
+                raise TraceError(
+                    path,
+                    int(block.line[i]),
+                    f"arrival {int(block.arrival[i]):,} {unit} is later than"
+                    f" {horizon_ps / 1e12:g} s of simulated time (a unit mistake?"
+                    " set ARCHSIM_MAX_ARRIVAL_PS to allow it; idle time is skipped in closed"
+                    " form, so a long gap costs nothing)",
+                )
         address = block.address
         over = address >= capacity
         if over.any():
@@ -68,6 +81,8 @@ def _batches(
             arrival = np.zeros(len(block), dtype=np.int64)
         yield RequestBatch.from_addresses(mapping, address, block.is_write, arrival, first_id)
         first_id += len(block)
+    if first_id == 0:
+        raise TraceError(path, None, "the trace holds no requests (only a header, or empty)")
 
 
 def replay(
@@ -79,14 +94,20 @@ def replay(
     command_log: LogSink | None = None,
     completions: CompletionSink | None = None,
     block_bytes: int = 4 << 20,
+    max_arrival_ps: float | None = None,
 ) -> ReplayResult:
-    """Replay a memory trace on ``system`` (a preset name, YAML path, or config)."""
+    """Replay a memory trace on ``system`` (a preset name, YAML path, or config).
+
+    ``max_arrival_ps`` refuses a request arriving later (the CLI passes
+    archsim.limits.MAX_ARRIVAL_PS); a trace with no request is an error."""
     cfg = load_system(system) if isinstance(system, str) else system
     fmt, blocks = read_trace(trace, fmt, block_bytes)
     timing = DramTiming(cfg.memory, command_log=command_log, completions=completions)
     sim = Simulation()
     controller = MemoryController(sim, timing)
-    batches = prefetch(_batches(blocks, timing, TIME_UNIT[fmt], str(trace), wrap))
+    batches = prefetch(
+        _batches(blocks, timing, TIME_UNIT[fmt], str(trace), wrap, max_arrival_ps)
+    )
     sim.start(controller.process(batches))
     sim.run()
     stats = memory_stats(cfg, timing, sim.stats)

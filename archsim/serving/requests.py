@@ -84,6 +84,13 @@ def read_trace(path: str | Path) -> Requests:
         raise ArchsimError(f"{name}: request traces are {', '.join(FORMATS)} files")
     if not p.is_file():
         raise ArchsimError(f"{name}: no such file")
+    try:
+        return _read_rows(p, name)
+    except UnicodeDecodeError as exc:
+        raise TraceError(name, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _read_rows(p: Path, name: str) -> Requests:
     rows: list[tuple[float, int, int]] = []
     if p.suffix == ".csv":
         with p.open(newline="") as f:

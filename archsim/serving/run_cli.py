@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,6 +13,48 @@ from rich.table import Table
 from archsim.errors import ConfigError
 
 out = Console()
+
+# Settings fields (serve_config) and the options that set them, for messages that name the option.
+OPTIONS = {
+    "rate": "--rate", "requests": "--requests", "arrival": "--arrival", "cv": "--cv",
+    "prompt": "--prompt", "output": "--output", "seed": "--seed", "max_batch": "--max-batch",
+    "max_tokens": "--max-tokens", "prefill": "--prefill", "preemption": "--preemption",
+    "slo_ttft_s": "--slo-ttft", "slo_tpot_s": "--slo-tpot", "model": "--model", "trace": "--trace",
+}  # fmt: skip
+
+
+def _configs(fields: dict, rates: list) -> list:
+    """Every rate's settings, validated before the first one runs; errors name the option."""
+    import re
+
+    from archsim.serving.generate import parse_length
+    from archsim.serving.serve import serve_config
+    from archsim.workload.models import transformer
+
+    try:
+        configs = [serve_config(**fields, rate=r) for r in rates]
+        for cfg in configs:
+            if cfg.trace is None:
+                if cfg.rate is None:
+                    raise ConfigError("rate: give a request rate (requests/s) or a trace file")
+                if not (math.isfinite(cfg.rate) and cfg.rate > 0):
+                    raise ConfigError(f"rate: must be a number of requests/s > 0, got {cfg.rate}")
+            parse_length(cfg.prompt, "prompt", "prompt")
+            parse_length(cfg.output, "output", "output")
+        transformer(fields["model"])
+        return configs
+    except ConfigError as exc:
+        text = str(exc)
+        text = re.sub(
+            r"(^|\s)(" + "|".join(OPTIONS) + r"):",
+            lambda m: f"{m.group(1)}{OPTIONS[m.group(2)]}:",
+            text,
+        )
+        if text.startswith("unknown model"):
+            text = f"--model: {text}"
+        if "--rate:" in text and len(rates) > 1:
+            text = text.replace("--rate:", "--rates:")
+        raise ConfigError(text) from None
 
 
 def _fmt(v, scale=1.0, digits=3):
@@ -72,12 +114,20 @@ def run(**kw) -> None:
     from archsim.config.presets import load_system, parse_assignments
     from archsim.serving.figures import rate_sweep
     from archsim.serving.requests import read_trace
-    from archsim.serving.serve import serve, serve_config
+    from archsim.serving.serve import serve
 
     if kw["table_format"] not in ("parquet", "csv", "jsonl"):
         raise ConfigError(f"--table-format: parquet, csv or jsonl, not {kw['table_format']!r}")
     if not 0 < kw["attainment"] <= 1:
         raise ConfigError(f"--attainment: a fraction in (0, 1], got {kw['attainment']}")
+    from archsim.limits import check_count
+    from archsim.outputs import check_output, check_output_dir
+
+    check_count(kw["requests"], "--requests")
+    if kw["json_out"] not in (None, "-"):
+        check_output(kw["json_out"], "--json")
+    if kw["out_dir"] is not None:
+        check_output_dir(kw["out_dir"], "--out")
     system = load_system(kw["system"], parse_assignments(kw["assignments"] or []))
     rate_list: list[float | None]
     if kw["rates"]:
@@ -87,6 +137,8 @@ def run(**kw) -> None:
             raise ConfigError(f"--rates: comma-separated numbers, not {kw['rates']!r}") from None
         if not rate_list:
             raise ConfigError("--rates: give at least one rate")
+    elif kw["rates"] is not None:
+        raise ConfigError("--rates: give at least one rate")
     else:
         rate_list = [kw["rate"]]
     if kw["trace"] is not None and kw["rates"]:
@@ -98,8 +150,7 @@ def run(**kw) -> None:
     fields["trace"] = str(kw["trace"]) if kw["trace"] is not None else None
     quiet = kw["json_out"] == "-"
     results = []
-    for r in rate_list:
-        cfg = serve_config(**fields, rate=r)
+    for r, cfg in zip(rate_list, _configs(fields, rate_list), strict=True):
         reqs = read_trace(cfg.trace) if cfg.trace else None
         n = len(reqs) if reqs is not None else cfg.requests
         sides = 2 if system.pim is not None and kw["baseline"] else 1
@@ -139,7 +190,9 @@ def run(**kw) -> None:
     if kw["json_out"] == "-":
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
     elif kw["json_out"]:
-        Path(kw["json_out"]).write_text(json.dumps(payload, indent=2, default=str) + "\n")
+        from archsim.outputs import write_text
+
+        write_text(kw["json_out"], json.dumps(payload, indent=2, default=str) + "\n")
 
 
 def _sweep_payload(results, kw) -> dict:

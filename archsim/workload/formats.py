@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from archsim.config.yaml_text import parse_yaml
+from archsim.config.yaml_text import parse_yaml, read_text
 from archsim.errors import ArchsimError, ConfigError, TraceError
+from archsim.outputs import atomic_write, write_text
 from archsim.workload.graph import Workload, build_workload
 from archsim.workload.specs import workload_from_spec
 
@@ -72,7 +74,11 @@ def format_of(path: str | Path) -> str | None:
     if head.startswith(PARQUET_MAGIC):
         return "parquet"
     if head.startswith(b"\x1f\x8b"):
-        head = gzip.decompress(Path(path).read_bytes())[:4096]
+        try:  # only the head: decompressing the whole file took 46 s and 5.5 GB on a big one
+            with gzip.open(path, "rb") as f:
+                head = f.read(4096)
+        except (OSError, EOFError, zlib.error):
+            return None
     text = head.decode("utf-8", "replace").lstrip()
     if text.startswith("{") and FORMAT_TAG in text.split("\n", 1)[0]:
         return "jsonl"
@@ -88,7 +94,7 @@ def write_jsonl(workload: Workload, path: str | Path) -> None:
     header = {"format": FORMAT_TAG, "version": VERSION, "name": workload.name}
     if workload.notes:
         header["notes"] = workload.notes
-    with opener(path, "wt") as f:  # type: ignore[operator]
+    with atomic_write(path) as tmp, opener(tmp, "wt") as f:  # type: ignore[operator]
         f.write(json.dumps(header) + "\n")
         for t in workload.tensors.values():
             f.write(json.dumps({"tensor": _tensor_record(t)}) + "\n")
@@ -102,40 +108,57 @@ def read_jsonl(path: str | Path) -> Workload:
     tensors: list[dict] = []
     ops: list[dict] = []
     header: dict | None = None
-    with opener(path, "rt") as f:  # type: ignore[operator]
-        for number, line in enumerate(f, start=1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TraceError(str(path), number, f"not valid JSON: {exc.msg}") from None
-            if not isinstance(record, dict):
-                raise TraceError(str(path), number, "expected a JSON object")
-            if header is None:
-                if record.get("format") != FORMAT_TAG:
-                    raise TraceError(
-                        str(path),
-                        number,
-                        f'the first line must be the header {{"format": "{FORMAT_TAG}", ...}}',
-                    )
-                if record.get("version", VERSION) > VERSION:
-                    raise TraceError(
-                        str(path), number, f"version {record['version']} is newer than {VERSION}"
-                    )
-                header = record
-            elif set(record) == {"tensor"} and isinstance(record["tensor"], dict):
-                tensors.append(record["tensor"])
-            elif set(record) == {"op"} and isinstance(record["op"], dict):
-                ops.append(record["op"])
-            else:
-                raise TraceError(str(path), number, 'expected {"tensor": {...}} or {"op": {...}}')
+    number = 0
+    try:
+        with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+            for number, line in enumerate(f, start=1):
+                header = _jsonl_record(path, number, line, header, tensors, ops)
+    except UnicodeDecodeError:
+        raise TraceError(str(path), number + 1, "not UTF-8 text") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise TraceError(
+            str(path), None, f"the compressed data is truncated or corrupt ({exc})"
+        ) from None
     if header is None:
         raise TraceError(str(path), None, "empty operator trace")
     data = {"name": header.get("name", path.stem), "tensors": tensors, "ops": ops,
             "notes": header.get("notes", [])}  # fmt: skip
     return build_workload(data, str(path))
+
+
+def _jsonl_record(path, number, line, header, tensors, ops):
+    """Read one line of a JSON Lines trace into ``tensors`` or ``ops``; return the header."""
+    line = line.strip()
+    if not line or line.startswith("#"):
+        return header
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise TraceError(str(path), number, f"not valid JSON: {exc.msg}") from None
+    if not isinstance(record, dict):
+        raise TraceError(str(path), number, "expected a JSON object")
+    if header is None:
+        if record.get("format") != FORMAT_TAG:
+            raise TraceError(
+                str(path),
+                number,
+                f'the first line must be the header {{"format": "{FORMAT_TAG}", ...}}',
+            )
+        version = record.get("version", VERSION)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise TraceError(
+                str(path), number, f"header field version: expected an integer, got {version!r}"
+            )
+        if version > VERSION:
+            raise TraceError(str(path), number, f"version {version} is newer than {VERSION}")
+        return record
+    if set(record) == {"tensor"} and isinstance(record["tensor"], dict):
+        tensors.append(record["tensor"])
+    elif set(record) == {"op"} and isinstance(record["op"], dict):
+        ops.append(record["op"])
+    else:
+        raise TraceError(str(path), number, 'expected {"tensor": {...}} or {"op": {...}}')
+    return header
 
 
 def _is_gzip(path: Path) -> bool:
@@ -159,13 +182,14 @@ def workload_to_dict(workload: Workload) -> dict[str, Any]:
 
 
 def write_yaml(workload: Workload, path: str | Path) -> None:
-    Path(path).write_text(
-        yaml.safe_dump(workload_to_dict(workload), sort_keys=False, default_flow_style=None)
+    write_text(
+        path,
+        yaml.safe_dump(workload_to_dict(workload), sort_keys=False, default_flow_style=None),
     )
 
 
 def read_yaml(path: str | Path) -> Workload:
-    text = Path(path).read_text()
+    text = read_text(path)
     try:
         data = parse_yaml(text)
     except yaml.YAMLError as exc:
@@ -236,7 +260,8 @@ def write_parquet(workload: Workload, path: str | Path) -> None:
     header = {"format": FORMAT_TAG, "version": VERSION, "name": workload.name,
               "notes": workload.notes}  # fmt: skip
     table = pa.table(rows, schema=schema).replace_schema_metadata({"archsim": json.dumps(header)})
-    pq.write_table(table, str(path), compression="zstd")
+    with atomic_write(path) as tmp:
+        pq.write_table(table, str(tmp), compression="zstd")
 
 
 def _row(rows, record, name, kind, inputs, outputs, repeat, shape, dtype, role, copies, attrs):

@@ -15,8 +15,10 @@ in blocks, so memory use does not grow with trace length.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Literal
 import numpy as np
 
 from archsim.errors import TraceError
+from archsim.outputs import atomic_write
 from archsim.workload.memtrace_parse import (
     ERR_NONE,
     ERROR_TEXT,
@@ -64,18 +67,40 @@ class MemoryRequests:
 
 
 def _open(path: Path) -> io.BufferedIOBase:
-    raw = path.open("rb")
+    if path.is_dir():
+        raise TraceError(str(path), None, "is a directory, not a trace file")
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise TraceError(str(path), None, f"cannot be read ({exc.strerror})") from None
     magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     if magic == b"\x1f\x8b":
         raw.close()
+        if not path.name.endswith(".gz"):
+            # Streamed either way, but a compressed file under a text name is usually a
+            # mistake (and `trace info` would read its text view of it); say so.
+            raise TraceError(
+                str(path), None, "is gzip-compressed but not named .gz; rename it FILE.gz"
+            )
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return raw
+
+
+@contextlib.contextmanager
+def _compressed_errors(path: Path) -> Iterator[None]:
+    """A truncated or corrupt .gz is one line naming the file (click printed "Aborted!")."""
+    try:
+        yield
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise TraceError(
+            str(path), None, f"the compressed data is truncated or corrupt ({exc})"
+        ) from None
 
 
 def detect_format(path: str | Path) -> TraceFormat:
     """Guess the format from the first request line (or the native header)."""
     path = Path(path)
-    with _open(path) as f:
+    with _compressed_errors(path), _open(path) as f:
         for number, raw in enumerate(f, start=1):
             text = raw.decode("utf-8", "replace").strip()
             if number == 1 and text.startswith(NATIVE_HEADER):
@@ -119,7 +144,7 @@ def _blocks(path: Path, fmt: str, block_bytes: int) -> Iterator[MemoryRequests]:
     base_line = 0
     last_time = np.int64(0)
     carry = b""
-    with _open(path) as f:
+    with _compressed_errors(path), _open(path) as f:
         while True:
             chunk = f.read(block_bytes)
             eof = not chunk
@@ -170,7 +195,7 @@ def write_trace(
     """Write requests in ``fmt`` (``arrival`` in its time unit); a ``.gz`` suffix compresses."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "wt") as f:  # type: ignore[operator]
+    with atomic_write(path) as tmp, opener(tmp, "wt") as f:  # type: ignore[operator]
         if fmt == "native":
             f.write(NATIVE_HEADER + "\n# arrival_ps op address\n")
         for lo in range(0, len(address), chunk):

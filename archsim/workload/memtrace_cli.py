@@ -32,30 +32,52 @@ def _command(kind: str):
             str, typer.Option("--format", help="native, ramulator or dramsim3")
         ] = "native",
     ) -> None:
+        import math
+
         from archsim.config.units import UnitError, parse_quantity
+        from archsim.limits import check_count
+        from archsim.outputs import check_output
         from archsim.workload.memtrace import FORMATS, write_trace
         from archsim.workload.memtrace_gen import MemoryTraceSpec, generate
 
         if fmt not in FORMATS:
             raise ArchsimError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         if fmt == "ramulator" and interval:
-            raise ArchsimError("the ramulator format has no arrival times; drop --interval")
+            raise ArchsimError("--interval: the ramulator format has no arrival times; drop it")
+        if requests < 1:
+            raise ArchsimError(f"--requests: must be at least 1, got {requests}")
+        check_count(requests, "--requests")
+        if not (math.isfinite(read_ratio) and 0 <= read_ratio <= 1):
+            raise ArchsimError(f"--read-ratio: must be a fraction from 0 to 1, got {read_ratio}")
+        if interval < 0:
+            raise ArchsimError(f"--interval: must not be negative, got {interval}")
 
-        def size(name: str, value: str) -> int:
+        def size(name: str, value: str, least: int = 0) -> int:
             try:
-                return int(parse_quantity(value, "bytes"))
+                number = parse_quantity(value, "bytes")
             except UnitError as exc:
                 raise ArchsimError(f"--{name}: {exc}") from None
+            if not least <= number < 2**63:
+                raise ArchsimError(f"--{name}: must be from {least} B to 2**63 B, got {value!r}")
+            return int(number)
+
+        line_bytes = size("line", line, 1)
+        if line_bytes & (line_bytes - 1):
+            raise ArchsimError(f"--line: must be a power of two (64B, 128B...), got {line!r}")
+        span_bytes = size("span", span, line_bytes)
+        stride_bytes = size("stride", stride, 1)
+        base_bytes = size("base", base)
+        check_output(output, "--output")
 
         try:
             spec = MemoryTraceSpec(
                 kind,  # type: ignore[arg-type]
                 requests,
                 read_ratio,
-                size("span", span),
-                size("stride", stride),
-                size("line", line),
-                size("base", base),
+                span_bytes,
+                stride_bytes,
+                line_bytes,
+                base_bytes,
                 interval,
                 seed,
             )

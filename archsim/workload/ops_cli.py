@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -101,11 +99,20 @@ def _sparsity(text: str) -> float | str:
 
 
 def _emit_json(payload: dict, destination: str | None) -> None:
-    text = json.dumps(payload, indent=2)
-    if destination == "-":
-        sys.stdout.write(text + "\n")
-    elif destination:
-        Path(destination).write_text(text + "\n")
+    from archsim.outputs import dump_json, emit_json
+
+    emit_json(dump_json(payload), destination)
+
+
+def _check_outputs(output: Path | None, json_out: str | None) -> None:
+    """The trace and summary paths, checked before the trace is built."""
+    from archsim.outputs import check_output
+    from archsim.workload.formats import SUFFIXES
+
+    if output is not None:
+        check_output(output, "--output", suffixes=tuple(SUFFIXES))
+    if json_out not in (None, "-"):
+        check_output(json_out, "--json")
 
 
 def _shape(text: str, option: str) -> tuple[int, ...]:
@@ -140,6 +147,7 @@ def _gen_command(gen: Generator):
 
     def command(**kwargs: Any) -> None:
         output, json_out = kwargs.pop("output"), kwargs.pop("json_out")
+        _check_outputs(output, json_out)
         sparsity, group_size = kwargs.pop("sparsity", None), kwargs.pop("group_size", None)
         workload = gen.function()(**kwargs)
         _finish(workload, output, json_out, sparsity, kwargs.get("weight_dtype"), group_size)
@@ -170,6 +178,7 @@ def info(
     """Summarize a trace: ops, params, MACs, FLOPs, bytes, intensity; or memory requests."""
     from archsim.workload.summary import summarize_any, summary_table
 
+    _check_outputs(None, json_out)
     summary = summarize_any(trace)
     if json_out != "-":
         out.print(summary_table(summary))
@@ -193,14 +202,19 @@ def from_torch(
     from archsim.workload.torch_import import example_inputs, import_torch, load_factory
 
     shapes = [_shape(s, "--input-shape") for s in input_shape]
+    _check_outputs(output, json_out)
     build = load_factory(factory)
     try:
         module = build()
     except Exception as exc:
         raise ArchsimError(f"{factory}: calling it failed: {type(exc).__name__}: {exc}") from None
     _check_dtype(dtype)
-    w = import_torch(module, example_inputs(shapes, input_dtype), name=name, dtype=dtype,
-                     skip_unsupported=skip_unsupported)  # fmt: skip
+    try:
+        w = import_torch(module, example_inputs(shapes, input_dtype), name=name, dtype=dtype,
+                         skip_unsupported=skip_unsupported)  # fmt: skip
+    except ArchsimError as exc:
+        text = str(exc)
+        raise ArchsimError(text if factory in text else f"{factory}: {text}") from None
     _finish(w, output, json_out)
 
 
@@ -220,6 +234,7 @@ def from_onnx(
     """Convert an ONNX model into an operator trace (shapes inferred)."""
     from archsim.workload.onnx_import import import_onnx
 
+    _check_outputs(output, json_out)
     shapes: dict[str, Any] = {}
     for item in input_shape or []:
         if "=" not in item:

@@ -86,6 +86,10 @@ def summarize_memory_trace(path: str | Path, fmt: str = "auto") -> dict[str, Any
         if t_first is None:
             t_first = int(block.arrival[0])
         t_last = int(block.arrival[-1])
+    if not requests:
+        from archsim.errors import TraceError
+
+        raise TraceError(str(path), None, "the trace holds no requests (only a header, or empty)")
     return {
         "kind": "memory",
         "name": Path(path).name,
@@ -108,6 +112,10 @@ def summarize_any(name: str) -> dict[str, Any]:
     from archsim.workload.formats import format_of, read_workload
 
     path = Path(name)
+    if path.is_dir():
+        from archsim.errors import ArchsimError
+
+        raise ArchsimError(f"{name}: is a directory, not a trace file")
     if path.is_file():
         if format_of(path) is not None:
             return summarize(read_workload(path))

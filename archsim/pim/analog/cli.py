@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
+import math
 from typing import Annotated
 
 import typer
@@ -20,12 +18,49 @@ out = LazyConsole()
 
 
 
+# [assumption] bounds on one command's work (archsim.limits bounds its memory): more seeds or
+# refinement steps than these is a typo, not a study.
+MAX_SEEDS = 10_000
+MAX_REFINE = 1_000
+# [assumption] an analog solve resolves about 1e-3 relative (10-bit ADC, 0.1% settling): a
+# matrix whose condition number exceeds 1e6 gives an answer with no correct digit.
+MAX_CONDITION = 1e6
+# float64 copies of an n x n matrix an analog study holds at once (weights, two conductance
+# halves, noise draws, the reference): measured peak / (n*n*8) was 6-9.
+MATRIX_COPIES = 10
+
+
 def _emit(payload: dict, destination: str | None) -> None:
-    text = json.dumps(payload, indent=2)
-    if destination == "-":
-        sys.stdout.write(text + "\n")
-    elif destination:
-        Path(destination).write_text(text + "\n")
+    from archsim.outputs import dump_json, emit_json
+
+    emit_json(dump_json(payload), destination)
+
+
+def _check_json(destination: str | None) -> None:
+    if destination not in (None, "-"):
+        from archsim.outputs import check_output
+
+        check_output(destination, "--json")
+
+
+def _finite(name: str, value: float | None, positive: bool = False) -> None:
+    if value is None:
+        return
+    if not math.isfinite(value) or (positive and value <= 0):
+        raise ArchsimError(
+            f"{name}: must be a finite {'positive ' if positive else ''}number, got {value}"
+        )
+
+
+def _preset(option: str, load, name: str) -> None:
+    """Load a device/periphery/circuit preset now, so an error names its option."""
+    from archsim.errors import ConfigError
+
+    try:
+        load(name)
+    except ConfigError as exc:
+        text = str(exc)
+        raise ArchsimError(text if text.startswith(name) else f"{option}: {text}") from None
 
 
 def _positive(name: str, value: int) -> None:
@@ -57,14 +92,28 @@ def mvm(
     json_out: Annotated[str | None, typer.Option("--json", help="PATH or - for stdout")] = None,
 ) -> None:
     """Program a tile, run MVMs, report rel_error (Frobenius) over seeds, energy and latency."""
+    from archsim.limits import check_bytes
+    from archsim.pim.analog.presets import load_device, load_periphery
     from archsim.pim.analog.study import run_mvm
 
     for name, value in (("--inputs", inputs), ("--outputs", outputs), ("--batch", batch),
                         ("--seeds", seeds), ("--rows", rows), ("--cols", cols)):  # fmt: skip
         _positive(name, value)
     _choice("--compensation", compensation, ("global", "none"))
+    _finite("--t-inference", t_inference)
     if t_inference < 0:
         raise ArchsimError(f"--t-inference: must be >= 0 seconds, got {t_inference}")
+    if adc_bits is not None and not 1 <= adc_bits <= 16:
+        raise ArchsimError(f"--adc-bits: must be from 1 to 16, got {adc_bits}")
+    if seeds > MAX_SEEDS:
+        raise ArchsimError(f"--seeds: {seeds:,} is more than the {MAX_SEEDS:,} allowed")
+    check_bytes(
+        8 * (MATRIX_COPIES * inputs * outputs + 3 * batch * (inputs + outputs)),
+        f"--inputs {inputs} x --outputs {outputs} x --batch {batch}",
+    )
+    _check_json(json_out)
+    _preset("--device", load_device, device)
+    _preset("--periphery", load_periphery, periphery)
     result = run_mvm(
         device, periphery, inputs, outputs, batch, weights, t_inference, compensation, seeds,
         adc_bits, rows=rows, cols=cols,
@@ -106,8 +155,27 @@ def solve_cmd(
 ) -> None:
     """Solve A·x = b (or regression, eigenvector) in one step on a crossbar in op-amp feedback;
     compare a solve with digital CG on the host and on in-bank PIM."""
+    from archsim.config.presets import load_yaml_model
+    from archsim.limits import check_bytes
+    from archsim.pim.analog.closed_loop_config import ClosedLoopConfig
+    from archsim.pim.analog.presets import load_device
     from archsim.pim.analog.study import run_solve
 
+    _positive("--n", n)
+    _choice("--op", op, ("solve", "regression", "eigen"))
+    _choice("--kind", kind, MATRIX_KINDS)
+    _finite("--gbw", gbw, positive=True)
+    _finite("--gain", gain, positive=True)
+    if refine is not None and not 0 <= refine <= MAX_REFINE:
+        raise ArchsimError(f"--refine: must be from 0 to {MAX_REFINE:,}, got {refine}")
+    if matrix is None:
+        size = n * n * (4 if op == "regression" else 1)
+        check_bytes(8 * MATRIX_COPIES * size, f"--n {n}")
+    _check_json(json_out)
+    _preset("--device", load_device, device)
+    _preset("--circuit", lambda c: load_yaml_model(ClosedLoopConfig, "circuits", c), circuit)
+    if matrix is not None and op == "solve":
+        _well_conditioned(matrix)
     result = run_solve(matrix, kind, n, gbw, gain, device, refine, seed, circuit, op=op)
     if json_out != "-":
         from rich.table import Table
@@ -128,6 +196,25 @@ def solve_cmd(
             )
         out.print(table)
     _emit(result, json_out)
+
+
+def _well_conditioned(path: str) -> None:
+    """Refuse a matrix whose analog solution would have no correct digit (the solve returned
+    an error of 0.9999999995 for diag(1, 1e-12, 1, 1), with no warning)."""
+    import numpy as np
+
+    from archsim.pim.analog.closed_loop import check_matrix
+    from archsim.pim.analog.inputs import load_npy
+
+    a = check_matrix(load_npy(path, "--matrix"), f"--matrix {path}")
+    with np.errstate(all="ignore"):
+        cond = float(np.linalg.cond(a))
+    if not math.isfinite(cond) or cond > MAX_CONDITION:
+        raise ArchsimError(
+            f"--matrix {path}: condition number {cond:.3g} is beyond the {MAX_CONDITION:g} an"
+            " analog solve resolves (about 1e-3 relative precision); the result would have no"
+            " correct digit. Precondition or regularise the matrix."
+        )
 
 
 def _seconds(text: str, name: str) -> float:
@@ -163,15 +250,32 @@ def lifetime_cmd(
 ) -> None:
     """Accuracy and cost per 1M inferences against deployment age: drift, temperature, read
     disturb, endurance and stuck-cell growth, with a recalibration/reprogramming policy."""
+    from archsim.limits import check_bytes
     from archsim.pim.analog.lifetime import as_rows, lifetime
+    from archsim.pim.analog.presets import load_device, load_periphery
 
     _positive("--inputs", inputs)
     _positive("--outputs", outputs)
     _choice("--compensation", compensation, ("global", "none"))
+    _choice("--policy", policy, ("none", "period", "accuracy"))
+    _finite("--temperature", temperature)
+    _finite("--rate", rate, positive=True)
+    if threshold is not None and not (math.isfinite(threshold) and threshold > 0):
+        raise ArchsimError(f"--threshold: must be a positive relative error, got {threshold}")
+    check_bytes(8 * MATRIX_COPIES * inputs * outputs, f"--inputs {inputs} x --outputs {outputs}")
     age_s = [_seconds(a, "--ages") for a in ages.split(",") if a.strip()]
+    if any(a < 0 for a in age_s):
+        raise ArchsimError(f"--ages: ages must not be negative, got {ages!r}")
     period_s = _seconds(period, "--period") if period else None
+    devices = [d.strip() for d in device.split(",") if d.strip()]
+    if not devices:
+        raise ArchsimError("--device: give at least one device (pcm, rram, ...)")
+    for dev in devices:
+        _preset("--device", load_device, dev)
+    _preset("--periphery", load_periphery, periphery)
+    _check_json(json_out)
     rows = []
-    for dev in [d.strip() for d in device.split(",") if d.strip()]:
+    for dev in devices:
         rows += as_rows(lifetime(
             dev, age_s, periphery=periphery, temperature_c=temperature, rate_per_s=rate,
             policy=policy, period_s=period_s, threshold=threshold, compensation=compensation,

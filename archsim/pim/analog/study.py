@@ -100,7 +100,7 @@ def run_solve(
 
     overrides: dict = {}
     if gbw_hz is not None:
-        overrides["gbw"] = gbw_hz
+        overrides["gbw"] = f"{gbw_hz!r}Hz"  # the YAML loader wants units; the option is in Hz
     if gain is not None:
         overrides["gain"] = gain
     if refine is not None:
@@ -111,7 +111,7 @@ def run_solve(
     if op in ("regression", "eigen"):
         return _run_other(op, matrix, kind, n, device, seed, cfg)
     if matrix is not None:
-        a = check_matrix(load_npy(matrix, "--matrix"), "--matrix")
+        a = check_matrix(load_npy(matrix, "--matrix"), f"--matrix {matrix}")
     else:
         if kind not in MATRIX_KINDS:
             raise ArchsimError(f"--kind: {kind!r} is not one of {', '.join(MATRIX_KINDS)}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from archsim.config.base import FieldError
 from archsim.workload.ops.base import Expect, Gemm, OpBase, Positive, elements, shape
 
 SolveMatrix = Literal["spd", "diagonally-dominant", "covariance", "toeplitz", "kalman"]
@@ -116,6 +117,14 @@ class EigenOp(_SolverBase):
     damping: float = Field(0.85, gt=0, lt=1, description="PageRank damping factor")
     degree: Positive = Field(8, description="mean out-degree of the generated PageRank graph")
     input_names: ClassVar = ("a",)
+
+    @model_validator(mode="after")
+    def _degree_fits(self) -> EigenOp:
+        if self.matrix_kind == "pagerank" and self.degree >= self.n:
+            raise FieldError(
+                "degree", f"a graph of {self.n} nodes has at most {self.n - 1} out-links per node"
+            )
+        return self
 
     def macs(self) -> int:
         return self.iterations * self.n * self.n
