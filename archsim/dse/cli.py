@@ -111,7 +111,18 @@ def sweep(
             rate = f"{ran / elapsed:.1f} pt/s" if elapsed > 0 and ran else ""
             bar.update(job, advance=1, rate=rate, **counts)
 
-        outcome = run_sweep(loaded, executor, workers, target, scheduler, progress=tick)
+        try:
+            outcome = run_sweep(loaded, executor, workers, target, scheduler, progress=tick)
+        except KeyboardInterrupt:
+            bar.stop()
+            saved = counts["ok"] + counts["failed"]
+            out.print(
+                f"interrupted: {saved:,} points finished in this run are saved in {target}"
+                f" ({counts['skipped']:,} were there before); run the same command again to"
+                " resume: finished points are skipped",
+                highlight=False,
+            )
+            raise
     table = Table(title=f"sweep {outcome.name} -> {outcome.db}")
     for col in ("points", "ran ok", "failed", "skipped (done before)", "workers", "wall", "rate"):
         table.add_column(col, justify="right")

@@ -10,6 +10,7 @@ import itertools
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -92,9 +93,62 @@ def run_chunk(tasks: list[Task]) -> list[dict]:
     return [run_task(t) for t in tasks]
 
 
+_SHARED_PREFIX = "archsim-timings-"
+# How often a worker checks that the sweep that started it is still there.
+PARENT_POLL_S = 0.5
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now holds the number
+        return False
+    return True
+
+
+def _clean_stale_shared() -> None:
+    """Remove timing directories left by sweeps that were killed (their pid is gone)."""
+    root = Path(tempfile.gettempdir())
+    for d in root.glob(f"{_SHARED_PREFIX}*"):
+        pid_text = d.name[len(_SHARED_PREFIX) :].split("-", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _alive(int(pid_text)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def _shared_dir() -> Path:
-    """A directory for the workers' shared timings (archsim.engine.memo), removed at close."""
-    return Path(tempfile.mkdtemp(prefix="archsim-timings-"))
+    """A directory for the workers' shared timings (archsim.engine.memo), removed at close;
+    named by the sweep's pid, so the next sweep removes it if this one is killed."""
+    _clean_stale_shared()
+    return Path(tempfile.mkdtemp(prefix=f"{_SHARED_PREFIX}{os.getpid()}-"))
+
+
+def exit_with_parent(parent: int) -> None:
+    """Make this worker exit when the sweep process ``parent`` dies (a SIGKILLed sweep left its
+    workers running for minutes). On Linux the kernel kills the worker when the process that
+    forked it (the fork server, which exits with the sweep) dies; everywhere a daemon thread
+    checks the sweep's pid every PARENT_POLL_S."""
+    import signal
+    import threading
+    import time
+
+    forked_by = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != forked_by or not _alive(parent):
+                os._exit(3)
+            time.sleep(PARENT_POLL_S)
+
+    threading.Thread(target=watch, name="archsim-parent-watch", daemon=True).start()
 
 
 def _worker_context():
@@ -108,10 +162,11 @@ def _worker_context():
     return ctx
 
 
-def prepare(shared: str | None) -> None:
-    """A worker's initializer: share timings, and warm up unless its fork server already did."""
-    import sys
-
+def prepare(shared: str | None, parent: int | None = None) -> None:
+    """A worker's initializer: exit with the sweep, share timings, and warm up unless its fork
+    server already did."""
+    if parent is not None:
+        exit_with_parent(parent)
     preload = sys.modules.get("archsim.dse.preload")
     if preload is not None and preload.WARM:
         memo.share(shared)
@@ -142,7 +197,7 @@ class LocalExecutor:
             workers,
             mp_context=_worker_context(),
             initializer=prepare,
-            initargs=(str(self._shared),),
+            initargs=(str(self._shared), os.getpid()),
         )
 
     def start(self) -> None:
