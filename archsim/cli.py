@@ -225,22 +225,38 @@ def reprice(
 
 
 @app.command()
-def presets() -> None:
-    """List the built-in systems, workloads, sweeps and sample traces."""
-    from rich.table import Table
+def presets(
+    kind: Annotated[
+        str | None,
+        typer.Argument(
+            help="only this kind: systems, workloads, sweeps, energy, tco, devices,"
+            " periphery, circuits or traces"
+        ),
+    ] = None,
+) -> None:
+    """List every built-in preset: a one-line description and the commands it works with."""
+    import shutil
 
-    from archsim.config.presets import KINDS, list_presets
-    from archsim.workload.samples import list_samples
+    from archsim.report.catalog import KINDS, catalogue, short
 
-    table = Table(title="archsim presets")
-    table.add_column("kind", style="bold")
-    table.add_column("names")
-    for kind in KINDS:
-        names = list_presets(kind)
-        if names:
-            table.add_row(kind, ", ".join(names))
-    table.add_row("sample traces", ", ".join(list_samples()))
-    out.print(table)
+    kinds = [*KINDS, "traces"]
+    if kind is not None and kind not in kinds:
+        raise ArchsimError(f"presets: unknown kind {kind!r}; one of {', '.join(kinds)}")
+    entries = [e for e in catalogue() if kind is None or e.kind == kind]
+    # Plain lines, never wrapped: one preset per line (greppable), the description cut to fit.
+    width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+    pad = max(len(e.name) for e in entries) + 2
+    lines = []
+    for k in dict.fromkeys(e.kind for e in entries):
+        group = [e for e in entries if e.kind == k]
+        heading, works = KINDS.get(k, ("sample memory traces", "replay, trace info"))
+        lines.append(f"{heading} ({works}):")
+        for e in group:
+            tag = "[DRAM] " if e.works_with == "DRAM" else ""
+            text = short(e.description, max(20, width - pad - 2 - len(tag)))
+            lines.append(f"  {e.name:<{pad}}{tag}{text}".rstrip())
+        lines.append("")
+    sys.stdout.write("\n".join(lines))
 
 
 @app.command()

@@ -6,7 +6,14 @@ would import rich (~40 ms) for ``archsim --help`` and for commands that print no
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
+
+# Width of output that is piped or redirected (no terminal to fit): wide enough that a report
+# table keeps each row on one line (at rich's default of 80 columns, cells wrapped mid-row and
+# broke grep and diff). COLUMNS, when set, wins.
+PIPED_WIDTH = 160
 
 
 class LazyConsole:
@@ -22,7 +29,16 @@ class LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(**self._kwargs)
+            kwargs = dict(self._kwargs)
+            stream = sys.stderr if kwargs.get("stderr") else sys.stdout
+            if "width" not in kwargs and not os.environ.get("COLUMNS"):
+                try:
+                    piped = not stream.isatty()
+                except (AttributeError, ValueError):
+                    piped = True
+                if piped:
+                    kwargs["width"] = PIPED_WIDTH
+            self._console = Console(**kwargs)
         return self._console
 
     def __getattr__(self, name: str) -> Any:

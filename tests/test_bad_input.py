@@ -186,6 +186,7 @@ for cmd in ("run", "replay", "check-log", "reprice", "sweep", "report", "serve",
             "presets", "warmup"):  # fmt: skip
     add(_c(f"{cmd}-unknown-option", f"{cmd} --bogus", "--bogus"))
 add(_c("unknown-command", "simulate", "simulate"))
+add(_c("presets-unknown-kind", "presets gadgets", "gadgets"))
 add(_c("trace-unknown", "trace frobnicate", "frobnicate"))
 add(_c("trace-gen-unknown", "trace gen fft --n 4", "fft"))
 add(_c("analog-unknown", "analog cool", "cool"))

@@ -146,3 +146,28 @@ def test_validate_quick_passes_every_study(tmp_path):
     assert all(s["verdict"] == "pass" or (s["verdict"] == "finding" and s["finding"])
                for s in studies)  # fmt: skip
     assert sum(s["verdict"] == "pass" for s in external) >= 17
+
+
+def test_presets_catalogue_describes_every_preset(capsys):
+    from archsim.cli import execute
+    from archsim.report.catalog import catalogue
+
+    assert execute(["presets"]) == 0
+    text = capsys.readouterr().out
+    entries = catalogue()
+    assert {e.kind for e in entries} >= {"systems", "workloads", "sweeps", "devices", "traces"}
+    for e in entries:
+        assert e.description, f"{e.kind} {e.name} has no description"
+        line = next(x for x in text.splitlines() if x.split()[:1] == [e.name])
+        assert len(line) <= 100, line  # piped: one line per preset, never wrapped
+    # DRAM-only systems are marked: they work with replay, not run.
+    assert "[DRAM]" in next(x for x in text.splitlines() if x.split()[:1] == ["hbm2"])
+    assert "[DRAM]" not in next(x for x in text.splitlines() if x.split()[:1] == ["hbm2-pim"])
+
+
+def test_version_is_the_package_version(capsys):
+    from archsim.cli import execute
+    from archsim.version import __version__
+
+    assert execute(["--version"]) == 0
+    assert capsys.readouterr().out == f"archsim {__version__}\n"

@@ -16,6 +16,11 @@ def _folder() -> Traversable | Path:
         return Path(__file__).resolve().parents[2] / "traces"
 
 
+def sample_folder() -> Traversable | Path:
+    """The folder of the sample traces (and their README)."""
+    return _folder()
+
+
 def _samples() -> dict[str, Path]:
     folder = _folder()
     if not folder.is_dir():
