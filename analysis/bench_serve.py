@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -50,7 +51,7 @@ def one(system, model, rate, n, cache_dir: Path) -> dict:
     }
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--system", default="hbm3-pim")
     ap.add_argument("--set", action="append", default=[], dest="sets")
@@ -67,6 +68,7 @@ def main() -> None:
                         cache=False)  # fmt: skip
     serve(system, warm, baseline=False)
     rows = []
+    missed = []
     for n in [int(x) for x in args.sizes.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
             cold = one(system, args.model, args.rate, n, Path(tmp))
@@ -74,12 +76,16 @@ def main() -> None:
         target = TARGETS_S.get(n)
         rows.append({"cold": cold, "warm": warm, "target_s": target})
         verdict = "" if target is None else (" ok" if cold["cpu_s"] < target else " MISS")
+        if target is not None and cold["cpu_s"] >= target:
+            missed.append(f"{n:,} requests: {cold['cpu_s']:.1f} s CPU (target {target:g} s)")
         print(f"{n:>7} requests: cold {cold['cpu_s']:7.1f} s CPU ({cold['wall_s']:.1f} s wall,"
               f" {cold['simulations']} simulations), warm {warm['cpu_s']:7.1f} s CPU,"
               f" {cold['iterations']:,} iterations{verdict}")  # fmt: skip
     out = {"system": system.name, "model": args.model, "rate": args.rate, "runs": rows}
     (ROOT / "analysis" / "bench_serve.json").write_text(json.dumps(out, indent=2) + "\n")
     plot(out, ROOT / "docs" / "figures" / "bench-serve.png")
+    print("all targets met" if not missed else "TARGETS MISSED: " + "; ".join(missed))
+    return 1 if missed else 0
 
 
 def plot(data: dict, path: Path) -> None:
@@ -105,4 +111,4 @@ def plot(data: dict, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -71,7 +72,7 @@ def run(kind: str, workers: int, points: int, root: Path) -> dict:
     }
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200)
     parser.add_argument(
@@ -103,7 +104,8 @@ def main() -> None:
             ok &= ratio >= SCALING_TARGET and one["overhead_ms"] < OVERHEAD_TARGET_MS
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print("all targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -180,15 +180,37 @@ def _quantity(dimension: str, scale: float = 1.0) -> tuple[BeforeValidator, Plai
     """
     stored = _stored_unit(dimension, scale)
 
-    def read(value: object, info) -> float:
-        _bare_number_refused(value, dimension, info)
+    def plain(value: object) -> float:
         if isinstance(value, str):
             match = _QUANTITY.match(_dollar_first(value))
             if match and match.group(2) == stored:
                 return float(match.group(1))
         return parse_quantity(value, dimension) / scale
 
-    return BeforeValidator(read), PlainSerializer(lambda v: f"{v!r}{stored}", return_type=str)
+    def read(value: object, info) -> float:
+        _bare_number_refused(value, dimension, info)
+        return plain(value)
+
+    def dump(value: float) -> str:
+        """The shortest text in any unit of the dimension that reads back to exactly ``value``
+        (``6.4GT/s``, not ``6400000000.0T/s``); the stored unit when none is shorter."""
+        best = f"{value!r}{stored}"
+        if not math.isfinite(value) or value == 0:
+            return best
+        for unit, factor in UNITS[dimension].items():
+            if "$" in unit or unit == stored:
+                continue
+            number = float(f"{value * scale / factor:.12g}")
+            text = f"{number!r}{unit}"
+            if len(text) < len(best):
+                try:
+                    if plain(text) == value:
+                        best = text
+                except UnitError:
+                    pass
+        return best
+
+    return BeforeValidator(read), PlainSerializer(dump, return_type=str)
 
 
 # Annotated float types for pydantic fields: the attribute name states the stored unit.
