@@ -128,3 +128,52 @@ def test_report_metric_missing_from_the_results_is_named(tmp_path):
     with pytest.raises(ArchsimError, match=r"report\.metric .* 'comparison\.nothing'"):
         rep.figures()
     assert "sensitivity" in rep.figures("comparison.speedup")  # --metric overrides it
+
+
+def test_every_figure_has_labelled_axes_with_units_and_a_legend(swept):
+    """A reader's checks, automated: both axes labelled, each label with its unit in
+    parentheses, a legend wherever several series share a figure, no offset text ('1e9')."""
+    import re
+
+    import matplotlib.pyplot as plt
+
+    from archsim.dse.report import build_report
+
+    _, db = swept
+    rep = build_report(db, "comparison.speedup:max,in_memory.energy_pj.total")
+    figs = rep.figures()
+    assert {"pareto", "energy", "roofline", "sensitivity"} <= set(figs)
+    for name, fig in figs.items():
+        fig.canvas.draw()
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        labelled = 0
+        for ax in axes:
+            for label in (ax.get_xlabel(), ax.get_ylabel()):
+                if name == "energy" and label == ax.get_xlabel():
+                    assert label  # categories (point and side): no unit
+                    continue
+                if name == "sensitivity" and label == ax.get_xlabel():
+                    assert label  # the swept parameter's own name
+                    continue
+                unit = re.search(r"\((?!lower|higher)[^)]+\)", label)
+                assert unit, f"{name}: axis label {label!r} has no unit"
+            for axis in (ax.xaxis, ax.yaxis):
+                assert not axis.get_offset_text().get_text(), f"{name}: offset on an axis"
+            handles, _ = ax.get_legend_handles_labels()
+            labelled = max(labelled, len(handles))
+        if labelled > 1:
+            assert any(ax.get_legend() for ax in axes) or fig.legends, f"{name}: no legend"
+        plt.close(fig)
+    # Energy in a readable prefix (these points use µJ), not pJ with an offset.
+    assert "(µJ)" in figs["pareto"].axes[0].get_ylabel()
+
+
+def test_html_report_carries_spec_version_and_date(swept):
+    from archsim.dse.report import build_report, write_html
+    from archsim.version import __version__
+
+    root, db = swept
+    rep = build_report(db)
+    page = write_html(rep, {}, root / "meta.html").read_text()
+    assert f"archsim {__version__}" in page and " UTC" in page
+    assert "sweep spec: tiny" in page and "workload.m" in page

@@ -29,6 +29,88 @@ MAX_MEAN_LEVELS = 12
 MAX_LABEL = 24
 
 
+# Metric name endings -> (SI base unit, prefixes to choose from, scale of the stored value to SI).
+_UNITS = (
+    ("energy_pj", "J", ("p", "n", "µ", "m", ""), 1e-12),
+    ("time_ns", "s", ("n", "µ", "m", ""), 1e-9),
+    ("_ns", "s", ("n", "µ", "m", ""), 1e-9),
+    ("_gbps", "B/s", ("G", "T"), 1e9),
+    ("flops", "FLOP/s", ("", "k", "M", "G", "T", "P"), 1.0),
+    ("bytes_moved", "B", ("", "k", "M", "G", "T"), 1.0),
+    ("_bytes", "B", ("", "k", "M", "G", "T"), 1.0),
+    ("_usd", "$", ("µ", "m", ""), 1.0),
+    ("gco2e", "gCO2e", ("",), 1.0),
+)
+_PREFIX = {"p": 1e-12, "n": 1e-9, "µ": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9,
+           "T": 1e12, "P": 1e15}  # fmt: skip
+# Ratios of the comparison (speedup, energy_reduction, ...) and analog errors carry no unit.
+_RATIO = ("comparison.", "reduction", "speedup", "rel_error", "accuracy.", "busy.", "row_hit")
+
+
+def metric_scale(metric: str, values: list[float]) -> tuple[float, str]:
+    """(factor to multiply stored values by, unit) for axis labels: energy in the prefix that
+    suits the values (mJ, not pJ with a 1e9 offset), times in ns..s, ratios as x."""
+    for key, base, prefixes, to_si in _UNITS:
+        if key in metric.split(".")[-1] or key in metric:
+            mags = sorted(abs(v) * to_si for v in values if finite(v) and v)
+            typical = mags[len(mags) // 2] if mags else to_si
+            chosen = prefixes[0]
+            for p in prefixes:
+                if typical >= _PREFIX[p]:
+                    chosen = p
+            return to_si / _PREFIX[chosen], f"{chosen}{base}"
+    if any(k in metric for k in _RATIO):
+        return 1.0, "x" if "comparison." in metric or "speedup" in metric else "fraction"
+    return 1.0, ""
+
+
+def axis_label(metric: str, unit: str, goal: str | None = None) -> str:
+    text = metric if not unit else f"{metric} ({unit})"
+    if goal is not None:
+        text += f", {'lower' if goal == 'min' else 'higher'} is better"
+    return text
+
+
+# Parameters that name what a point is (its colour in the Pareto figure), most telling first.
+_GROUP_PARAMS = ("system", "workload", "workload.model", "workload.batch", "workload.generator")
+
+
+def _group_param(results: Results) -> str | None:
+    """The parameter whose values colour the points: a named one above, else any swept
+    parameter with 2-10 distinct values."""
+    counts = {p: len({str(r.get(p)) for r in results.ok}) for p in results.params}
+    for p in _GROUP_PARAMS:
+        if 2 <= counts.get(p, 0) <= 10:
+            return p
+    for p, n in counts.items():
+        if 2 <= n <= 10:
+            return p
+    return None
+
+
+def _plain_ticks(ax) -> None:
+    """No offset or scientific multiplier on linear axes (a '1e9' in the corner is unreadable)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter, ScalarFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        formatter = axis.get_major_formatter()
+        if axis.get_scale() == "linear" and isinstance(formatter, ScalarFormatter):
+            formatter.set_useOffset(False)
+            formatter.set_scientific(False)
+        elif axis.get_scale() == "log":
+            # Plain numbers on the decades; on the minor ticks only when the axis spans less
+            # than two decades (more overlapped into an unreadable row).
+            plain = FuncFormatter(lambda v, _: f"{v:g}")
+            lo, hi = sorted(abs(v) for v in axis.get_view_interval())
+            axis.set_major_formatter(plain)
+            narrow = lo > 0 and hi / lo < 100
+            axis.set_minor_formatter(
+                FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else "")
+                if narrow
+                else NullFormatter()
+            )
+
+
 def _log_if_wide(ax, values: list[float], axis: str) -> None:
     """A log axis when positive values span more than two decades."""
     pos = [v for v in values if v > 0]
@@ -37,21 +119,34 @@ def _log_if_wide(ax, values: list[float], axis: str) -> None:
 
 
 def pareto(results: Results, x: Axis, y: Axis) -> Figure:
+    """Every point, coloured by what it is (system, workload, or another swept parameter with
+    a few values), the Pareto-optimal ones ringed and joined; axes in readable units."""
     rows = [r for r in results.ok if finite(r.get(x.metric)) and finite(r.get(y.metric))]
     front = pareto_front(rows, x, y)
     fig, ax = plt.subplots(figsize=(FIG_W, FIG_H))
-    xs = [r[x.metric] for r in rows]
-    ys = [r[y.metric] for r in rows]
-    dom = [i for i, f in enumerate(front) if not f]
+    fx, ux = metric_scale(x.metric, [r[x.metric] for r in rows])
+    fy, uy = metric_scale(y.metric, [r[y.metric] for r in rows])
+    xs = [r[x.metric] * fx for r in rows]
+    ys = [r[y.metric] * fy for r in rows]
+    group = _group_param(results)
+    keys = [str(r.get(group)) if group else "points" for r in rows]
+    for gi, key in enumerate(dict.fromkeys(keys)):
+        idx = [i for i, k in enumerate(keys) if k == key]
+        label = f"{group} = {_short(key)}" if group else "points"
+        ax.scatter([xs[i] for i in idx], [ys[i] for i in idx], color=f"C{gi % 10}", s=22,
+                   alpha=0.8, label=label)  # fmt: skip
     on = sorted((i for i, f in enumerate(front) if f), key=lambda i: xs[i])
-    ax.scatter([xs[i] for i in dom], [ys[i] for i in dom], alpha=DOMINATED_ALPHA, label="dominated")
-    ax.plot([xs[i] for i in on], [ys[i] for i in on], "o-", color="C3", label="Pareto front")
+    ax.plot([xs[i] for i in on], [ys[i] for i in on], "-", color="k", lw=1, zorder=1)
+    ax.scatter([xs[i] for i in on], [ys[i] for i in on], s=90, facecolors="none",
+               edgecolors="k", lw=1.2, label=f"Pareto-optimal ({len(on)})", zorder=3)  # fmt: skip
     _log_if_wide(ax, xs, "x")
     _log_if_wide(ax, ys, "y")
-    ax.set_xlabel(x.label)
-    ax.set_ylabel(y.label)
-    ax.set_title(f"Pareto front ({len(on)} of {len(rows)} points)")
-    ax.legend()
+    _plain_ticks(ax)
+    ax.set_xlabel(axis_label(x.metric, ux, x.goal))
+    ax.set_ylabel(axis_label(y.metric, uy, y.goal))
+    ax.set_title(f"Pareto front: {len(on)} of {len(rows)} points")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -70,19 +165,23 @@ def energy_breakdown(results: Results, rows: list[dict]) -> Figure | None:
     if not rows or not comps:
         return None
     comps = [c for c in comps if any(_val(r, s, c) > 0 for r in rows for s in _SIDES)]
+    totals = [sum(_val(r, s, c) for c in comps) for r in rows for s in _SIDES]
+    scale, unit = metric_scale("energy_pj", totals)
     fig, ax = plt.subplots(figsize=(FIG_W, FIG_H))
     cmap = plt.get_cmap(COMPONENT_CMAP)
     labels, bottoms = [], [0.0] * (2 * len(rows))
     for ci, comp in enumerate(comps):
-        heights = [_val(r, s, comp) for r in rows for s in _SIDES]
+        heights = [_val(r, s, comp) * scale for r in rows for s in _SIDES]
         ax.bar(range(len(heights)), heights, bottom=bottoms, label=comp, color=cmap(ci % cmap.N))
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     for r in rows:
         labels += [f"#{r['point']} base", f"#{r['point']} PIM"]
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel("energy (pJ)")
+    ax.set_ylabel(f"energy per run ({unit})")
+    ax.set_xlabel("sweep point and side")
+    _plain_ticks(ax)
     ax.set_title("Energy by component: baseline vs in-memory")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="component")
     fig.tight_layout()
     return fig
 
@@ -117,6 +216,8 @@ def roofline(row: dict) -> Figure | None:
     if not points:
         return None
     fig, ax = plt.subplots(figsize=(FIG_W, FIG_H))
+    fscale, funit = metric_scale("flops", [p[3] for p in points])
+    points = [(s, u, i, f * fscale) for s, u, i, f in points]
     lo, hi = min(p[2] for p in points) / 4, max(p[2] for p in points) * 4
     xs = [lo * (hi / lo) ** (i / 50) for i in range(51)]
     for side, style in (("baseline", "-"), ("in_memory", "--")):
@@ -124,7 +225,7 @@ def roofline(row: dict) -> Figure | None:
         # The in-memory unit's roof is its own read bandwidth, not the host link's.
         bw = row.get(f"{side}.unit_bandwidth_gbps") or row.get(f"{side}.peak_bandwidth_gbps")
         if finite(peak) and finite(bw) and peak > 0 and bw > 0:
-            roof = [min(peak, x * bw * 1e9) for x in xs]
+            roof = [min(peak, x * bw * 1e9) * fscale for x in xs]
             ax.plot(xs, roof, style, color="k", lw=1, label=f"{side} roof")
     units = sorted({p[1] for p in points})
     markers = {"baseline": "o", "in_memory": "^"}
@@ -140,8 +241,10 @@ def roofline(row: dict) -> Figure | None:
                 )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("arithmetic intensity (FLOP / byte)")
-    ax.set_ylabel("achieved FLOP/s")
+    _plain_ticks(ax)
+    ax.set_xlabel("arithmetic intensity (FLOP/B)")
+    ax.set_ylabel(f"achieved compute ({funit})")
+    ax.grid(alpha=0.3, which="both")
     ax.set_title(f"Roofline of point #{row['point']}'s ops, and where each ran")
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -154,17 +257,19 @@ def accuracy_vs_energy(results: Results) -> Figure | None:
     if not acc:
         return None
     energy = "in_memory.energy_pj.total"
+    scale, unit = metric_scale(energy, [r.get(energy) for r in results.ok])
     fig, ax = plt.subplots(figsize=(FIG_W, FIG_H))
     for i, metric in enumerate(acc):
         pts = [
-            (r[energy], r[metric])
+            (r[energy] * scale, r[metric])
             for r in results.ok
             if finite(r.get(energy)) and finite(r.get(metric))
         ]
         if pts:
             ax.scatter(*zip(*pts, strict=True), color=f"C{i}", label=metric)
-    ax.set_xlabel(f"{energy} (pJ)")
-    ax.set_ylabel("accuracy metric")
+    ax.set_xlabel(axis_label(energy, unit))
+    ax.set_ylabel("relative error (fraction)")
+    _plain_ticks(ax)
     ax.set_title("Accuracy vs energy")
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -179,28 +284,38 @@ def sensitivity(results: Results, metric: str) -> Figure | None:
     cols = min(len(params), 3)
     nrows = math.ceil(len(params) / cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(FIG_W, 2.6 * nrows + 0.6), squeeze=False)
+    scale, unit = metric_scale(metric, [r.get(metric) for r in results.ok])
     for ax, param in zip(axes.flat, params, strict=False):
         pts = [
-            (r[param], r[metric])
+            (r[param], r[metric] * scale)
             for r in results.ok
             if r.get(param) is not None and finite(r.get(metric))
         ]
         values = sorted({p for p, _ in pts}, key=_sort_key)
         pos = {v: i for i, v in enumerate(values)}
         numeric = all(isinstance(v, int | float) for v in values)
-        ax.scatter([p if numeric else pos[p] for p, _ in pts], [m for _, m in pts], alpha=0.4, s=12)
-        if len(values) <= MAX_MEAN_LEVELS:  # a level per value; a continuous draw has none
+        ax.scatter([p if numeric else pos[p] for p, _ in pts], [m for _, m in pts], alpha=0.4, s=12,
+                   label="points")  # fmt: skip
+        # The mean per value, joined only along a numeric axis: a line across categories
+        # (systems, workloads) would suggest an order they do not have.
+        if len(values) <= MAX_MEAN_LEVELS:
             means = [
                 sum(m for p, m in pts if p == v) / sum(1 for p, _ in pts if p == v) for v in values
             ]
-            ax.plot([v if numeric else pos[v] for v in values], means, "-", color="C3")
+            style = "-" if numeric else "_"
+            ax.plot([v if numeric else pos[v] for v in values], means, style, color="C3",
+                    ms=14, mew=2, label="mean per value")  # fmt: skip
         if not numeric:
             labels = [_short(str(v)) for v in values]
-            ax.set_xticks(range(len(values)), labels, rotation=30, fontsize=7)
+            ax.set_xticks(range(len(values)), labels, rotation=30, ha="right", fontsize=7)
         elif len(values) > 1:
             _log_if_wide(ax, [float(v) for v in values], "x")
+        _plain_ticks(ax)
         ax.set_xlabel(param, fontsize=8)
+        ax.set_ylabel(axis_label(metric.rsplit(".", 1)[-1], unit), fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=7)
     for ax in list(axes.flat)[len(params) :]:
         ax.set_visible(False)
     fig.suptitle(f"Sensitivity of {metric} to each swept parameter", fontsize=10)

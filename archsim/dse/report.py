@@ -6,8 +6,10 @@ import base64
 import html
 import io
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from rich.table import Table
 
 from archsim.dse.analysis import (
@@ -21,6 +23,7 @@ from archsim.dse.analysis import (
 )
 from archsim.errors import ArchsimError
 from archsim.outputs import atomic_write, write_text
+from archsim.version import __version__
 
 # Pareto points listed in the table (the figure shows all).
 MAX_TABLE_ROWS = 20
@@ -131,6 +134,8 @@ def write_html(report: Report, figs: dict[str, object], target: Path) -> Path:
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
         "padding:2px 6px;text-align:right}img{max-width:100%}</style>",
         "<h1>archsim sweep report</h1>",
+        f"<p>archsim {html.escape(__version__)}, written"
+        f" {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
         _html_table(report.summary()),
         _html_table(report.pareto_table()),
     ]
@@ -142,6 +147,12 @@ def write_html(report: Report, figs: dict[str, object], target: Path) -> Path:
             for e, n in failures.items()
         ]
         parts.append("</table>")
+    for name, spec in report.results.specs.items():
+        text = yaml.safe_dump(spec, sort_keys=False, default_flow_style=None)
+        parts.append(
+            f"<h2>sweep spec: {html.escape(name)}</h2>"
+            f"<pre style='text-align:left'>{html.escape(text)}</pre>"
+        )
     for name, fig in figs.items():
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI)
