@@ -313,7 +313,7 @@ for name, expect in (
     ("list.yaml", "list.yaml"),
     ("missing.yaml", "missing.yaml"),
 ):
-    add(_c(f"sweep-{name}", f"sweep {name} --db s.duckdb", expect))
+    add(_c(f"sweep-{name}", f"sweep {name} --db s.duckdb", expect, name))
 add(_c("sweep-unknown-preset", "sweep gemv-shapez", "gemv-shapez"))
 for value in ("0", "-2", "abc", "100000"):
     add(_c(f"sweep-workers-{value}", f"sweep gemv-shapes --workers {value}", "--workers"))

@@ -23,7 +23,7 @@ from archsim.config.presets import format_validation_error, preset_text
 from archsim.config.yaml_text import parse_preset_yaml, parse_yaml
 from archsim.dse.paths import SYSTEM_PATHS, check_path, workload_paths
 from archsim.dse.point import point_kind
-from archsim.errors import ConfigError
+from archsim.errors import ArchsimError, ConfigError
 from archsim.limits import check_points
 
 Scalar = int | float | str | bool
@@ -143,7 +143,10 @@ class SweepSpec(Model):
             raise FieldError("samples", f"method {self.method} needs the number of samples")
         if self.method == "optuna" and not self.objectives:
             raise FieldError("objectives", "optuna search needs at least one objective")
-        check_points(self.point_count(), "the sweep")
+        try:
+            check_points(self.point_count(), "the sweep")
+        except ArchsimError as exc:  # a field error, so the message names the file
+            raise FieldError("parameters", str(exc)) from None
         return self
 
     def point_count(self) -> int:
@@ -259,6 +262,23 @@ class SweepSpec(Model):
         raise ConfigError("optuna points are proposed during the search, not listed up front")
 
 
+def _non_finite(value: Any, path: str) -> tuple[str, float] | None:
+    """The first NaN or infinity in a parameters mapping (pydantic's union errors buried it)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _non_finite(v, f"{path}.{k}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _non_finite(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def _stable(text: str) -> int:
     """A hash of a string that is the same in every process (Python's hash() is salted)."""
     import hashlib
@@ -277,6 +297,9 @@ def load_sweep(name: str) -> SweepSpec:
         raise ConfigError(f"{label}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{label}: expected a mapping of fields at the top level")
+    bad = _non_finite(data.get("parameters"), "parameters")
+    if bad is not None:
+        raise ConfigError(f"{label}: {bad[0]}: {bad[1]!r} is not a finite number")
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
@@ -284,5 +307,8 @@ def load_sweep(name: str) -> SweepSpec:
     path = Path(name)
     base = path.resolve().parent if path.is_file() else None
     spec._base = base
-    spec.check_paths()
+    try:
+        spec.check_paths()
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
     return spec
