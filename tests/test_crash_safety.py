@@ -111,3 +111,35 @@ def test_a_killed_sweeps_timing_directory_goes_at_the_next_start():
         assert fresh.is_dir() and str(os.getpid()) in fresh.name
     finally:
         fresh.rmdir()
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_what_was_saved_and_how_to_resume(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "name: intr\nsystem: hbm2-pim\nworkload: {generator: gemv, m: 256, k: 256}\n"
+        "parameters:\n  workload.m: [" + ", ".join(str(256 + 64 * i) for i in range(400)) + "]\n"
+    )
+    db = tmp_path / "s.duckdb"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archsim", "sweep", str(spec), "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not _descendants(proc.pid):
+            time.sleep(0.2)
+        time.sleep(2.0)  # some points done
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err)
+    text = " ".join((out + err).split())
+    assert "interrupted:" in text and "run the same command again to resume" in text
+    assert str(db) in text
