@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 
 from archsim.config.energy import EnergyTable
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.energy.ledger import DEVICE_PREFIX, EnergyModel, Ledger
 from archsim.engine.demands import Hold, demands, stage
 from archsim.errors import ConfigError
-from archsim.host.execute import run_on_host
+from archsim.host.execute import Remote, run_on_host
 from archsim.mapping.policy import Placement, place, reassign
 from archsim.pim.units import unit_of
 from archsim.report.run import OpRecord, SideReport, UnitUse
@@ -46,7 +46,6 @@ def _op_key(op, workload: Workload, onchip: frozenset[str], unit: str) -> str:
     return json.dumps([unit, body, tensors], sort_keys=True, default=str)
 
 
-PIM_DEVICE = "pim_device/"  # count prefix of actions priced for a separate in-memory device
 _DEVICE_RESOURCES = {"channels": "pim_channels", "link": "pim_link"}
 
 
@@ -75,13 +74,15 @@ class Models:
 
     def price(self, counts: dict[str, float]) -> Ledger:
         """A side's counts priced (those tagged for the in-memory device by its model)."""
-        own = {k: v for k, v in counts.items() if not k.startswith(PIM_DEVICE)}
+        own = {k: v for k, v in counts.items() if not k.startswith(DEVICE_PREFIX)}
         out = self.host.price(own)
-        tagged = {k[len(PIM_DEVICE) :]: v for k, v in counts.items() if k.startswith(PIM_DEVICE)}
+        tagged = {
+            k[len(DEVICE_PREFIX) :]: v for k, v in counts.items() if k.startswith(DEVICE_PREFIX)
+        }
         if tagged:
             if self.device is None:
                 raise KeyError("counts of an in-memory device, but the system has none")
-            out.add(self.device.price(tagged), prefix=PIM_DEVICE)
+            out.add(self.device.price(tagged), prefix=DEVICE_PREFIX)
         return out
 
 
@@ -101,6 +102,12 @@ class _Coster:
         self.fidelity, self.seed = fidelity, seed
         self.unit = unit_of(system) if system.pim is not None else None
         self.cache: dict[str, object] = {}
+        # With a separate in-memory device the KV cache lives there (check_fits places it so):
+        # the host reaches it over the device's link.
+        self.remote = None
+        if system.pim_memory is not None and models.device is not None:
+            kv = frozenset(n for n, t in workload.tensors.items() if t.role == "kv_cache")
+            self.remote = Remote(kv, models.device)
         self.errors: dict[str, float] = {}
 
     def _unit_cost(self, op, onchip):
@@ -123,8 +130,9 @@ class _Coster:
         if key not in self.cache:
             if where == "host":
                 self.cache[key] = run_on_host(
-                    self.system, op, self.workload, self.models.host, onchip, self.fidelity
-                )
+                    self.system, op, self.workload, self.models.host, onchip, self.fidelity,
+                    self.remote,
+                )  # fmt: skip
             else:
                 assert self.unit is not None
                 self.cache[key], _ = self._unit_cost(op, onchip)
@@ -232,7 +240,7 @@ def run_side(
         cost = costs[op.name]
         where = placement.unit[op.name]
         device = where == "memory" and models.device is not None
-        ledger.add(cost.ledger, op.repeat * tp, prefix=PIM_DEVICE if device else "")
+        ledger.add(cost.ledger, op.repeat * tp, prefix=DEVICE_PREFIX if device else "")
         flops[where] += op.flops() * op.repeat * tp
         span = spans[op.name]
         records.append(
@@ -256,7 +264,7 @@ def run_side(
     if models.device is not None:
         device_wall = Ledger()
         models.device.run_time(device_wall, seconds, pim=True, host=False)
-        wall.add(device_wall, prefix=PIM_DEVICE)
+        wall.add(device_wall, prefix=DEVICE_PREFIX)
     ledger.add(wall, devices)
     busy = timeline.busy_fraction()
     host_peak = system.host.peak_flops("fp16") * devices
