@@ -124,3 +124,31 @@ def test_attention_on_the_device_appends_the_new_keys_and_values_over_its_link()
     assert appended > 0
     # The query broadcast and read-back cross the link too, so the append is a lower bound.
     assert side.report.bytes_moved["pim_link"] >= appended * op.repeat * side.report.devices
+
+
+def test_pipeline_stages_hand_the_hidden_state_on():
+    """Two pipeline stages of four-way tensor parallel: one hand-off of the residual stream
+    (batch x hidden x 2 B), on the fabric, after the layers."""
+    from archsim.config.presets import parse_assignments
+
+    batch = 8
+    wl = llm_workload("llama2-70b", "decode", batch=batch, context=1024)
+    tp4 = simulate(
+        load_system("dgx-a100-hbm3", parse_assignments(["parallel.tensor=4"])), wl
+    ).baseline
+    system = load_system(
+        "dgx-a100-hbm3", parse_assignments(["parallel.tensor=4", "parallel.pipeline=2"])
+    )
+    piped = simulate(system, wl).baseline
+    spans = {s.name: s for s in piped.timeline.ops}
+    handoff = spans["pipeline-handoffs"]
+    assert handoff.start_ns >= max(s.end_ns for n, s in spans.items() if n != handoff.name)
+    # Each of the stage's four tensor-parallel devices sends its copy of the residual stream.
+    hidden_bytes = batch * 8192 * 2  # Llama2-70B hidden size 8192, fp16
+    extra = piped.report.bytes_moved["interconnect"] - tp4.report.bytes_moved["interconnect"]
+    assert extra == pytest.approx(hidden_bytes * 4)
+    assert piped.report.devices == 8
+    # The stages run one after the other: the same work as four devices plus the hand-off.
+    assert piped.report.time_ns == pytest.approx(
+        tp4.report.time_ns + handoff.end_ns - handoff.start_ns, rel=1e-6
+    )

@@ -88,6 +88,7 @@ def write_run_log(result, path: Path, system_ref: str, overrides: dict | None = 
     from archsim.memory.command_log import CommandLogWriter
     from archsim.memory.controller import DramTiming, RequestBatch
     from archsim.pim.cadence import pim_mac_cycles
+    from archsim.system.unroll import folded_name
 
     side = result.in_memory or result.baseline
     system = result.system
@@ -111,15 +112,16 @@ def write_run_log(result, path: Path, system_ref: str, overrides: dict | None = 
     total = 0
     spans = sorted(side.timeline.ops, key=lambda s: (s.start_ns, s.name))
     for order, span in enumerate(spans):
-        op = ops.get(span.name)
+        op = ops.get(folded_name(span.name))
         if op is None:
             continue
+        repeat = op.repeat if span.name == op.name else 1  # one layer of an unrolled op
         for hold in span.holds:
             if hold.resource != "channels":
                 continue
             start = int(hold.start_ns / tck_ns)
             if hold.flow == "pim":
-                new = _pim_batches(system, op, workload, start, op.repeat)
+                new = _pim_batches(system, op, workload, start, repeat)
             else:
                 batch, base = _host_batch(
                     timing_probe,
@@ -129,7 +131,7 @@ def write_run_log(result, path: Path, system_ref: str, overrides: dict | None = 
                     side.placement.onchip,
                     base,
                     start,
-                    op.repeat,
+                    repeat,
                 )
                 new = [batch] if batch is not None else []
             for b in new:

@@ -24,6 +24,7 @@ from archsim.report.run import OpRecord, SideReport, UnitUse
 from archsim.system.engine import OpJob, SystemEngine, Timeline, switching_capacity
 from archsim.system.parallel import Collective, ring_bytes, ring_steps, shard
 from archsim.system.subbatch import split, sub_batch_of
+from archsim.system.unroll import fold_spans, unroll
 from archsim.workload.graph import Workload
 
 
@@ -225,7 +226,8 @@ def run_side(
         else None
     )
     engine = SystemEngine(capacity) if capacity else SystemEngine()
-    timeline = engine.run(jobs)
+    # Sub-batches interleave layer by layer, which folded layers cannot show.
+    timeline = engine.run(unroll(jobs) if system.mapping.sub_batches > 1 else jobs)
     time_ns = timeline.makespan_ns
     seconds = time_ns * 1e-9
 
@@ -233,7 +235,7 @@ def run_side(
     # the whole run (wall-time energy per device).
     ledger = Ledger()
     records = []
-    spans = {s.name: s for s in timeline.ops}
+    spans = fold_spans(timeline.ops)
     flops = {"host": 0.0, "memory": 0.0}
     tp = par.tensor
     for op in workload.ops:
@@ -326,14 +328,10 @@ def _pipeline_job(system, workload, jobs, ledger: Ledger, energy: EnergyModel) -
     fabric = system.interconnect
     assert fabric is not None
     hops = system.parallel.pipeline - 1
-    hidden = max(
-        (
-            workload.tensors[t].stored_bytes
-            for op in workload.ops
-            if op.repeat > 1
-            for t in op.outputs
-        ),
-        default=0,
+    # What crosses a stage boundary is the residual stream: the output of a layer's last op.
+    layer_ops = [op for op in workload.ops if op.repeat > 1]
+    hidden = (
+        sum(workload.tensors[t].stored_bytes for t in layer_ops[-1].outputs) if layer_ops else 0
     )
     for _ in range(hops):
         energy.interconnect(ledger, hidden)
