@@ -200,6 +200,21 @@ class ParallelConfig(Model):
     pipeline: PositiveInt = Field(
         1, description="pipeline stages: devices that each hold 1/p of the layers, in sequence"
     )
+    micro_batches: PositiveInt = Field(
+        1,
+        description="pipeline micro-batches: the batch splits into m parts that follow each"
+        " other through the stages; a run reports the steady state of continuous decoding,"
+        " max(m, p) stage times per step (needs pipeline > 1)",
+    )
+
+    @model_validator(mode="after")
+    def _micro(self) -> ParallelConfig:
+        if self.micro_batches > 1 and self.pipeline == 1:
+            raise FieldError(
+                "micro_batches",
+                f"{self.micro_batches} micro-batches need pipeline stages (pipeline is 1)",
+            )
+        return self
 
     @property
     def devices(self) -> int:

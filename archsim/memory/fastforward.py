@@ -5,7 +5,8 @@ per-request model replays in seconds. A regular stream (lines read in address or
 mixed with writes in a fixed proportion) reaches a steady state after a short warm-up, so we
 simulate it with the real controller twice, for ``n1`` and ``3 n1`` requests, and extrapolate
 linearly: cycles(N) = cycles(n1) + (N - n1) x slope, the slope taken between the two, and the
-same for every command count. ``n1`` spans several refresh intervals, so refresh is folded into the slope.
+same for every command count. ``n1`` spans several refresh intervals, so refresh is folded
+into the slope.
 
 A regular stream interleaves its lines over the channels and each channel sees a regular
 stream of its own share, so the fast path simulates one channel (with its pseudo-channels,
@@ -20,8 +21,9 @@ channel is the lowest address field (so consecutive lines go to consecutive chan
 sees a regular stream of its own), and the front end looks far enough ahead that channels do
 not stall one another (``frontend_window`` at least ``WINDOW_PER_CHANNEL`` x the channel count;
 measured on HBM2's 16 channels: window 1 makes the shortcut 16x too fast, window 16 still 5%
-off with writes, 64 still 1.4% off in activations with 30% writes). When one fails, the stream is simulated in full on
-every channel if it has at most ``FULL_LIMIT`` requests, and refused with the reason otherwise.
+off with writes, 64 still 1.4% off in activations with 30% writes). When one fails, the
+stream is simulated in full on every channel if it has at most ``FULL_LIMIT`` requests, and
+refused with the reason otherwise.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from archsim.pim.units import unit_of
 from archsim.report.run import OpRecord, SideReport, UnitUse
 from archsim.system.engine import OpJob, SystemEngine, Timeline, switching_capacity
 from archsim.system.parallel import Collective, ring_bytes, ring_steps, shard
-from archsim.system.subbatch import split, sub_batch_of
+from archsim.system.subbatch import part, split, sub_batch_of
 from archsim.system.unroll import fold_spans, unroll
 from archsim.workload.graph import Workload
 
@@ -172,7 +172,8 @@ def run_side(
     assert system.host is not None and system.host_link is not None
     par = system.parallel
     whole = workload
-    workload, collectives = shard(split(whole, system.mapping.sub_batches), par.tensor)
+    micro = par.micro_batches
+    workload, collectives = shard(split(part(whole, micro), system.mapping.sub_batches), par.tensor)
     placement = place(system, workload)
     models = Models.of(system, table)
     energy = models.host
@@ -228,22 +229,25 @@ def run_side(
     engine = SystemEngine(capacity) if capacity else SystemEngine()
     # Sub-batches interleave layer by layer, which folded layers cannot show.
     timeline = engine.run(unroll(jobs) if system.mapping.sub_batches > 1 else jobs)
-    time_ns = timeline.makespan_ns
+    # The engine ran one micro-batch through every stage. In continuous decoding the stages
+    # stay full: a step is max(m, p) stage times (stages taken as equal, each 1/p of the run).
+    stages = par.pipeline
+    time_ns = timeline.makespan_ns * max(micro, stages) / stages
     seconds = time_ns * 1e-9
 
-    # One device's work, times the tensor-parallel group; every device idles or works for
-    # the whole run (wall-time energy per device).
+    # One device's work, times the tensor-parallel group and the micro-batches; every device
+    # idles or works for the whole step (wall-time energy per device).
     ledger = Ledger()
     records = []
     spans = fold_spans(timeline.ops)
     flops = {"host": 0.0, "memory": 0.0}
-    tp = par.tensor
+    copies = par.tensor * micro  # tensor-parallel devices x micro-batches of a step
     for op in workload.ops:
         cost = costs[op.name]
         where = placement.unit[op.name]
         device = where == "memory" and models.device is not None
-        ledger.add(cost.ledger, op.repeat * tp, prefix=DEVICE_PREFIX if device else "")
-        flops[where] += op.flops() * op.repeat * tp
+        ledger.add(cost.ledger, op.repeat * copies, prefix=DEVICE_PREFIX if device else "")
+        flops[where] += op.flops() * op.repeat * copies
         span = spans[op.name]
         records.append(
             OpRecord(
@@ -252,14 +256,14 @@ def run_side(
                 unit="host" if where == "host" else unit_name,
                 repeat=op.repeat,
                 time_ns=cost.time_ns * op.repeat,
-                energy_pj=sum(cost.ledger.energy.values()) * op.repeat * tp,
-                host_link_bytes=cost.ledger.bytes.get("host_link", 0.0) * op.repeat * tp,
+                energy_pj=sum(cost.ledger.energy.values()) * op.repeat * copies,
+                host_link_bytes=cost.ledger.bytes.get("host_link", 0.0) * op.repeat * copies,
                 bound=cost.bound,
                 start_ns=span.start_ns,
                 end_ns=span.end_ns,
             )
         )
-    ledger.add(fabric, tp)
+    ledger.add(fabric, copies)
     devices = par.devices
     wall = Ledger()
     energy.run_time(wall, seconds, pim=system.pim is not None and models.device is None)
@@ -268,7 +272,10 @@ def run_side(
         models.device.run_time(device_wall, seconds, pim=True, host=False)
         wall.add(device_wall, prefix=DEVICE_PREFIX)
     ledger.add(wall, devices)
-    busy = timeline.busy_fraction()
+    # Per device: each of the p stages does 1/p of the engine's busy time per micro-batch.
+    busy = {
+        r: (b * micro / stages / time_ns if time_ns else 0.0) for r, b in timeline.busy_ns.items()
+    }
     host_peak = system.host.peak_flops("fp16") * devices
     units = {
         "host": UnitUse(
