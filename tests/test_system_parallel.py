@@ -152,3 +152,48 @@ def test_pipeline_stages_hand_the_hidden_state_on():
     assert piped.report.time_ns == pytest.approx(
         tp4.report.time_ns + handoff.end_ns - handoff.start_ns, rel=1e-6
     )
+
+
+def test_micro_batches_fill_the_pipeline():
+    """Two micro-batches of 4 on two stages take one micro-batch's pass per step (the stages
+    work on both at once in steady state) and do twice its work; more micro-batches than
+    stages take proportionally longer."""
+    from archsim.config.presets import parse_assignments
+
+    def run(batch, micro):
+        sets = ["parallel.tensor=4", "parallel.pipeline=2", f"parallel.micro_batches={micro}"]
+        system = load_system("dgx-a100-hbm3", parse_assignments(sets))
+        return simulate(system, llm_workload("llama2-70b", "decode", batch=batch, context=512))
+
+    one = run(4, 1).report.baseline
+    two = run(8, 2).report.baseline
+    four = run(16, 4).report.baseline
+    assert two.time_ns == pytest.approx(one.time_ns, rel=1e-9)
+    assert four.time_ns == pytest.approx(2 * one.time_ns, rel=1e-9)
+    macs = [k for k in one.counts if k.startswith("mac.host")]
+    assert macs and all(two.counts[k] == pytest.approx(2 * one.counts[k]) for k in macs)
+    assert two.bytes_moved["interconnect"] == pytest.approx(2 * one.bytes_moved["interconnect"])
+    assert all(0.0 <= f <= 1.0 for f in two.busy.values())
+
+
+def test_micro_batches_need_stages_and_must_divide_the_batch():
+    from archsim.config.presets import parse_assignments
+
+    with pytest.raises(ConfigError, match=r"parallel\.micro_batches|micro_batches"):
+        load_system("dgx-a100-hbm3", parse_assignments(["parallel.micro_batches=2"]))
+    system = load_system(
+        "dgx-a100-hbm3",
+        parse_assignments(["parallel.tensor=4", "parallel.pipeline=2", "parallel.micro_batches=3"]),
+    )
+    with pytest.raises(ConfigError, match=r"parallel\.micro_batches"):
+        simulate(system, llm_workload("llama2-70b", "decode", batch=4, context=512))
+
+
+def test_cent_runs_llama2_70b_without_set():
+    """The CENT-like preset holds Llama2-70B (one block per stage) and runs every GEMV in the
+    AiM banks with 80 queries in flight."""
+    wl = llm_workload("llama2-70b", "decode", batch=80, context=2304)
+    side = simulate("cent-cxl-pim", wl).in_memory
+    for name in ("layers.q_proj", "layers.down_proj", "layers.attention", "lm_head"):
+        assert side.placement.unit[name] == "memory", name
+    assert side.report.devices == 80

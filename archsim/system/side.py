@@ -173,7 +173,8 @@ def run_side(
     par = system.parallel
     whole = workload
     micro = par.micro_batches
-    workload, collectives = shard(split(part(whole, micro), system.mapping.sub_batches), par.tensor)
+    one = part(whole, micro)  # one micro-batch (the whole batch without micro-batches)
+    workload, collectives = shard(split(one, system.mapping.sub_batches), par.tensor)
     placement = place(system, workload)
     models = Models.of(system, table)
     energy = models.host
@@ -220,7 +221,7 @@ def run_side(
             OpJob(c.name, (c.after,), "interconnect", need, c.repeat, sub_batch_of(c.after))
         )
     if par.pipeline > 1:
-        jobs.append(_pipeline_job(system, whole, jobs, fabric, energy))
+        jobs.append(_pipeline_job(system, one, jobs, fabric, energy))
     capacity = (
         switching_capacity(unit.mode_switch_ns(system), system.mapping.pim_quantum_ns)
         if unit is not None and system.pim_memory is None
