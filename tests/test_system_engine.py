@@ -196,3 +196,24 @@ def test_merged_command_log_of_a_contended_run_passes_check_log(tmp_path):
     assert check.violations == 0, check
     # The command-level pass runs the same traffic: its length is of the engine's order.
     assert 0.5 < logged["log_time_ns"] / logged["engine_time_ns"] < 2.0
+
+
+def test_a_second_row_buffer_keeps_pim_programs_off_the_host_channels():
+    """NeuPIMs' dual row buffers: attention in the banks no longer takes the channels from
+    the NPU's weight stream, so the run is faster than with one row buffer; the twin baseline
+    runs the batch whole (sub-batches only serve the overlap)."""
+    from archsim.config.presets import parse_assignments
+    from archsim.system.parallel import shard
+    from archsim.workload.transformer import llm_workload
+
+    wl, _ = shard(llm_workload("gpt3-6.7b", "decode", batch=64, context=256), 4)
+    dual = simulate("npu-neupims", wl)
+    single = simulate(
+        load_system("npu-neupims", parse_assignments(["pim.dual_row_buffer=false"])), wl
+    )
+    holds = [h for s in dual.in_memory.timeline.ops for h in s.holds]
+    assert any(h.resource == "unit" for h in holds)
+    assert not any(h.resource == "channels" and h.flow == "pim" for h in holds)
+    assert dual.report.in_memory.time_ns < single.report.in_memory.time_ns
+    assert dual.baseline_system.mapping.sub_batches == 1
+    assert dual.report.baseline.time_ns == pytest.approx(single.report.baseline.time_ns)

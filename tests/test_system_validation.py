@@ -34,3 +34,10 @@ def test_cent_reproduction_runs_its_own_simulator_setup(studies):
     assert cent.reference == CENT_TOKENS_PER_S and cent.ok and not cent.finding
     gpu = by_name["Llama2-70B decode throughput, batch 128"]
     assert gpu.finding and gpu.model > gpu.reference  # hardware model vs a measured stack
+
+
+def test_neupims_row_is_set_up_at_the_artifacts_trace_point(studies):
+    from archsim.system.validation import NEUPIMS_SPEEDUP
+
+    row = next(s for s in studies if s.system == "npu-neupims")
+    assert row.reference == NEUPIMS_SPEEDUP and (row.ok or row.finding)

@@ -114,6 +114,11 @@ class AimConfig(_InBankSoftmax):
         " per unit): more than 1 serves grouped-query attention's query heads in one pass",
     )
     activation_lut: bool = True
+    dual_row_buffer: bool = Field(
+        False,
+        description="a second row buffer per bank for the units (NeuPIMs): PIM programs and"
+        " host requests proceed together on a channel (their shared command bus not modelled)",
+    )
     ops: tuple[str, ...] = ("gemv", "eltwise", "attention")
 
 

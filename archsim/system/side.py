@@ -287,10 +287,10 @@ def run_side(
         )
     }
     if unit is not None:
-        if unit_name in ("analog-crossbar", "dimm-buffer", "logic-die"):
-            mem_busy = busy["unit"]
-        else:
-            mem_busy = busy["pim_channels" if models.device else "channels"]
+        resource = unit.busy_resource(coster.view)
+        if resource == "channels" and models.device is not None:
+            resource = "pim_channels"
+        mem_busy = busy[resource]
         units[unit_name] = UnitUse(
             flops=flops["memory"],
             achieved_flops=flops["memory"] / seconds if seconds else 0.0,

@@ -23,6 +23,13 @@ External references (``kind="external"``), each set up as its source describes:
   memory-bandwidth roofline for this step (software, not hardware); archsim models the
   hardware, so the GPU rows are documented findings.
 
+* NeuPIMs (Heo et al., ASPLOS 2024): NeuPIMs over its NPU-only baseline (the same NPU and
+  HBM2 without PIM), 2.4x throughput (abstract and section 1: the average over GPT-3 7B to
+  175B, ShareGPT and Alpaca, batch 64 to 512). Set up at the one configuration its artifact
+  ships traces for (casys-kaist/NeuPIMs@f299af3: GPT-3 7B, tensor parallel 4, ShareGPT, batch
+  512, mean context 300): one device's shard of ``gpt3-6.7b`` decode on ``npu-neupims`` and its
+  twin; NeuPIMs simulates one device without inter-device traffic, and so does this study.
+
 GPT-3's learned position table has 2048 rows; AttAcc's set-up decodes up to position 2176, so
 these studies extend the table to 2176 rows (0.002% of the weights).
 """
@@ -67,6 +74,15 @@ _MEASURED_GPU = (
     " this step (128 x 917 tokens/s is 140 ms per step; the weights and KV cache stream in about"
     " 30 ms at 2 TB/s per GPU); archsim models the hardware, not that software"
 )
+
+
+NEUPIMS = (
+    "NeuPIMs (Heo et al., ASPLOS 2024), abstract and section 1: 2.4x over NPU-only, the average"
+    " over GPT-3 7B-175B, ShareGPT and Alpaca, batch 64-512; set up at the artifact's shipped"
+    " trace point (casys-kaist/NeuPIMs@f299af3: GPT-3 7B, TP 4, ShareGPT, batch 512)"
+)
+NEUPIMS_SPEEDUP = 2.4
+NEUPIMS_BATCH, NEUPIMS_CONTEXT, NEUPIMS_TP = 512, 300, 4  # ShareGPT trace 0: mean 299.9
 
 
 def _gpt3():
@@ -114,7 +130,28 @@ def system_studies() -> list[Study]:
             )
             out.append(_with_finding(study, _FFOPT))
     out.extend(_cent_studies())
+    out.append(_neupims_study())
     return out
+
+
+def _neupims_study() -> Study:
+    from archsim.simulate import simulate
+    from archsim.system.parallel import shard
+    from archsim.workload.transformer import llm_workload
+
+    whole = llm_workload("gpt3-6.7b", "decode", batch=NEUPIMS_BATCH, context=NEUPIMS_CONTEXT)
+    device, _ = shard(whole, NEUPIMS_TP)  # one device's shard, its collectives left out
+    speedup = simulate("npu-neupims", device).report.comparison.speedup
+    return Study(
+        "npu-neupims",
+        f"GPT-3 6.7B decode speedup over NPU-only, batch {NEUPIMS_BATCH}",
+        "x",
+        speedup,
+        NEUPIMS_SPEEDUP,
+        TOLERANCE,
+        kind="external",
+        citation=NEUPIMS,
+    )
 
 
 def _cent_studies() -> list[Study]:
