@@ -250,7 +250,11 @@ def _timed_programs(
 def _programs(
     system: SystemConfig, op, workload: Workload, fidelity: str = "fast"
 ) -> list[tuple[Program, ProgramRun]]:
-    """The op's programs, timed; attention takes the faster of the two KV layouts."""
+    """The op's programs, timed; attention takes the faster of the two KV layouts, and a batch
+    at several context lengths runs one program pair per length, one after another (no
+    packing of different lengths into one layout)."""
+    if op.kind == "attention" and op.cache_lens is not None:
+        return [x for part in op.by_context() for x in _programs(system, part, workload, fidelity)]
     layouts = ["spread"]
     if op.kind == "attention" and (op.kv_heads or op.heads) * op.batch >= 2:
         layouts.append("heads")
@@ -290,7 +294,8 @@ def run_in_bank(
         # Register traffic and read-back cross the whole path and the host link.
         writes = ch * c["pim_reg_writes"] * BYTES_PER_COMMAND
         reads = ch * (c["pim_reg_reads"] + c["reads"]) * BYTES_PER_COMMAND
-        inside = (reads if i == 0 else writes) if on_device else 0
+        # Attention's programs come in pairs: scores (K q), then outputs (V^T p).
+        inside = (reads if i % 2 == 0 else writes) if on_device else 0
         moved = writes + reads - inside
         energy.dram_columns(ledger, (moved + inside) * 8, "tsv")
         energy.link(ledger, moved)

@@ -58,18 +58,19 @@ def _pim_batches(system, op, workload, start: int, repeat: int):
             programs.append(gemv(system, outputs, inputs, batch, emit_channels=channels))
     elif op.kind == "attention":
         groups = op.kv_heads or op.heads
-        heads = op.batch * groups
-        for outputs, inputs in ((op.kv_len, op.head_dim), (op.head_dim, op.kv_len)):
-            programs.append(
-                gemv(
-                    system,
-                    outputs,
-                    inputs,
-                    op.heads // groups,
-                    emit_channels=channels,
-                    matrices=heads,
+        for part in op.by_context():  # one program pair per context length
+            heads = part.batch * groups
+            for outputs, inputs in ((part.kv_len, op.head_dim), (op.head_dim, part.kv_len)):
+                programs.append(
+                    gemv(
+                        system,
+                        outputs,
+                        inputs,
+                        op.heads // groups,
+                        emit_channels=channels,
+                        matrices=heads,
+                    )
                 )
-            )
     elif op.kind == "eltwise":
         eltwise = hbm_pim_eltwise if hbm else aim_eltwise
         elements = workload.tensors[op.outputs[0]].elements

@@ -382,7 +382,7 @@ def check_fits(system: SystemConfig, workload: Workload) -> None:
     if system.pim_memory is not None:
         pools["pim_memory"] = system.pim_memory.organization.capacity_bytes
     resident = dict.fromkeys(pools, 0.0)
-    where = f"per device of {system.parallel.devices}" if system.parallel.devices > 1 else ""
+    where = f" per device of {system.parallel.devices}" if system.parallel.devices > 1 else ""
     for name, tensor in shard_wl.tensors.items():
         if tensor.role not in ("weight", "kv_cache", "input"):
             continue
@@ -393,7 +393,7 @@ def check_fits(system: SystemConfig, workload: Workload) -> None:
             users = [op.name for op in shard_wl.ops if name in op.inputs]
             raise ConfigError(
                 f"tensor {name!r} of op {users[0] if users else '?'} needs {size / 1e9:.2f} GB"
-                f" {where} but {system.name}'s {pool} (field {pool}.organization) holds"
+                f"{where} but {system.name}'s {pool} (field {pool}.organization) holds"
                 f" {pools[pool] / 1e9:.2f} GB"
             )
         resident[pool] += size
@@ -402,7 +402,7 @@ def check_fits(system: SystemConfig, workload: Workload) -> None:
             raise ConfigError(
                 f"workload {workload.name!r} keeps {used / 1e9:.2f} GB of"
                 f" {'KV cache' if pool == 'pim_memory' else 'weights, KV cache and inputs'}"
-                f" {where} in {pool}, more than {system.name}'s {pools[pool] / 1e9:.2f} GB"
+                f"{where} in {pool}, more than {system.name}'s {pools[pool] / 1e9:.2f} GB"
                 f" (field {pool}.organization: add stacks or channels, or field parallel:"
                 " split the model over more devices)"
             )
