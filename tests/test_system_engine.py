@@ -207,9 +207,10 @@ def test_a_second_row_buffer_keeps_pim_programs_off_the_host_channels():
     from archsim.workload.transformer import llm_workload
 
     wl, _ = shard(llm_workload("gpt3-6.7b", "decode", batch=64, context=256), 4)
-    dual = simulate("npu-neupims", wl)
+    sbi = ["mapping.sub_batches=2"]
+    dual = simulate(load_system("npu-neupims", parse_assignments(sbi)), wl)
     single = simulate(
-        load_system("npu-neupims", parse_assignments(["pim.dual_row_buffer=false"])), wl
+        load_system("npu-neupims", parse_assignments([*sbi, "pim.dual_row_buffer=false"])), wl
     )
     holds = [h for s in dual.in_memory.timeline.ops for h in s.holds]
     assert any(h.resource == "unit" for h in holds)
