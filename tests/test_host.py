@@ -42,7 +42,8 @@ def test_double_buffering_never_slows_a_gemm_and_a_single_fold_is_unchanged():
             assert pipelined_gemm_cycles(m, n, k, r, c, "ws") <= gemm_cycles(m, n, k, r, c, "ws")
             assert pipelined_gemm_cycles(m, n, k, r, c, "os") == gemm_cycles(m, n, k, r, c, "os")
     for m in (1, 8, 64):
-        assert pipelined_gemm_cycles(m, 16, 16, 16, 16, "ws") == gemm_cycles(m, 16, 16, 16, 16, "ws")
+        one_fold = (m, 16, 16, 16, 16, "ws")
+        assert pipelined_gemm_cycles(*one_fold) == gemm_cycles(*one_fold)
 
 
 def test_a_plan_uses_no_more_arrays_than_the_host_has():

@@ -3,8 +3,8 @@
 Matrix products go to the systolic arrays (:mod:`archsim.host.systolic`: SCALE-Sim's per-array
 accounting, optionally with double-buffered weights; a batch of GEMMs spread over all arrays, a
 2-D grid per GEMM) with capacity-driven tiling for the DRAM traffic (:mod:`archsim.host.tiling`);
-element-wise work goes to the vector unit. Memory time is not decided here: the caller times the traffic on
-the memory model and the host link, so stalls come from them, not from a constant.
+element-wise work goes to the vector unit. Memory time is not decided here: the caller times the
+traffic on the memory model and the host link, so stalls come from them, not from a constant.
 """
 
 from __future__ import annotations
