@@ -76,8 +76,9 @@ def host_studies() -> list[Study]:
 
 A100_CITATION = (
     "LLMCompass (Zhang et al., ISCA 2024), artifact PrincetonUniversity/LLMCompass @b95c6c95,"
-    " ae/figure5/ab/real_hardware/matmul_A100.csv: NVIDIA A100 80GB SXM, torch.matmul bf16"
-    " (cuBLAS), median wall time of the call incl. launch; model: the dgx-a100-hbm3 host"
+    " ae/figure5/ab/real_hardware/matmul_A100.csv: NVIDIA A100 80GB (SXM, NVLink3, HBM2e per the"
+    " artifact's configs/GA100.json), torch.matmul bf16 (cuBLAS), median wall time of the call"
+    " incl. launch; model: the dgx-a100-hbm3 host"
 )
 # (M, N, K, measured ms): C[M, N] = A[M, K] B[K, N], every row of the file at or above 0.5 ms.
 A100_GEMMS = [
@@ -94,9 +95,9 @@ A100_GEMMS = [
     (8192, 32768, 32768, 61.1346),
 ]
 A100_FINDING = (
-    "the model tiles ideally at the 1.41 GHz boost clock (98-99% of 312 TFLOPS on large GEMMs);"
-    " cuBLAS measured 253-293 TFLOPS (81-94%): kernel prologue and epilogue, wave quantization"
-    " over 108 SMs and clocks below boost under load are not modelled"
+    "the model tiles ideally at the 1.41 GHz boost clock (about 99.5% of 312 TFLOPS on these"
+    " GEMMs); cuBLAS measured 253-293 TFLOPS (81-94%): kernel prologue and epilogue, wave"
+    " quantization over 108 SMs and clocks below boost under load are not modelled"
 )
 
 TPU_V5E_CITATION = (
