@@ -15,12 +15,13 @@ systolic_compute_ws.py) and match its reported cycles exactly on the 48 cases pi
 tests/test_host.py (arrays 8x8 to 128x128, GEMMs from 33x17x9 to 512^3 and a 4096x4096 GEMV).
 
 Double-buffered weights (``pipelined_gemm_cycles``): a weight-stationary array with a second
-weight buffer (the TPU's MXU, Jouppi et al., ISCA 2017, section 2: "weights are ... double-buffered
-to hide the 256 cycles it takes to shift a tile in") loads the next fold's R weight rows while the
-current fold streams, and the next fold's operands follow the current ones into the array
-without waiting for it to drain. After the first fold (R + T), each fold costs max(T, R)
-cycles (its weights load while the previous fold streams); one fill and drain (R + C - 2) is
-paid once. A single fold costs exactly what SCALE-Sim counts, and no GEMM costs more.
+weight buffer (the TPU's matrix unit holds one weight tile plus one for double-buffering, to hide
+the 256 cycles a tile takes to shift in: Jouppi et al., ISCA 2017, section 2) loads the next
+fold's R weight rows while the current fold streams, and the next fold's operands follow the
+current ones into the array without waiting for it to drain. After the first fold (R + T),
+each fold costs max(T, R) cycles (its weights load while the previous fold streams); one fill
+and drain (R + C - 2) is paid once. A single fold costs exactly what SCALE-Sim counts, and no
+GEMM costs more.
 
 Many arrays (``plan_gemms``): a batch of ``count`` equal GEMMs is spread over the arrays the way
 GPU and TPU tilers do: each GEMM gets a group of arrays, ``arrays // group`` GEMMs run at once and
