@@ -88,8 +88,11 @@ def test_host_stream_and_pim_program_on_the_same_channels_contend():
     ops = {r.name: r for r in side.report.ops}
     alone = [ops["gemm"].time_ns, ops["gemv"].time_ns]
     both = side.report.time_ns
-    assert max(alone) < both < sum(alone)
+    # Both are channel-bound (the host GEMM at batch 64 streams its weights faster than its
+    # arrays need them), so they share the channels and add the PIM mode switches on top.
+    assert ops["gemm"].bound == "memory"
     assert side.report.switch_loss_ns > 0
+    assert max(alone) < both <= sum(alone) + side.report.switch_loss_ns * (1 + 1e-9)
 
 
 def test_independent_ops_on_host_and_memory_overlap_in_a_run():

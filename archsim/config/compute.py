@@ -25,6 +25,12 @@ class HostConfig(Model):
     array_rows: PositiveInt
     array_cols: PositiveInt
     dataflow: Literal["ws", "os"] = Field("ws", description="weight- or output-stationary")
+    double_buffered_weights: bool = Field(
+        False,
+        description="weight-stationary arrays load the next fold's weights while the current"
+        " fold streams, and folds pipeline through the array (GPU tensor cores, TPU MXUs);"
+        " false keeps SCALE-Sim's exact count (load, stream, drain per fold)",
+    )
     clock_hz: Hertz = Field(alias="clock", gt=0)
     macs_per_pe: dict[DType, PositiveFloat] = Field(
         description="MACs per processing element per cycle, by operand type"
