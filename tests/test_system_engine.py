@@ -79,8 +79,12 @@ def _two_ops(gemm_m: int, gemv_m: int, k: int = 4096):
 
 
 def test_host_stream_and_pim_program_on_the_same_channels_contend():
+    """A host GEMM whose weight stream keeps the channels busy most of its (compute-bound)
+    time, beside a PIM GEMV on the same channels: the two contend (strictly longer than the
+    longer alone, with the mode switches paid) yet overlap where the GEMM computes (strictly
+    shorter than the sum)."""
     system = load_system("hbm2-pim")
-    wl = _two_ops(64, 4096)
+    wl = _two_ops(304, 4096)
     result = simulate(system, wl)
     side = result.in_memory
     units = side.placement.unit
@@ -88,11 +92,9 @@ def test_host_stream_and_pim_program_on_the_same_channels_contend():
     ops = {r.name: r for r in side.report.ops}
     alone = [ops["gemm"].time_ns, ops["gemv"].time_ns]
     both = side.report.time_ns
-    # Both are channel-bound (the host GEMM at batch 64 streams its weights faster than its
-    # arrays need them), so they share the channels and add the PIM mode switches on top.
-    assert ops["gemm"].bound == "memory"
+    assert ops["gemm"].bound == "compute"
     assert side.report.switch_loss_ns > 0
-    assert max(alone) < both <= sum(alone) + side.report.switch_loss_ns * (1 + 1e-9)
+    assert max(alone) * 1.05 < both < sum(alone) * 0.97
 
 
 def test_independent_ops_on_host_and_memory_overlap_in_a_run():
