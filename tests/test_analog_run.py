@@ -53,6 +53,9 @@ def test_bad_analog_pim_field_names_the_path():
 
     with pytest.raises(ConfigError, match=r"pim\.analog-crossbar\.tiles"):
         load_system("analog-pcm", {"pim": {"tiles": 0}})
+    for field in ("rows", "cols"):  # a tile size of 0
+        with pytest.raises(ConfigError, match=rf"pim\.analog-crossbar\.{field}"):
+            load_system("analog-rram", {"pim": {field: 0}})
 
 
 def test_closed_loop_system_solves_in_the_crossbars():
