@@ -16,7 +16,8 @@ Closed-loop matrices are data, written per solve: their write-verify cost
 ``programming_tolerance`` sets the precision programming that keeps ill-conditioned matrices
 stable. Analog iterative refinement (x ← x + G̃⁻¹(b - A·x), the residual computed digitally,
 Zuo et al., Nature Electronics 2025) runs a fixed count or until the relative residual meets a
-requested tolerance, each residual costed on the host.
+requested tolerance, each residual costed on the host; :func:`regression` and :func:`eigen`
+refine the same way (normal-equations residual; eigen-residual with a correction-equation step).
 """
 
 from __future__ import annotations
