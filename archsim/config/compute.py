@@ -183,6 +183,12 @@ class AnalogCrossbarConfig(Model):
         description="largest relative error an op may have in the crossbars; an op above it"
         " runs on the host (None: no budget)",
     )
+    conv_replication: Literal["none", "balance"] = Field(
+        "none",
+        description="balance: the tiles one copy of every resident weight leaves free hold extra"
+        " copies of conv layers, the layers' MVM steps balanced (ISAAC, ISCA 2016); none: one"
+        " copy each (archsim.pim.analog.pipeline)",
+    )
     inferences_per_programming: PositiveFloat = Field(
         1e6,
         description="runs of the workload served per programming of its static weights: the"
