@@ -220,8 +220,9 @@ class ParallelConfig(Model):
     micro_batches: PositiveInt = Field(
         1,
         description="pipeline micro-batches: the batch splits into m parts that follow each"
-        " other through the stages; a run reports the steady state of continuous decoding,"
-        " max(m, p) stage times per step (needs pipeline > 1)",
+        " other through the stages (a smaller batch into one sequence each); a run reports the"
+        " steady state of continuous decoding, max(m, p) stage times per step (needs"
+        " pipeline > 1)",
     )
 
     @model_validator(mode="after")

@@ -23,7 +23,7 @@ from archsim.pim.units import unit_of
 from archsim.report.run import OpRecord, SideReport, UnitUse
 from archsim.system.engine import OpJob, SystemEngine, Timeline, switching_capacity
 from archsim.system.parallel import Collective, ring_bytes, ring_steps, shard
-from archsim.system.subbatch import part, split, sub_batch_of
+from archsim.system.subbatch import batch_rows, part, split, sub_batch_of
 from archsim.system.unroll import fold_spans, unroll
 from archsim.workload.graph import Workload
 
@@ -172,7 +172,8 @@ def run_side(
     assert system.host is not None and system.host_link is not None
     par = system.parallel
     whole = workload
-    micro = par.micro_batches
+    # A batch smaller than the micro-batch count runs one sequence per micro-batch.
+    micro = min(par.micro_batches, batch_rows(whole))
     one = part(whole, micro)  # one micro-batch (the whole batch without micro-batches)
     workload, collectives = shard(split(one, system.mapping.sub_batches), par.tensor)
     placement = place(system, workload)
@@ -378,6 +379,13 @@ def check_fits(system: SystemConfig, workload: Workload) -> None:
     with a separate in-memory device the KV cache lives there."""
     shard_wl, _ = shard(workload, system.parallel.tensor)
     stages = system.parallel.pipeline
+    layers = max((op.repeat for op in workload.ops), default=1)
+    if stages > 1 and layers % stages:
+        raise ConfigError(
+            f"field 'parallel.pipeline': {stages} stages do not divide the {layers} layers of"
+            f" workload {workload.name!r}; use a stage count that divides them, or a model whose"
+            f" layers it divides"
+        )
     pools = {"memory": system.memory.organization.capacity_bytes}
     if system.pim_memory is not None:
         pools["pim_memory"] = system.pim_memory.organization.capacity_bytes

@@ -88,6 +88,12 @@ def split(workload: Workload, n: int, field_name: str = "mapping.sub_batches") -
     return build_workload(data, workload.name)
 
 
+def batch_rows(workload: Workload) -> int:
+    """The batch of ``workload``: the fewest rows of any tensor that is not a weight."""
+    rows = [t.shape[0] for t in workload.tensors.values() if t.role != "weight" and t.shape]
+    return min(rows, default=1)
+
+
 def part(workload: Workload, n: int) -> Workload:
     """One of ``n`` equal parts of the batch, under the original names (a pipeline
     micro-batch: the parts run one after another, not side by side)."""
