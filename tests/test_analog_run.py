@@ -41,6 +41,7 @@ def test_same_seed_same_accuracy_and_seed_matters():
     assert a == b and a != c
 
 
+@pytest.mark.slow  # over 3 s (10 s under load): run by CI's slow stage
 def test_dynamic_attention_operands_stay_digital():
     result = simulate("analog-rram", "llama2-7b-decode")
     units = {r.kind: r.unit for r in result.report.in_memory.ops}
