@@ -108,3 +108,45 @@ def test_not_a_log(tmp_path):
     path.write_text("hello\n")
     with pytest.raises(ArchsimError, match="not an archsim command log"):
         check_command_log(path, "ddr4-3200")
+
+
+PIM_HEADER = "# archsim command log v1\n# system: hbm2-pim\n# standard: HBM2\n"
+
+
+def _pim_log(tmp_path, lines):
+    cfg = load_system("hbm2-pim", {"memory": {"controller": {"refresh": "none"}}})
+    path = tmp_path / "pim.log"
+    path.write_text(PIM_HEADER + "\n".join(lines) + "\n")
+    return check_command_log(path, cfg).violations
+
+
+@pytest.mark.parametrize("gap", [6, 12, 13])
+def test_a_register_write_inside_trtw_of_an_in_bank_read_is_caught(tmp_path, gap):
+    """MACab is HBM-PIM's RD trigger: a WRreg within tRTW (13 cycles on HBM2) of it turns the
+    bus around too early (the merged-log finding of the system-engine issue)."""
+    violations = _pim_log(
+        tmp_path,
+        ["100 ACTab 0 0 -1 -1 7 0", "120 MACab 0 0 -1 -1 7 0", f"{120 + gap} WRreg 0 0 -1 -1 0 0"],
+    )
+    if gap < 13:
+        assert len(violations) == 1 and "WRreg" in violations[0]
+        assert f"violates tRTW: {gap} cycles after MACab at cycle 120, needs 13" in violations[0]
+    else:
+        assert violations == []
+
+
+def test_a_register_write_inside_trtw_of_a_host_read_is_caught(tmp_path):
+    violations = _pim_log(
+        tmp_path,
+        ["100 ACT 0 0 0 0 7 0", "120 RD 0 0 0 0 7 0", "126 WRreg 0 0 -1 -1 0 0"],
+    )
+    assert len(violations) == 1
+    assert "WRreg at cycle 126" in violations[0] and "violates tRTW" in violations[0]
+
+
+def test_an_in_bank_read_inside_twtr_of_an_in_bank_write_is_caught(tmp_path):
+    # WRab -> MACab on the same banks: tCWL + tBL + tWTR_L = 5 + 2 + 8 = 15 cycles on HBM2.
+    ok = ["100 ACTab 0 0 -1 -1 7 0", "120 WRab 0 0 -1 -1 7 0"]
+    assert _pim_log(tmp_path, [*ok, "135 MACab 0 0 -1 -1 7 0"]) == []
+    violations = _pim_log(tmp_path, [*ok, "134 MACab 0 0 -1 -1 7 0"])
+    assert violations and all("tWTR_L" in v for v in violations)

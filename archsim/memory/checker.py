@@ -24,7 +24,6 @@ from archsim.memory.commands import (
     ACT_AB,
     COMMAND_NAMES,
     MAC_AB,
-    N_COMMANDS,
     PRE,
     PRE_AB,
     RD,
@@ -33,13 +32,14 @@ from archsim.memory.commands import (
     REFAB,
     REFPB,
     SET_ODD,
+    TIMED_COMMANDS,
     WR,
     WR_AB,
     WR_REG,
     WRA,
 )
 from archsim.memory.constraints import build_constraints
-from archsim.memory.kernel import APPLY_ALL, APPLY_BANK_ONLY, APPLY_BUS_ONLY, _in_set
+from archsim.memory.kernel import APPLY_ALL, APPLY_BUS_ONLY, _in_set
 from archsim.pim.cadence import pim_mac_cycles
 
 NEG = np.int64(-(1 << 60))
@@ -98,8 +98,6 @@ def _check_pairs(
     rk = c * R + r
     for k in range(start_of[base], start_of[base + 1]):
         prev, level, lat = prev_of[k], level_of[k], lat_of[k]
-        if mode == APPLY_BANK_ONLY and level != 3:
-            continue
         if mode == APPLY_BUS_ONLY and level > 1:
             continue
         if level == 0:
@@ -211,9 +209,9 @@ def _check_block(
             elif cmd == PRE_AB:
                 base, mode = PRE, APPLY_ALL
             elif cmd == MAC_AB:
-                base, mode = RD, APPLY_BANK_ONLY
+                base, mode = MAC_AB, APPLY_ALL
             elif cmd == WR_AB:
-                base, mode = WR, APPLY_BANK_ONLY
+                base, mode = WR_AB, APPLY_ALL
             elif cmd == WR_REG:
                 base, mode = WR, APPLY_BUS_ONLY
             else:
@@ -248,7 +246,7 @@ def _check_block(
                     base, t, c, rk, -1, -1, True, BG, BPG, lc_ch, lc_rk, lc_rk_bus, lc_bg, lc_bk
                 )
                 continue
-            if mode == APPLY_BANK_ONLY:
+            if cmd == MAC_AB or cmd == WR_AB:
                 slot = 2 + 2 * C + 2 * C * R + c
                 if t - st[slot] < pim_interval:
                     _flag(viol, st, i, V_PIM_RATE, st[slot], pim_interval)
@@ -303,7 +301,7 @@ def _check_block(
                         rk,
                         lb // BPG,
                         lb % BPG,
-                        mode == APPLY_ALL and base != ACT and base != PRE,
+                        False,  # no data on the bus
                         BG,
                         BPG,
                         lc_ch,
@@ -455,7 +453,7 @@ def check_command_log(path: str | Path, system: str | SystemConfig | None = None
     table = build_constraints(n)
     by_next = sorted(range(len(table)), key=lambda k: table[k].next)
     ordered = [table[k] for k in by_next]
-    start = np.zeros(N_COMMANDS + 1, dtype=np.int64)
+    start = np.zeros(TIMED_COMMANDS + 1, dtype=np.int64)
     for con in ordered:
         start[con.next + 1] += 1
     start = np.cumsum(start)
@@ -487,7 +485,7 @@ def check_command_log(path: str | Path, system: str | SystemConfig | None = None
     st[1] = NEG
     st[2 : 2 + 2 * C] = NEG
     # Refresh gaps are measured from time 0: the first refresh is due one interval in.
-    lc = [np.full((m, N_COMMANDS), NEG, dtype=np.int64) for m in (C, NR, NR, NBG, NB)]
+    lc = [np.full((m, TIMED_COMMANDS), NEG, dtype=np.int64) for m in (C, NR, NR, NBG, NB)]
     open_row = np.full(NB, -1, dtype=np.int64)
     faw = np.full((NR, 4), NEG, dtype=np.int64)
     viol = np.zeros((MAX_VIOLATIONS, 4), dtype=np.int64)

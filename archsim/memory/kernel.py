@@ -103,10 +103,9 @@ N_CF = 15
 PQF_CMD, PQF_SET, PQF_RANK, PQF_ROW, PQF_COL, PQF_ID, PQF_ENQ = range(7)
 N_PQF = 7
 
-# _apply modes: every constraint; only the bank's own (an in-bank PIM access, paced by the PIM
-# units' command interval instead of the shared column path); data bus and rank only (a PIM
-# register access that touches no bank).
-APPLY_ALL, APPLY_BANK_ONLY, APPLY_BUS_ONLY = 0, 1, 2
+# _apply modes: every constraint; data bus and rank only (a PIM register access that touches
+# no bank).
+APPLY_ALL, APPLY_BUS_ONLY = 0, 2
 
 # Per-channel counters (the PIM ones count banks touched by all-bank commands).
 (
@@ -228,8 +227,6 @@ def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na, mode=APPLY_ALL):
         q = cs_tab[k, 0]
         until = t + cs_tab[k, 3]
         level = cs_tab[k, 1]
-        if mode == APPLY_BANK_ONLY and level != 3:
-            continue
         if mode == APPLY_BUS_ONLY and level > 1:
             continue
         if level == 0:
@@ -583,18 +580,22 @@ def _pim_step(
     if actual < 0:
         done = t
     else:
+        # The column of the constraint table the command is timed as: ACTab/PREab as ACT/PRE at
+        # each bank, WRreg/RDreg as a WR/RD on the data bus, MACab/WRab as themselves (the
+        # bank's constraints and the read/write turnaround; see memory/constraints.py).
         if actual == ACT_AB:
             base = ACT
         elif actual == PRE_AB:
             base = PRE
-        elif actual == MAC_AB or actual == RD_REG:
+        elif actual == RD_REG:
             base = RD
-        else:
+        elif actual == WR_REG:
             base = WR
+        else:
+            base = actual
         row_bus = actual == ACT_AB or actual == PRE_AB
         e = ch_st[c, CF_BUS_COL] if (p[P_DUAL] == 1 and not row_bus) else ch_st[c, CF_BUS_ROW]
-        if actual != MAC_AB and actual != WR_AB:
-            e = max(e, na[p[P_O_RK] + rk, base])
+        e = max(e, na[p[P_O_RK] + rk, base])
         if actual == WR_REG or actual == RD_REG:
             e = max(e, na[c, base])
         else:
@@ -602,14 +603,12 @@ def _pim_step(
                 e = max(e, na[c, base])
                 if rk_st[rk, RF_FAW_N] >= 4:
                     e = max(e, faw[rk, rk_st[rk, RF_FAW_I]] + p[P_FAW])
-            in_bank = actual == MAC_AB or actual == WR_AB
-            if in_bank:
+            if actual == MAC_AB or actual == WR_AB:
                 e = max(e, ch_st[c, CF_PIM_NEXT])
             for lb in range(nb):
                 if _in_set(code, lb) and (actual != PRE_AB or open_row[base_gb + lb] >= 0):
                     gbg = rk * BG + lb // BPG
-                    if not in_bank:
-                        e = max(e, na[p[P_O_BG] + gbg, base])
+                    e = max(e, na[p[P_O_BG] + gbg, base])
                     e = max(e, na[p[P_O_BK] + base_gb + lb, base])
         if e > t:
             return e
@@ -618,8 +617,7 @@ def _pim_step(
             _apply(base, t, c, r, -1, -1, p, cs_start, cs_tab, na, APPLY_BUS_ONLY)
             cnt[c, CNT_PIM_REG_WR if actual == WR_REG else CNT_PIM_REG_RD] += 1
         else:
-            mode = APPLY_BANK_ONLY if (actual == MAC_AB or actual == WR_AB) else APPLY_ALL
-            if mode == APPLY_BANK_ONLY:
+            if actual == MAC_AB or actual == WR_AB:
                 ch_st[c, CF_PIM_NEXT] = t + p[P_PIM_MAC]
             for lb in range(nb):
                 if not _in_set(code, lb):
@@ -627,7 +625,7 @@ def _pim_step(
                 gb = base_gb + lb
                 if actual == PRE_AB and open_row[gb] < 0:
                     continue
-                _apply(base, t, c, r, lb // BPG, lb % BPG, p, cs_start, cs_tab, na, mode)
+                _apply(base, t, c, r, lb // BPG, lb % BPG, p, cs_start, cs_tab, na)
                 if actual == ACT_AB:
                     open_row[gb] = row
                     _set_open(rk, t, 1, rk_st)
