@@ -191,7 +191,7 @@ class DramTiming:
         self._comp = np.zeros((buffer_rows if completions else 1, 2), dtype=np.int64)
         cs_start, cs_next, cs_level, cs_sib, cs_lat = constraint_arrays(self.constraints)
         p[K.P_O_RK], p[K.P_O_BG], p[K.P_O_BK] = C, C + NR, C + NR + NBG
-        self.state = (
+        self.state = K.KernelState(
             cs_start,
             np.ascontiguousarray(np.stack([cs_next, cs_level, cs_sib, cs_lat], axis=1)),
             # next allowed cycle per node (channels, then ranks, bank groups, banks) and command
