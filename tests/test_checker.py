@@ -150,3 +150,31 @@ def test_an_in_bank_read_inside_twtr_of_an_in_bank_write_is_caught(tmp_path):
     assert _pim_log(tmp_path, [*ok, "135 MACab 0 0 -1 -1 7 0"]) == []
     violations = _pim_log(tmp_path, [*ok, "134 MACab 0 0 -1 -1 7 0"])
     assert violations and all("tWTR_L" in v for v in violations)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["100 ACT 0 0 0 0 5 0", "100 ACT 0 0 1 1 5 0"], "shares its command bus cycle"),
+        (["100 ACT 0 0 0 0 5 0", "200 ACT 0 0 0 0 6 0"], "whose row 5 is still open"),
+        (["100 ACT 0 0 0 0 5 0", "140 RD 0 0 0 0 6 0"], "accesses row 6 while row 5 is open"),
+        (["100 ACT 0 0 0 0 5 0", "90 ACT 0 0 1 0 5 0"], "goes back in time"),
+        (["100 PRE 0 0 0 0 5 0"], "precharges a bank that is already closed"),
+        (["100 ACT 0 0 0 0 5 0", "400 REFab 0 0 -1 -1 -1 -1"], "refreshes the rank while bank 0"),
+        (["100 ACT 0 7 0 0 5 0"], "names a channel, rank, bank or command"),
+    ],
+)
+def test_each_non_pairwise_rule_is_caught(tmp_path, lines, message):
+    cfg = load_system("ddr4-3200", {"memory": {"controller": {"refresh": "none"}}})
+    path = tmp_path / "bad.log"
+    path.write_text("# archsim command log v1\n# system: ddr4-3200\n" + "\n".join(lines) + "\n")
+    violations = check_command_log(path, cfg).violations
+    assert any(message in v for v in violations), violations
+
+
+def test_in_bank_commands_faster_than_the_units_are_caught(tmp_path):
+    # hbm2-pim's units take an in-bank command every tCCD_L = 4 cycles.
+    lines = ["100 ACTab 0 0 -1 -1 7 0", "120 MACab 0 0 -1 -1 7 0"]
+    assert _pim_log(tmp_path, [*lines, "124 MACab 0 0 -1 -1 7 1"]) == []
+    violations = _pim_log(tmp_path, [*lines, "123 MACab 0 0 -1 -1 7 1"])
+    assert len(violations) == 1 and "closer than 4 cycles" in violations[0]

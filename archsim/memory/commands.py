@@ -2,7 +2,7 @@
 
 The first eight are the JEDEC commands the constraint table is written for. The PIM commands
 after them act on a *set* of banks at once (all, even or odd banks of a rank, or one bank) and
-are timed as their base command applied to each bank of the set (see ``PIM_BASE``):
+are timed by the constraint table at each bank of the set (see ``TIMED_AS``):
 
 * ``ACTab`` / ``PREab``: open / close the same row in every bank of the set (HBM-PIM all-bank mode);
 * ``MACab``: a column read in every bank of the set feeding the PIM units; no data on the bus;
@@ -31,8 +31,8 @@ COMMAND_NAMES = (
 )  # fmt: skip
 COMMAND_IDS = {name: i for i, name in enumerate(COMMAND_NAMES)}
 TIMED_COMMANDS = WR_AB + 1  # commands with a column in the constraint table (ids 8, 9 unused)
-# Base command each PIM command is timed as.
-PIM_BASE = {ACT_AB: ACT, PRE_AB: PRE, MAC_AB: RD, WR_AB: WR, WR_REG: WR, RD_REG: RD}
+# The constraint-table column each PIM command is timed as (the others are their own).
+TIMED_AS = {ACT_AB: ACT, PRE_AB: PRE, WR_REG: WR, RD_REG: RD}
 
 ROW_COMMANDS = (ACT, PRE, REFAB, REFPB, ACT_AB, PRE_AB)  # the row bus where it is separate
 COLUMN_COMMANDS = (RD, WR, RDA, WRA, MAC_AB, WR_AB, WR_REG, RD_REG)

@@ -2,9 +2,11 @@
 
 Each row says: after command ``prev`` at some node of ``level``, command ``next`` at the same node
 (or, when ``sibling`` is set, at any *other* node of that level under the same parent) must wait
-``cycles``. The timing kernel enforces the table forward ("next allowed time" per node); the log
-checker enforces it backward ("time since the last such command"), so the two implementations
-audit each other, and the closed-form validation audits the table.
+``cycles``. The timing kernel (numba) enforces the table forward, one command at a time ("next
+allowed time" per node); the log checker (:mod:`archsim.memory.checker`, numpy, sharing no code
+with the kernel) checks each row over a whole log backward ("time since the latest such command
+at that node"), so the two implementations audit each other, and the closed-form validation
+audits the table. ``tests/test_checker_rules.py`` breaks every row by one cycle.
 
 The four-activate window (tFAW) and the bank state machine are not pairwise and are handled by
 both implementations separately.
