@@ -178,3 +178,29 @@ def test_in_bank_commands_faster_than_the_units_are_caught(tmp_path):
     assert _pim_log(tmp_path, [*lines, "124 MACab 0 0 -1 -1 7 1"]) == []
     violations = _pim_log(tmp_path, [*lines, "123 MACab 0 0 -1 -1 7 1"])
     assert len(violations) == 1 and "closer than 4 cycles" in violations[0]
+
+
+def test_blocks_of_any_size_give_the_same_verdict(tmp_path, monkeypatch):
+    """State carries across the blocks a long log is read in: bank rows, last commands, tFAW,
+    buses and refresh; a log cut into small blocks is judged as in one piece."""
+    import archsim.memory.checker as checker
+    from archsim.memory.command_log import read_blocks
+
+    cfg = load_system("hbm2")
+    rng = np.random.default_rng(4)
+    n = 300
+    address = addresses(cfg, "random", n, 5)
+    path = write_log(tmp_path, cfg, "hbm2", address.astype(np.uint64), rng.random(n) < 0.3)
+
+    def edit(lines, body):  # pull a few commands earlier: violations of several kinds
+        for k in body[40::150]:
+            parts = lines[k].split()
+            parts[0] = str(int(parts[0]) - 3)
+            lines[k] = " ".join(parts)
+
+    _tamper(path, edit)
+    whole = check_command_log(path, cfg).violations
+    assert whole
+    for size in (1, 37):
+        monkeypatch.setattr(checker, "read_blocks", lambda p, s=size: read_blocks(p, s))
+        assert check_command_log(path, cfg).violations == whole, size
