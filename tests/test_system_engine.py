@@ -181,12 +181,6 @@ def test_sub_batches_overlap_host_fc_with_memory_attention():
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel finding: a PIM register write (WRreg) issued right after a host RD on the"
-    " same channel ignores tRTW (6 cycles where 13 are needed, hbm2-pim); the merged log shows"
-    " it, the kernel's PIM command interpreter must apply read-to-write turnaround",
-)
 def test_merged_command_log_of_a_contended_run_passes_check_log(tmp_path):
     from archsim.memory.checker import check_command_log
     from archsim.system.command_log import write_run_log
@@ -198,7 +192,7 @@ def test_merged_command_log_of_a_contended_run_passes_check_log(tmp_path):
     logged = write_run_log(result, path, "hbm2-pim")
     assert logged["commands"] > logged["requests"] > 0
     check = check_command_log(path, system)
-    assert check.violations == 0, check
+    assert check.violations == [], check.violations[:3]
     # The command-level pass runs the same traffic: its length is of the engine's order.
     assert 0.5 < logged["log_time_ns"] / logged["engine_time_ns"] < 2.0
 
