@@ -197,3 +197,26 @@ def test_cent_runs_llama2_70b_without_set():
     for name in ("layers.q_proj", "layers.down_proj", "layers.attention", "lm_head"):
         assert side.placement.unit[name] == "memory", name
     assert side.report.devices == 80
+
+
+def test_attention_devices_carry_their_packaging_cost_and_carbon():
+    """dgx-attacc's capex and embodied carbon include each attention device's package and
+    stacks, on top of their DRAM."""
+    from archsim.energy.carbon import embodied_g
+    from archsim.energy.tco import capex_usd
+
+    attacc, dgx = load_system("dgx-attacc"), load_system("dgx-a100-hbm3")
+    tco = attacc.tco
+    assert tco is not None
+    devices = attacc.parallel.devices
+    extra_packaging = devices * (
+        tco.packaging.interposer_2p5d_usd
+        + attacc.pim_memory.organization.stacks * tco.packaging.stack_3d_usd
+    )
+    assert capex_usd(attacc, tco)["packaging"] == pytest.approx(
+        capex_usd(dgx, tco)["packaging"] + extra_packaging
+    )
+    ics = devices * attacc.pim_memory.organization.stacks
+    assert embodied_g(attacc, tco)["packaging"] == pytest.approx(
+        embodied_g(dgx, tco)["packaging"] + ics * tco.packaging_carbon_g_per_ic
+    )
