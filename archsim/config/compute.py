@@ -117,7 +117,9 @@ class AimConfig(_InBankSoftmax):
     vectors_per_pass: PositiveInt = Field(
         1,
         description="input vectors each bank's unit multiplies per weight read (accumulators"
-        " per unit): more than 1 serves grouped-query attention's query heads in one pass",
+        " per unit): more than 1 serves grouped-query attention's query heads in one pass;"
+        " MAC energy scales with the MACs done, but the extra multipliers' area, leakage and"
+        " cost are not charged [assumption]",
     )
     activation_lut: bool = True
     dual_row_buffer: bool = Field(
