@@ -26,6 +26,10 @@ class OpRecord(BaseModel):
     bound: str = Field(description="what limited it: compute, memory, or pim")
     start_ns: float = Field(0.0, description="when its first execution started (timeline)")
     end_ns: float = Field(0.0, description="when its last execution ended (timeline)")
+    counts: dict[str, float] = Field(
+        default_factory=dict,
+        description="the action counts its energy_pj prices (all executions, every device)",
+    )
 
 
 class UnitUse(BaseModel):

@@ -248,7 +248,9 @@ def run_side(
         cost = costs[op.name]
         where = placement.unit[op.name]
         device = where == "memory" and models.device is not None
-        ledger.add(cost.ledger, op.repeat * copies, prefix=DEVICE_PREFIX if device else "")
+        own = Ledger()
+        own.add(cost.ledger, op.repeat * copies, prefix=DEVICE_PREFIX if device else "")
+        ledger.add(own)
         flops[where] += op.flops() * op.repeat * copies
         span = spans[op.name]
         records.append(
@@ -258,11 +260,12 @@ def run_side(
                 unit="host" if where == "host" else unit_name,
                 repeat=op.repeat,
                 time_ns=cost.time_ns * op.repeat,
-                energy_pj=sum(cost.ledger.energy.values()) * op.repeat * copies,
+                energy_pj=sum(own.energy.values()),
                 host_link_bytes=cost.ledger.bytes.get("host_link", 0.0) * op.repeat * copies,
                 bound=cost.bound,
                 start_ns=span.start_ns,
                 end_ns=span.end_ns,
+                counts=dict(sorted(own.counts.items())),
             )
         )
     ledger.add(fabric, copies)
