@@ -52,7 +52,9 @@ class SideReport(BaseModel):
     devices: int = Field(1, description="devices the work was split over (totals cover all)")
     energy_pj: dict[str, float] = Field(description="energy by component plus their 'total'")
     bytes_moved: dict[str, float] = Field(description="bytes per link; 'host_link' is the bus")
-    peak_bandwidth_gbps: float = Field(description="the host link's peak, GB/s")
+    peak_bandwidth_gbps: float = Field(
+        description="the host links' peak over all devices, GB/s (as bytes and FLOPs are totals)"
+    )
     peak_flops: float = Field(description="peak FLOP/s of the compute doing the work")
     unit_bandwidth_gbps: float | None = Field(
         None,

@@ -314,7 +314,7 @@ def run_side(
         devices=devices,
         energy_pj=ledger.energy_report(),
         bytes_moved=moved,
-        peak_bandwidth_gbps=system.host_link.bandwidth_bytes_per_s / 1e9,
+        peak_bandwidth_gbps=system.host_link.bandwidth_bytes_per_s / 1e9 * devices,
         peak_flops=units[main].peak_flops,
         unit_bandwidth_gbps=(
             unit.operand_bandwidth_gbps(coster.view) * devices
