@@ -78,10 +78,30 @@ def _pim_batches(system, op, workload, start: int, repeat: int):
     out = []
     for _ in range(repeat):
         for program in programs:
-            batch = program.batch()
+            batch = _channels_interleaved(program.batch())
             batch.arrival[:] = start
             out.append(batch)
     return out
+
+
+def _channels_interleaved(batch):
+    """The program's commands with the channels interleaved (each channel's own order kept):
+    the controllers of all channels receive their programs at once, while a program emitted
+    channel after channel would reach the later channels only through the in-order front end
+    (which made a 64-channel GEMV 22x slower than its channels run it)."""
+    from archsim.memory.controller import RequestBatch
+
+    n = len(batch)
+    if n == 0:
+        return batch
+    channel = batch.channel
+    order = np.argsort(channel, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    counts = np.bincount(channel)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank[order] = np.arange(n) - np.repeat(starts, counts)
+    perm = np.lexsort((channel, rank))
+    return RequestBatch(*(getattr(batch, f.name)[perm] for f in fields(RequestBatch)))
 
 
 def write_run_log(result, path: Path, system_ref: str, overrides: dict | None = None) -> dict:
