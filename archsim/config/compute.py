@@ -47,7 +47,15 @@ class HostConfig(Model):
         return pes * self.macs_per_pe[dtype] * self.clock_hz  # type: ignore[index]
 
     def peak_flops(self, dtype: str = "fp16") -> float:
+        """The arrays' peak (matrix products)."""
         return 2.0 * self.peak_macs_per_s(dtype)
+
+    def vector_peak_flops(self) -> float:
+        return self.vector_flops_per_cycle * self.clock_hz
+
+    def total_peak_flops(self, dtype: str = "fp16") -> float:
+        """Arrays and vector unit together: the most FLOP/s the host can do."""
+        return self.peak_flops(dtype) + self.vector_peak_flops()
 
 
 class LinkConfig(Model):

@@ -281,7 +281,7 @@ def run_side(
     busy = {
         r: (b * micro / stages / time_ns if time_ns else 0.0) for r, b in timeline.busy_ns.items()
     }
-    host_peak = system.host.peak_flops("fp16") * devices
+    host_peak = system.host.total_peak_flops("fp16") * devices  # arrays and vector unit
     units = {
         "host": UnitUse(
             flops=flops["host"],
