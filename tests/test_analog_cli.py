@@ -44,6 +44,10 @@ def test_solve_json_contract():
         (["solve", "--n", "0"], "--n: must be a positive integer"),
         (["solve", "--kind", "weird"], "--kind"),
         (["solve", "--gbw", "-1"], "gbw"),
+        (["pipeline", "--tiles", "0"], "--tiles: must be a positive integer"),
+        (["pipeline", "--replication", "max"], "--replication"),
+        (["pipeline", "--system", "hbm2-pim"], "no analog crossbar banks"),
+        (["pipeline", "--tiles", "100"], "pim.tiles"),
     ],
 )
 def test_bad_input_one_line(args, message):
@@ -75,3 +79,15 @@ def test_lifetime_negative_age_is_one_line():
     run = archsim("analog", "lifetime", "--ages", "1d,-3d")
     assert run.returncode == 2
     assert "--ages" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_pipeline_json_contract(tmp_path):
+    dest = tmp_path / "p.json"
+    run = archsim("analog", "pipeline", "-w", "resnet50", "--tiles", "1024", "--json", str(dest))
+    assert run.returncode == 0, run.stderr
+    r = json.loads(dest.read_text())
+    assert r["tiles_one_copy"] <= r["tiles_used"] <= r["tiles"] == 1024
+    assert sum(layer["tiles"] for layer in r["layers"]) == r["tiles_used"]
+    assert r["pipelined_ns"] <= r["sequential_ns"]
+    assert max(layer["copies"] for layer in r["layers"]) > 1
+    assert r["programming_pj"] == pytest.approx(sum(x["programming_pj"] for x in r["layers"]))

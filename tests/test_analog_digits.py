@@ -51,5 +51,7 @@ def test_full_study_trends(model):
         assert acc[(bits, DRIFT_S[-1])] <= acc[(bits, DRIFT_S[0])] + 0.01
     for t in DRIFT_S:
         assert acc[(ADC_BITS[-1], t)] >= acc[(ADC_BITS[0], t)]
+    # RRAM has no drift fit but relaxes (configs/devices/rram.yaml, lifetime): it only hurts too.
     rram = grid(model, "rram")
-    assert len({round(v, 6) for k, v in rram.items() if k[0] == 9}) == 1  # no drift model
+    for bits in ADC_BITS:
+        assert rram[(bits, DRIFT_S[-1])] <= rram[(bits, DRIFT_S[0])] + 0.01

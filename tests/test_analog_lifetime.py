@@ -60,3 +60,30 @@ def test_periodic_reprogramming_counts_writes():
 def test_bad_input_is_a_clear_error(kwargs, message):
     with pytest.raises(ArchsimError, match=message):
         lifetime("pcm", **kwargs)
+
+
+def test_rram_relaxation_reproduces_the_published_one_day_spread():
+    """Programmed then aged one day, RRAM cells spread around their target as Wan et al.
+    (Nature 2022) measured: the std of the 1-day fit aihwkit took from their figures
+    (ReRamWan2022NoiseModel, polynomial in g/gmax, uS at gmax 40 uS)."""
+    import numpy as np
+
+    from archsim.pim.analog import devices, kernels
+    from archsim.pim.analog.presets import load_device
+
+    dev = load_device("rram")
+    one_day = [0.701, 22.086, -50.773, 47.095, -16.458]  # aihwkit's coefficients, not the YAML's
+    for r in (0.25, 0.5, 0.75):
+        target = np.full((200, 200), r * dev.gmax_us)
+        prog = kernels.program_kernel(
+            target, devices.programming_sigma_us(dev, target), 0.0, 0.0, 0.0,
+            dev.gmin_us, dev.gmax_us, 7,
+        )
+        aged = devices.age(dev, prog, 86400.0, 0.0, 11)
+        published = np.polynomial.polynomial.polyval(r, one_day)
+        assert np.std(aged - target) == pytest.approx(published, rel=0.03)
+    # No data after two days: the spread is held, not extrapolated.
+    g = np.array([20.0])
+    assert devices.relaxation_sigma_us(dev, g, 3e7) == pytest.approx(
+        devices.relaxation_sigma_us(dev, g, 172800.0)
+    )

@@ -41,6 +41,7 @@ def test_same_seed_same_accuracy_and_seed_matters():
     assert a == b and a != c
 
 
+@pytest.mark.slow  # over 3 s (10 s under load): run by CI's slow stage
 def test_dynamic_attention_operands_stay_digital():
     result = simulate("analog-rram", "llama2-7b-decode")
     units = {r.kind: r.unit for r in result.report.in_memory.ops}
@@ -53,6 +54,9 @@ def test_bad_analog_pim_field_names_the_path():
 
     with pytest.raises(ConfigError, match=r"pim\.analog-crossbar\.tiles"):
         load_system("analog-pcm", {"pim": {"tiles": 0}})
+    for field in ("rows", "cols"):  # a tile size of 0
+        with pytest.raises(ConfigError, match=rf"pim\.analog-crossbar\.{field}"):
+            load_system("analog-rram", {"pim": {field: 0}})
 
 
 def test_closed_loop_system_solves_in_the_crossbars():
@@ -104,3 +108,23 @@ def test_adc_bits_knob_overrides_the_periphery_preset():
     high = simulate(load_system("analog-pcm", {"pim": {"adc_bits": 10}}), wl).report.in_memory
     assert low.accuracy["rel_error_rms"] > 1.5 * high.accuracy["rel_error_rms"]
     assert low.energy_pj["pim_compute"] < high.energy_pj["pim_compute"]
+
+
+def test_closed_loop_regression_refines_and_costs_residuals_at_full_size():
+    """Refined to the op's tolerance inside ``run``; the residuals (two GEMVs over X each) are
+    costed at the op's full size even when the solve runs on a smaller sample."""
+    from archsim.workload.solvers import regression_workload
+
+    wl = regression_workload(1024, 128, ridge=0.5)
+    reports = []
+    for sample in (512, 32):
+        sys = load_system("closed-loop-rram", {"pim": {"solver_sample": sample}})
+        rep = simulate(sys, wl).report.in_memory
+        assert rep.accuracy["op:regression"] < 1e-5
+        reports.append(rep.programming)
+    full, sampled = reports
+    assert full["op:regression:refinement_iterations"] >= 1
+    steps = "op:regression:refinement_iterations"
+    assert sampled[steps] == full[steps]  # same steps, so the same full-size residuals
+    assert sampled["op:regression:residual_ns"] == pytest.approx(full["op:regression:residual_ns"])
+    assert full["op:regression:residual_ns"] > 0

@@ -180,3 +180,57 @@ def test_eigen_without_dominant_eigenvalue_is_rejected():
 
     with pytest.raises(ArchsimError, match="no dominant eigenvalue"):
         eigen(np.eye(4), _cfg(), load_device("ideal"), load_periphery("default").adc)
+
+
+def test_regression_refines_to_tolerance_with_ridge_and_costs_residuals():
+    from archsim.pim.analog.closed_loop import regression, residual_host
+    from archsim.workload.ops import RegressionOp
+    from archsim.workload.solvers import make_matrix
+
+    spec = RegressionOp(name="r", inputs=["x", "y"], outputs=["w"], samples=192, features=48)
+    x, y = make_matrix(spec)
+    cfg = _cfg()
+    adc = load_periphery("default").adc
+    ridge = 5.0
+    plain = regression(x, y, cfg, load_device("rram"), adc, ridge=ridge)
+    r = regression(x, y, cfg, load_device("rram"), adc, ridge=ridge, tolerance=1e-7,
+                   host=residual_host(cfg))  # fmt: skip
+    # Checked against the normal equations, not the model's own residual.
+    resid = x.T @ y - (x.T @ x + ridge * np.eye(48)) @ r.x
+    assert np.linalg.norm(resid) / np.linalg.norm(x.T @ y) <= 1e-7
+    ridge_w = np.linalg.solve(x.T @ x + ridge * np.eye(48), x.T @ y)
+    assert np.linalg.norm(r.x - ridge_w) / np.linalg.norm(ridge_w) < 1e-5 < plain.solution_error
+    assert r.refinement_iterations >= 1 and r.residual_passes == 2 * (r.refinement_iterations + 1)
+    assert r.residual_time_s > 0 and r.energy_pj["residual"] > 0
+    assert r.settling_time_s > plain.settling_time_s
+    with pytest.raises(ArchsimError, match="regression refinement reached"):
+        regression(x, y, _cfg(max_refinement_iterations=1), load_device("rram"), adc,
+                   tolerance=1e-12)  # fmt: skip
+
+
+def test_eigenvector_refines_to_tolerance_and_costs_residuals():
+    from archsim.pim.analog.closed_loop import eigen, residual_host
+    from archsim.workload.ops import EigenOp
+    from archsim.workload.solvers import make_matrix
+
+    cfg = _cfg()
+    adc = load_periphery("default").adc
+    for kind in ("pagerank", "covariance"):
+        spec = EigenOp(name="e", inputs=["a"], outputs=["v"], n=64, matrix_kind=kind,
+                       iterations=10)  # fmt: skip
+        a, x0 = make_matrix(spec)
+        plain = eigen(a, cfg, load_device("rram"), adc, x0=x0)
+        r = eigen(a, cfg, load_device("rram"), adc, x0=x0, tolerance=1e-7,
+                  host=residual_host(cfg))  # fmt: skip
+        v = r.x / np.linalg.norm(r.x)
+        rho = v @ a @ v
+        assert np.linalg.norm(a @ v - rho * v) / abs(rho) <= 1e-7
+        vals, vecs = np.linalg.eig(a)
+        ref = np.real(vecs[:, np.argmax(np.abs(vals))])
+        ref /= np.linalg.norm(ref)
+        err = min(np.linalg.norm(v - ref), np.linalg.norm(v + ref))
+        assert err < 1e-5 and err < plain.solution_error / 100
+        assert r.refinement_iterations >= 1 and r.residual_time_s > 0
+        assert r.settling_time_s > plain.settling_time_s > 0
+    with pytest.raises(ArchsimError, match="eigenvector refinement reached"):
+        eigen(a, _cfg(max_refinement_iterations=1), load_device("rram"), adc, tolerance=1e-14)

@@ -108,3 +108,99 @@ def test_not_a_log(tmp_path):
     path.write_text("hello\n")
     with pytest.raises(ArchsimError, match="not an archsim command log"):
         check_command_log(path, "ddr4-3200")
+
+
+PIM_HEADER = "# archsim command log v1\n# system: hbm2-pim\n# standard: HBM2\n"
+
+
+def _pim_log(tmp_path, lines):
+    cfg = load_system("hbm2-pim", {"memory": {"controller": {"refresh": "none"}}})
+    path = tmp_path / "pim.log"
+    path.write_text(PIM_HEADER + "\n".join(lines) + "\n")
+    return check_command_log(path, cfg).violations
+
+
+@pytest.mark.parametrize("gap", [6, 12, 13])
+def test_a_register_write_inside_trtw_of_an_in_bank_read_is_caught(tmp_path, gap):
+    """MACab is HBM-PIM's RD trigger: a WRreg within tRTW (13 cycles on HBM2) of it turns the
+    bus around too early (the merged-log finding of the system-engine issue)."""
+    violations = _pim_log(
+        tmp_path,
+        ["100 ACTab 0 0 -1 -1 7 0", "120 MACab 0 0 -1 -1 7 0", f"{120 + gap} WRreg 0 0 -1 -1 0 0"],
+    )
+    if gap < 13:
+        assert len(violations) == 1 and "WRreg" in violations[0]
+        assert f"violates tRTW: {gap} cycles after MACab at cycle 120, needs 13" in violations[0]
+    else:
+        assert violations == []
+
+
+def test_a_register_write_inside_trtw_of_a_host_read_is_caught(tmp_path):
+    violations = _pim_log(
+        tmp_path,
+        ["100 ACT 0 0 0 0 7 0", "120 RD 0 0 0 0 7 0", "126 WRreg 0 0 -1 -1 0 0"],
+    )
+    assert len(violations) == 1
+    assert "WRreg at cycle 126" in violations[0] and "violates tRTW" in violations[0]
+
+
+def test_an_in_bank_read_inside_twtr_of_an_in_bank_write_is_caught(tmp_path):
+    # WRab -> MACab on the same banks: tCWL + tBL + tWTR_L = 5 + 2 + 8 = 15 cycles on HBM2.
+    ok = ["100 ACTab 0 0 -1 -1 7 0", "120 WRab 0 0 -1 -1 7 0"]
+    assert _pim_log(tmp_path, [*ok, "135 MACab 0 0 -1 -1 7 0"]) == []
+    violations = _pim_log(tmp_path, [*ok, "134 MACab 0 0 -1 -1 7 0"])
+    assert violations and all("tWTR_L" in v for v in violations)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["100 ACT 0 0 0 0 5 0", "100 ACT 0 0 1 1 5 0"], "shares its command bus cycle"),
+        (["100 ACT 0 0 0 0 5 0", "200 ACT 0 0 0 0 6 0"], "whose row 5 is still open"),
+        (["100 ACT 0 0 0 0 5 0", "140 RD 0 0 0 0 6 0"], "accesses row 6 while row 5 is open"),
+        (["100 ACT 0 0 0 0 5 0", "90 ACT 0 0 1 0 5 0"], "goes back in time"),
+        (["100 PRE 0 0 0 0 5 0"], "precharges a bank that is already closed"),
+        (["100 ACT 0 0 0 0 5 0", "400 REFab 0 0 -1 -1 -1 -1"], "refreshes the rank while bank 0"),
+        (["100 ACT 0 7 0 0 5 0"], "names a channel, rank, bank or command"),
+    ],
+)
+def test_each_non_pairwise_rule_is_caught(tmp_path, lines, message):
+    cfg = load_system("ddr4-3200", {"memory": {"controller": {"refresh": "none"}}})
+    path = tmp_path / "bad.log"
+    path.write_text("# archsim command log v1\n# system: ddr4-3200\n" + "\n".join(lines) + "\n")
+    violations = check_command_log(path, cfg).violations
+    assert any(message in v for v in violations), violations
+
+
+def test_in_bank_commands_faster_than_the_units_are_caught(tmp_path):
+    # hbm2-pim's units take an in-bank command every tCCD_L = 4 cycles.
+    lines = ["100 ACTab 0 0 -1 -1 7 0", "120 MACab 0 0 -1 -1 7 0"]
+    assert _pim_log(tmp_path, [*lines, "124 MACab 0 0 -1 -1 7 1"]) == []
+    violations = _pim_log(tmp_path, [*lines, "123 MACab 0 0 -1 -1 7 1"])
+    assert len(violations) == 1 and "closer than 4 cycles" in violations[0]
+
+
+def test_blocks_of_any_size_give_the_same_verdict(tmp_path, monkeypatch):
+    """State carries across the blocks a long log is read in: bank rows, last commands, tFAW,
+    buses and refresh; a log cut into small blocks is judged as in one piece."""
+    import archsim.memory.checker as checker
+    from archsim.memory.command_log import read_blocks
+
+    cfg = load_system("hbm2")
+    rng = np.random.default_rng(4)
+    n = 300
+    address = addresses(cfg, "random", n, 5)
+    path = write_log(tmp_path, cfg, "hbm2", address.astype(np.uint64), rng.random(n) < 0.3)
+
+    def edit(lines, body):  # pull a few commands earlier: violations of several kinds
+        for k in body[40::150]:
+            parts = lines[k].split()
+            parts[0] = str(int(parts[0]) - 3)
+            lines[k] = " ".join(parts)
+
+    _tamper(path, edit)
+    whole = check_command_log(path, cfg).violations
+    assert whole
+    for size in (1, 37):
+        monkeypatch.setattr(checker, "read_blocks", lambda p, s=size: read_blocks(p, s))
+        assert check_command_log(path, cfg).violations == whole, size

@@ -130,6 +130,7 @@ def test_bad_system_yaml_names_the_field(tmp_path):
     assert "memory.timing.tRC" in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.slow  # over 3 s: run by CI's slow stage
 def test_validate_quick_passes_every_study(tmp_path):
     out = tmp_path / "studies.json"
     result = archsim("validate", "--quick", "--json", str(out))

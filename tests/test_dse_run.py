@@ -192,6 +192,7 @@ def test_incompatible_store_is_refused_and_untouched(tmp_path):
     assert junk.read_text() == "not a database"
 
 
+@pytest.mark.slow  # over 3 s: run by CI's slow stage
 def test_unreachable_scheduler_errors_fast(tmp_path):
     import time
 

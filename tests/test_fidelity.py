@@ -30,6 +30,7 @@ def test_robaracoch_follows_ramulator2_level_order():
     assert f["bank"].tolist()[3:] == [0, 1]
 
 
+@pytest.mark.slow  # over 3 s: run by CI's slow stage
 def test_replay_set_overrides_and_check_log_rebuilds_them(tmp_path):
     trace = tmp_path / "s.trace"
     run = archsim("trace", "gen", "stream", "--requests", "4000", "-o", str(trace))

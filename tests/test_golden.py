@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 import json
 
+import pytest
+
 from tests.golden import make
 
 
@@ -52,4 +54,32 @@ def test_replay_golden_reproduced():
     assert not changed, (
         f"replay counts changed for {sorted(changed)}; if a timing-kernel change means it,"
         f" regenerate with `python -m tests.golden.make replay`: {changed}"
+    )
+
+
+@pytest.mark.slow  # every runnable preset once: about a minute
+def test_run_golden_reproduced():
+    """Every runnable preset's run reproduces its saved numbers (to float noise). A model
+    change meant to move them regenerates the set with `python -m tests.golden.make runs`."""
+    expected = json.loads(make.RUNS.read_text())
+    actual = json.loads(make.runs_text())
+    assert set(expected) <= set(actual), "a saved system preset is gone"
+    changed = {}
+    for name, row in expected.items():
+        now = actual[name]
+        flat = [(k, v) for k, v in row.items() if not isinstance(v, dict)] + [
+            (f"{side}.{k}", v)
+            for side in ("baseline", "in_memory")
+            for k, v in row.get(side, {}).items()
+        ]
+        for key, value in flat:
+            side, _, field = key.partition(".")
+            got = now.get(side, {}).get(field) if field else now.get(key)
+            if got != value and not (
+                isinstance(value, float) and got == pytest.approx(value, rel=1e-9)
+            ):
+                changed.setdefault(name, []).append((key, value, got))
+    assert not changed, (
+        f"run results changed for {sorted(changed)}; if a model change means it, regenerate"
+        f" with `python -m tests.golden.make runs`: {changed}"
     )

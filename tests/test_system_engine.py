@@ -79,8 +79,12 @@ def _two_ops(gemm_m: int, gemv_m: int, k: int = 4096):
 
 
 def test_host_stream_and_pim_program_on_the_same_channels_contend():
+    """A host GEMM whose weight stream keeps the channels busy most of its (compute-bound)
+    time, beside a PIM GEMV on the same channels: the two contend (strictly longer than the
+    longer alone, with the mode switches paid) yet overlap where the GEMM computes (strictly
+    shorter than the sum)."""
     system = load_system("hbm2-pim")
-    wl = _two_ops(64, 4096)
+    wl = _two_ops(304, 4096)
     result = simulate(system, wl)
     side = result.in_memory
     units = side.placement.unit
@@ -88,8 +92,9 @@ def test_host_stream_and_pim_program_on_the_same_channels_contend():
     ops = {r.name: r for r in side.report.ops}
     alone = [ops["gemm"].time_ns, ops["gemv"].time_ns]
     both = side.report.time_ns
-    assert max(alone) < both < sum(alone)
+    assert ops["gemm"].bound == "compute"
     assert side.report.switch_loss_ns > 0
+    assert max(alone) * 1.05 < both < sum(alone) * 0.97
 
 
 def test_independent_ops_on_host_and_memory_overlap_in_a_run():
@@ -119,6 +124,22 @@ def test_folded_layers_match_unrolled_layers(system):
         assert x.energy_pj["total"] == pytest.approx(y.energy_pj["total"], rel=0.01), side
 
 
+def test_sub_batched_layers_run_like_the_unrolled_graph():
+    """With sub-batches the engine unrolls stored layers, so a folded workload runs like one
+    built layer by layer (folding alone would let one op's 32 layers finish before the next
+    op of any layer starts)."""
+    from archsim.config.presets import parse_assignments
+    from archsim.workload.transformer import llm_workload
+
+    cfg = load_system("dgx-attacc", parse_assignments(["mapping.sub_batches=2"]))
+    folded = llm_workload("llama2-7b", "decode", batch=16, context=512)
+    unrolled = llm_workload("llama2-7b", "decode", batch=16, context=512, compact=False)
+    a = simulate(cfg, folded).report.in_memory
+    b = simulate(cfg, unrolled).report.in_memory
+    assert a.time_ns == pytest.approx(b.time_ns, rel=0.01)
+    assert a.energy_pj["total"] == pytest.approx(b.energy_pj["total"], rel=0.01)
+
+
 def test_priority_serves_the_first_sub_batch_first():
     a = OpJob("a", (), "host", demands(stage(Hold("host", 100.0))), 1, 0)
     b = OpJob("b", (), "host", demands(stage(Hold("host", 100.0))), 1, 1)
@@ -144,11 +165,11 @@ def test_sub_batches_overlap_host_fc_with_memory_attention():
     cfg = load_system("dgx-attacc", parse_assignments(sets))
     side = simulate(cfg, wl).in_memory
     spans = {s.name: s for s in side.timeline.ops}
-    att0 = spans["layers.attention@sb0"]
+    att0 = spans["layers.attention@sb0#40"]  # a layer in the middle: layers are unrolled
     host_during = [
         h
         for s in side.timeline.ops
-        if s.name.endswith("@sb1")
+        if "@sb1#" in s.name
         for h in s.holds
         if h.resource == "host" and h.start_ns < att0.end_ns and h.end_ns > att0.start_ns
     ]
@@ -160,12 +181,6 @@ def test_sub_batches_overlap_host_fc_with_memory_attention():
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel finding: a PIM register write (WRreg) issued right after a host RD on the"
-    " same channel ignores tRTW (6 cycles where 13 are needed, hbm2-pim); the merged log shows"
-    " it, the kernel's PIM command interpreter must apply read-to-write turnaround",
-)
 def test_merged_command_log_of_a_contended_run_passes_check_log(tmp_path):
     from archsim.memory.checker import check_command_log
     from archsim.system.command_log import write_run_log
@@ -177,6 +192,53 @@ def test_merged_command_log_of_a_contended_run_passes_check_log(tmp_path):
     logged = write_run_log(result, path, "hbm2-pim")
     assert logged["commands"] > logged["requests"] > 0
     check = check_command_log(path, system)
-    assert check.violations == 0, check
-    # The command-level pass runs the same traffic: its length is of the engine's order.
-    assert 0.5 < logged["log_time_ns"] / logged["engine_time_ns"] < 2.0
+    assert check.violations == [], check.violations[:3]
+
+
+@pytest.mark.parametrize(
+    ("gemm_m", "gemv_m", "k"),
+    [
+        (8, 1024, 1024),
+        pytest.param(16, 2048, 2048, marks=pytest.mark.slow),
+        pytest.param(32, 4096, 2048, marks=pytest.mark.slow),
+        (0, 4096, 4096),
+    ],
+)
+def test_fluid_engine_against_the_merged_command_level_simulation(tmp_path, gemm_m, gemv_m, k):
+    """Item 7's bound: a host weight stream and a PIM program on the same channels, run by the
+    engine (fluid sharing, mode switches per quantum) and as one merged command stream on the
+    DRAM kernel (every request and PIM command): within 15%; a PIM program alone within 2%.
+    Measured: 0.96, 1.07, 0.98 (log / engine) and 0.99 alone."""
+    from archsim.system.command_log import write_run_log
+    from archsim.workload.generators import gemv_workload
+
+    system = load_system("hbm2-pim")
+    wl = _two_ops(gemm_m, gemv_m, k=k) if gemm_m else gemv_workload(gemv_m, k)
+    result = simulate(system, wl)
+    if gemm_m:  # both channel-bound: the log has no compute to hide behind
+        assert all(r.bound in ("memory", "pim") for r in result.report.in_memory.ops)
+    logged = write_run_log(result, tmp_path / "run.log", "hbm2-pim")
+    ratio = logged["log_time_ns"] / logged["engine_time_ns"]
+    assert abs(ratio - 1) < (0.15 if gemm_m else 0.02), ratio
+
+
+def test_a_second_row_buffer_keeps_pim_programs_off_the_host_channels():
+    """NeuPIMs' dual row buffers: attention in the banks no longer takes the channels from
+    the NPU's weight stream, so the run is faster than with one row buffer; the twin baseline
+    runs the batch whole (sub-batches only serve the overlap)."""
+    from archsim.config.presets import parse_assignments
+    from archsim.system.parallel import shard
+    from archsim.workload.transformer import llm_workload
+
+    wl, _ = shard(llm_workload("gpt3-6.7b", "decode", batch=64, context=256), 4)
+    sbi = ["mapping.sub_batches=2"]
+    dual = simulate(load_system("npu-neupims", parse_assignments(sbi)), wl)
+    single = simulate(
+        load_system("npu-neupims", parse_assignments([*sbi, "pim.dual_row_buffer=false"])), wl
+    )
+    holds = [h for s in dual.in_memory.timeline.ops for h in s.holds]
+    assert any(h.resource == "unit" for h in holds)
+    assert not any(h.resource == "channels" and h.flow == "pim" for h in holds)
+    assert dual.report.in_memory.time_ns < single.report.in_memory.time_ns
+    assert dual.baseline_system.mapping.sub_batches == 1
+    assert dual.report.baseline.time_ns == pytest.approx(single.report.baseline.time_ns)

@@ -23,6 +23,8 @@ def test_reprice_equals_a_fresh_run_with_the_other_table(tmp_path, system, workl
         assert set(got.energy_pj) == set(want.energy_pj)
         for key, value in want.energy_pj.items():
             assert got.energy_pj[key] == pytest.approx(value, rel=1e-9, abs=1e-6), (side, key)
+        for a, b in zip(got.ops, want.ops, strict=True):
+            assert a.energy_pj == pytest.approx(b.energy_pj, rel=1e-9, abs=1e-6), (side, a.name)
     assert repriced.comparison.energy_reduction == pytest.approx(
         fresh.comparison.energy_reduction, rel=1e-9
     )

@@ -41,6 +41,7 @@ def test_gen_llm_contract_and_info_round_trip(tmp_path):
     assert table.returncode == 0 and "kv_cache_bytes" in table.stdout
 
 
+@pytest.mark.slow  # over 3 s: run by CI's slow stage
 def test_gen_kinds_write_readable_traces(tmp_path):
     commands = {
         "gemm": ["--m", "16", "--n", "32", "--k", "64", "--sparsity", "2:4"],
@@ -74,6 +75,7 @@ def test_info_on_memory_traces_and_presets(tmp_path):
     assert preset["kind"] == "operator" and preset["kv_cache_bytes"] > 0
 
 
+@pytest.mark.slow  # over 3 s: run by CI's slow stage
 def test_from_torch_and_from_onnx(tmp_path):
     module = tmp_path / "net.py"
     module.write_text(

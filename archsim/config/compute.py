@@ -25,6 +25,12 @@ class HostConfig(Model):
     array_rows: PositiveInt
     array_cols: PositiveInt
     dataflow: Literal["ws", "os"] = Field("ws", description="weight- or output-stationary")
+    double_buffered_weights: bool = Field(
+        False,
+        description="weight-stationary arrays load the next fold's weights while the current"
+        " fold streams, and folds pipeline through the array (GPU tensor cores, TPU MXUs);"
+        " false keeps SCALE-Sim's exact count (load, stream, drain per fold)",
+    )
     clock_hz: Hertz = Field(alias="clock", gt=0)
     macs_per_pe: dict[DType, PositiveFloat] = Field(
         description="MACs per processing element per cycle, by operand type"
@@ -41,7 +47,15 @@ class HostConfig(Model):
         return pes * self.macs_per_pe[dtype] * self.clock_hz  # type: ignore[index]
 
     def peak_flops(self, dtype: str = "fp16") -> float:
+        """The arrays' peak (matrix products)."""
         return 2.0 * self.peak_macs_per_s(dtype)
+
+    def vector_peak_flops(self) -> float:
+        return self.vector_flops_per_cycle * self.clock_hz
+
+    def total_peak_flops(self, dtype: str = "fp16") -> float:
+        """Arrays and vector unit together: the most FLOP/s the host can do."""
+        return self.peak_flops(dtype) + self.vector_peak_flops()
 
 
 class LinkConfig(Model):
@@ -111,9 +125,16 @@ class AimConfig(_InBankSoftmax):
     vectors_per_pass: PositiveInt = Field(
         1,
         description="input vectors each bank's unit multiplies per weight read (accumulators"
-        " per unit): more than 1 serves grouped-query attention's query heads in one pass",
+        " per unit): more than 1 serves grouped-query attention's query heads in one pass;"
+        " MAC energy scales with the MACs done, but the extra multipliers' area, leakage and"
+        " cost are not charged [assumption]",
     )
     activation_lut: bool = True
+    dual_row_buffer: bool = Field(
+        False,
+        description="a second row buffer per bank for the units (NeuPIMs): PIM programs and"
+        " host requests proceed together on a channel (their shared command bus not modelled)",
+    )
     ops: tuple[str, ...] = ("gemv", "eltwise", "attention")
 
 
@@ -172,6 +193,12 @@ class AnalogCrossbarConfig(Model):
         description="largest relative error an op may have in the crossbars; an op above it"
         " runs on the host (None: no budget)",
     )
+    conv_replication: Literal["none", "balance"] = Field(
+        "none",
+        description="balance: the tiles one copy of every resident weight leaves free hold extra"
+        " copies of conv layers, the layers' MVM steps balanced (ISAAC, ISCA 2016); none: one"
+        " copy each (archsim.pim.analog.pipeline)",
+    )
     inferences_per_programming: PositiveFloat = Field(
         1e6,
         description="runs of the workload served per programming of its static weights: the"
@@ -200,6 +227,22 @@ class ParallelConfig(Model):
     pipeline: PositiveInt = Field(
         1, description="pipeline stages: devices that each hold 1/p of the layers, in sequence"
     )
+    micro_batches: PositiveInt = Field(
+        1,
+        description="pipeline micro-batches: the batch splits into m parts that follow each"
+        " other through the stages (a smaller batch into one sequence each); a run reports the"
+        " steady state of continuous decoding, max(m, p) stage times per step (needs"
+        " pipeline > 1)",
+    )
+
+    @model_validator(mode="after")
+    def _micro(self) -> ParallelConfig:
+        if self.micro_batches > 1 and self.pipeline == 1:
+            raise FieldError(
+                "micro_batches",
+                f"{self.micro_batches} micro-batches need pipeline stages (pipeline is 1)",
+            )
+        return self
 
     @property
     def devices(self) -> int:

@@ -134,9 +134,11 @@ class SystemConfig(Model):
 
     def baseline(self) -> SystemConfig:
         """The twin: the same memory, host and links, with no in-memory compute (a named
-        ``baseline`` is resolved by the system layer, which loads presets)."""
+        ``baseline`` is resolved by the system layer, which loads presets). Sub-batches exist
+        to overlap the host with the in-memory unit, so the twin runs the batch whole."""
         return self.model_copy(
             update={
+                "mapping": self.mapping.model_copy(update={"sub_batches": 1}),
                 "pim": None,
                 "pim_memory": None,
                 "pim_link": None,

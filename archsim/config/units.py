@@ -125,7 +125,7 @@ def _bare_number_refused(value: object, dimension: str, info) -> None:
 
 
 def _dollar_first(text: str) -> str:
-    """"$9346" and "$7/GB" read as "9346$" and "7$/GB": money is written both ways."""
+    """ "$9346" and "$7/GB" read as "9346$" and "7$/GB": money is written both ways."""
     text = text.strip()
     if text.startswith("$"):
         number = re.match(rf"^\$\s*({_NUMBER})(.*)$", text)

@@ -40,6 +40,11 @@ def embodied_g(system: SystemConfig, tco: TcoConfig) -> dict[str, float]:
         * tco.memory_carbon_g_per_gb[unit_memory.standard]
     )
     ics = 1 + memory_packages(system) + (tco.pim_die.count if pim and tco.pim_die else 0)
+    if system.pim_memory is not None:
+        # A separate attention device: its own memory packages (stacks or DRAM devices).
+        org = system.pim_memory.organization
+        stacked = system.pim_memory.package == "stacked"
+        ics += org.stacks if stacked else org.bus_channels * org.ranks * org.devices_per_rank
     parts = {
         "host_die": die_carbon_g(tco.host_die, tco),
         "pim_logic": die_carbon_g(tco.pim_die, tco) if pim and tco.pim_die else 0.0,

@@ -35,6 +35,7 @@ COMPONENTS = (
     "pim_static",
     "pim_programming",
 )
+DEVICE_PREFIX = "pim_device/"  # count prefix of actions priced for a separate in-memory device
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 from archsim.config.system import SystemConfig
 from archsim.config.tco import DieConfig, TcoConfig
 from archsim.energy.yield_model import die_cost_usd
+from archsim.errors import ConfigError
 
 J_PER_KWH = 3.6e6
 S_PER_YEAR = 365.25 * 86400.0
@@ -40,20 +41,23 @@ def memory_packages(system: SystemConfig) -> int:
     return org.bus_channels * org.ranks * org.devices_per_rank
 
 
+def _price(memory, tco: TcoConfig) -> float:
+    """$/GB of a memory's standard, or a clear error naming the field to set."""
+    try:
+        return tco.memory_price_usd_per_gb[memory.standard]
+    except KeyError:
+        raise ConfigError(
+            f"field 'tco.memory_price_usd_per_gb' has no price for {memory.standard}; known:"
+            f" {', '.join(sorted(tco.memory_price_usd_per_gb))}"
+        ) from None
+
+
 def capex_usd(system: SystemConfig, tco: TcoConfig) -> dict[str, float]:
     """Capex of one device by part, with their ``total``."""
-    memory = (
-        system.memory.organization.capacity_bytes
-        / 1e9
-        * tco.memory_price_usd_per_gb[system.memory.standard]
-    )
+    memory = system.memory.organization.capacity_bytes / 1e9 * _price(system.memory, tco)
     pim = system.pim is not None
     unit_memory = system.pim_memory if system.pim_memory is not None else system.memory
-    unit_memory_usd = (
-        unit_memory.organization.capacity_bytes
-        / 1e9
-        * tco.memory_price_usd_per_gb[unit_memory.standard]
-    )
+    unit_memory_usd = unit_memory.organization.capacity_bytes / 1e9 * _price(unit_memory, tco)
     logic_dies = 1 + (tco.pim_die.count if pim and tco.pim_die else 0)
     if tco.integration == "2.5d":
         stacks = (
@@ -63,6 +67,12 @@ def capex_usd(system: SystemConfig, tco: TcoConfig) -> dict[str, float]:
         packaging += (logic_dies - 1) * tco.packaging.board_mount_usd
     else:
         packaging = logic_dies * tco.packaging.board_mount_usd
+    if system.pim_memory is not None and system.pim_memory.package == "stacked":
+        # A separate attention device is a 2.5D package of its own stacks (AttAcc).
+        packaging += (
+            tco.packaging.interposer_2p5d_usd
+            + system.pim_memory.organization.stacks * tco.packaging.stack_3d_usd
+        )
     parts = {
         "host_die": die_cost(tco.host_die, tco),
         "pim_logic": die_cost(tco.pim_die, tco) if pim and tco.pim_die else 0.0,

@@ -101,5 +101,20 @@ class Demands:
         )
 
 
+    def moved(self, resource: str, flow: str, to: str) -> Demands:
+        """The same demands with the holds on ``resource`` driven by ``flow`` on ``to``."""
+        return Demands(
+            tuple(
+                Stage(
+                    tuple(
+                        Hold(to, h.work_ns, "") if (h.resource, h.flow) == (resource, flow) else h
+                        for h in st.holds
+                    )
+                )
+                for st in self.stages
+            )
+        )
+
+
 def demands(*stages: Stage) -> Demands:
     return Demands(tuple(s for s in stages if s.holds))

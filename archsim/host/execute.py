@@ -6,11 +6,20 @@ import math
 from dataclasses import dataclass
 
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.energy.ledger import DEVICE_PREFIX, EnergyModel, Ledger
 from archsim.engine.demands import Demands, Hold, demands, stage
 from archsim.host.npu import host_work
 from archsim.memory.fastforward import stream_timing
 from archsim.workload.graph import Workload
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Tensors the host reaches in a separate device's memory over that device's link (the KV
+    cache on an AttAcc-style attention device), with the device's energy model."""
+
+    tensors: frozenset[str]
+    energy: EnergyModel
 
 
 @dataclass(frozen=True)
@@ -31,44 +40,72 @@ def run_on_host(
     energy: EnergyModel,
     onchip: frozenset[str],
     fidelity: str = "fast",
+    remote: Remote | None = None,
 ) -> HostOpResult:
     """One execution of ``op`` on the host, its operands streamed from DRAM over the host link.
 
     Compute and operand streaming overlap (double-buffered tiles), so the op takes the longer of
-    the two plus the link latency of the first tile.
+    the two plus the link latency of the first tile. Tensors in ``remote`` stream from a
+    separate device's memory over its link at the same time (``pim_channels``, ``pim_link``).
     """
     host, link, mem = system.host, system.host_link, system.memory
     assert host is not None and link is not None
-    org = mem.organization
     work = host_work(op, workload, host)
-    read = sum(v for k, v in work.read_bytes.items() if k not in onchip)
-    write = sum(v for k, v in work.write_bytes.items() if k not in onchip)
-    moved = read + write
+    far = remote.tensors if remote is not None else frozenset()
     ledger = Ledger()
-    memory_ns = dram_ns = link_ns = 0.0
-    if moved:
-        lines = math.ceil(moved / org.line_bytes)
-        stream = stream_timing(mem, lines, write / moved, fidelity=fidelity)
-        dram_ns = stream.cycles * org.tck_ps / 1000.0
-        link_ns = moved / link.bandwidth_bytes_per_s * 1e9
-        memory_ns = max(dram_ns, link_ns)
-        energy.activations(ledger, stream.counts["activations"])
-        energy.dram_columns(ledger, moved * 8, "tsv")
-        energy.link(ledger, moved)
+    near = _traffic(
+        mem, link, work, lambda t: t not in onchip and t not in far, energy, ledger, fidelity
+    )
+    holds = [Hold("channels", near.dram_ns, "host"), Hold("link", near.link_ns)]
+    latency = link.latency_ns if near.moved else 0.0
+    memory_ns = near.memory_ns
+    if remote is not None:
+        assert system.pim_memory is not None and system.pim_link is not None
+        device = Ledger()
+        away = _traffic(
+            system.pim_memory, system.pim_link, work, lambda t: t in far, remote.energy, device,
+            fidelity,
+        )  # fmt: skip
+        ledger.add(device, prefix=DEVICE_PREFIX)
+        holds += [Hold("pim_channels", away.dram_ns, "host"), Hold("pim_link", away.link_ns)]
+        latency = max(latency, system.pim_link.latency_ns if away.moved else 0.0)
+        memory_ns = max(memory_ns, away.memory_ns)
     compute_ns = work.compute_cycles / host.clock_hz * 1e9
     # The arrays, the channels and the link work at once on double-buffered tiles; the first
     # tile's link latency is paid once.
-    need = demands(
-        stage(
-            Hold("host", compute_ns),
-            Hold("channels", dram_ns, "host"),
-            Hold("link", link_ns),
-        ),
-        stage(Hold("delay", link.latency_ns if moved else 0.0)),
-    )
+    need = demands(stage(Hold("host", compute_ns), *holds), stage(Hold("delay", latency)))
     time_ns = need.alone_ns
     energy.mac(ledger, "host", work.macs, work.dtype)
     energy.vector(ledger, "host", work.vector_flops)
     energy.sram(ledger, "host", work.sram_bytes)
     bound = "compute" if compute_ns >= memory_ns else "memory"
     return HostOpResult(time_ns, ledger, work.macs, bound, compute_ns, memory_ns, need)
+
+
+@dataclass(frozen=True)
+class _Traffic:
+    moved: float
+    dram_ns: float
+    link_ns: float
+
+    @property
+    def memory_ns(self) -> float:
+        return max(self.dram_ns, self.link_ns)
+
+
+def _traffic(mem, link, work, keep, energy: EnergyModel, ledger: Ledger, fidelity) -> _Traffic:
+    """The op's traffic of the tensors ``keep`` admits with one memory over one link: the
+    stream timed on the memory's kernel, charged to ``energy``."""
+    read = sum(v for k, v in work.read_bytes.items() if keep(k))
+    write = sum(v for k, v in work.write_bytes.items() if keep(k))
+    moved = read + write
+    if not moved:
+        return _Traffic(0.0, 0.0, 0.0)
+    org = mem.organization
+    lines = math.ceil(moved / org.line_bytes)
+    stream = stream_timing(mem, lines, write / moved, fidelity=fidelity)
+    energy.activations(ledger, stream.counts["activations"])
+    energy.dram_columns(ledger, moved * 8, "tsv")
+    energy.link(ledger, moved)
+    dram_ns = stream.cycles * org.tck_ps / 1000.0
+    return _Traffic(moved, dram_ns, moved / link.bandwidth_bytes_per_s * 1e9)

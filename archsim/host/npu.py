@@ -1,9 +1,10 @@
 """The host NPU: what one execution of an op costs in compute cycles and operand traffic.
 
-Matrix products go to the systolic arrays (:mod:`archsim.host.systolic`, SCALE-Sim accounting)
-with capacity-driven tiling for the DRAM traffic (:mod:`archsim.host.tiling`); element-wise
-work goes to the vector unit. Memory time is not decided here: the caller times the traffic on
-the memory model and the host link, so stalls come from them, not from a constant.
+Matrix products go to the systolic arrays (:mod:`archsim.host.systolic`: SCALE-Sim's per-array
+accounting, optionally with double-buffered weights; a batch of GEMMs spread over all arrays, a
+2-D grid per GEMM) with capacity-driven tiling for the DRAM traffic (:mod:`archsim.host.tiling`);
+element-wise work goes to the vector unit. Memory time is not decided here: the caller times the
+traffic on the memory model and the host link, so stalls come from them, not from a constant.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from archsim.config.compute import HostConfig
-from archsim.host.systolic import split_gemm_cycles
+from archsim.host.systolic import plan_gemms
 from archsim.host.tiling import tile_gemm
 from archsim.workload.graph import Workload
 from archsim.workload.tensor import Tensor
@@ -44,6 +45,21 @@ def _element_bytes(tensor: Tensor) -> float:
     return tensor.stored_bytes / max(tensor.elements, 1)
 
 
+def gemm_batch_cycles(host: HostConfig, count: int, m: int, n: int, k: int, rate: float) -> int:
+    """Compute cycles of ``count`` independent m x n x k products at ``rate`` MACs per PE.
+
+    The batch spreads over the arrays (a group of arrays per product, a 2-D grid inside each
+    group, rounds over the count: :func:`archsim.host.systolic.plan_gemms`); skinny products
+    that fill and drain the arrays for little work run on the vector unit when that is faster.
+    """
+    plan = plan_gemms(
+        count, m, n, k, host.array_rows, host.array_cols, host.dataflow, host.arrays,
+        host.double_buffered_weights, rate, host.vector_flops_per_cycle,
+    )  # fmt: skip
+    vector_path = count * math.ceil(2 * m * n * k / host.vector_flops_per_cycle)
+    return min(math.ceil(plan.cycles), vector_path)
+
+
 def host_work(op, workload: Workload, host: HostConfig) -> HostWork:
     """Compute cycles and traffic of one execution of ``op`` on ``host``."""
     dtype = _dtype_of(op, workload)
@@ -57,14 +73,7 @@ def host_work(op, workload: Workload, host: HostConfig) -> HostWork:
     gemms = op.gemm_view()
     tensors = [workload.tensors[name] for name in op.inputs]
     for count, m, n, k in gemms:
-        base = split_gemm_cycles(
-            m, n, k, host.array_rows, host.array_cols, host.dataflow, host.arrays
-        )
-        systolic = math.ceil(base / rate)
-        # Skinny products (decode attention, GEMV) fill and drain the arrays for little work;
-        # the host runs them on whichever engine is faster.
-        vector_path = math.ceil(2 * m * n * k / host.vector_flops_per_cycle)
-        cycles += count * min(systolic, vector_path)
+        cycles += gemm_batch_cycles(host, count, m, n, k, rate)
         # Re-reads beyond the compulsory traffic come from tiling the product into the buffer.
         a = _element_bytes(tensors[0]) if tensors else 2.0
         b = _element_bytes(tensors[1]) if len(tensors) > 1 else a

@@ -1,9 +1,20 @@
 """Audit a command log against the DRAM standard: every pairwise constraint, tFAW, the command
-bus, bank states, and refresh intervals.
+bus, bank states, refresh intervals and the PIM units' command rate.
 
-The checker is written independently of the timing kernel: it keeps the *last* time each command
-was issued at each node and looks backwards, where the kernel keeps the *next allowed* time and
-looks forwards. Both read the same constraint table, which the closed-form validation checks.
+The checker is an implementation of its own, written from the standard's constraint table
+(:func:`archsim.memory.constraints.build_constraints`) and the command semantics of
+:mod:`archsim.memory.commands`, and shares no code with the timing kernel: the kernel keeps a
+*next allowed* cycle per node and command and looks forward, one command at a time, in numba;
+the checker takes a whole block of the log at once in numpy and, for every row of the table,
+finds for each command of the row's ``next`` kind the latest command of its ``prev`` kind at the
+same node (or, for a sibling row, at any other rank of the channel) and compares their distance
+with the row's cycles. A rule the kernel gets wrong is therefore caught, not repeated.
+
+What a command touches (from :mod:`archsim.memory.commands`): a host command its channel, rank,
+bank group and bank (REFab only channel and rank; a same-bank REFsb that bank in every group);
+ACTab, PREab, MACab and WRab every bank of their set (PREab only the banks it finds open) and
+the groups, rank and channel above them; WRreg and RDreg the channel and rank (the data bus).
+Each is timed as its table column (``TIMED_AS``).
 """
 
 from __future__ import annotations
@@ -13,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
 from archsim.config.presets import load_system
 from archsim.config.system import SystemConfig
@@ -22,398 +32,44 @@ from archsim.memory.command_log import read_blocks, read_header
 from archsim.memory.commands import (
     ACT,
     ACT_AB,
+    BANK,
+    BANKGROUP,
+    CHANNEL,
     COMMAND_NAMES,
     MAC_AB,
-    N_COMMANDS,
+    N_ALL_COMMANDS,
     PRE,
     PRE_AB,
+    RANK,
     RD,
     RD_REG,
     RDA,
     REFAB,
     REFPB,
+    ROW_COMMANDS,
+    SET_ALL,
+    SET_EVEN,
     SET_ODD,
+    TIMED_AS,
+    TIMED_COMMANDS,
     WR,
     WR_AB,
     WR_REG,
     WRA,
 )
-from archsim.memory.constraints import build_constraints
-from archsim.memory.kernel import APPLY_ALL, APPLY_BANK_ONLY, APPLY_BUS_ONLY, _in_set
+from archsim.memory.constraints import Constraint, build_constraints
 from archsim.pim.cadence import pim_mac_cycles
 
-NEG = np.int64(-(1 << 60))
+NEG = -(1 << 60)
 MAX_VIOLATIONS = 200
-# Violation codes below zero (a code >= 0 is the index of the violated pairwise constraint).
-(
-    V_FAW,
-    V_BUS,
-    V_TIME,
-    V_ACT_OPEN,
-    V_PRE_CLOSED,
-    V_COL_CLOSED,
-    V_COL_ROW,
-    V_REFAB_OPEN,
-    V_REFPB_OPEN,
-    V_REF_GAP,
-    V_NODE,
-    V_PIM_RATE,
-) = range(-1, -13, -1)
 # JEDEC lets a controller postpone up to eight refreshes, so gaps up to 9 x tREFI are legal.
 REFRESH_SLACK = 9
 
-
-@njit(cache=True, _nrt=False)
-def _check_pairs(
-    i,
-    base,
-    mode,
-    t,
-    c,
-    r,
-    bg,
-    b,
-    R,
-    BG,
-    BPG,
-    prev_of,
-    level_of,
-    sib_of,
-    lat_of,
-    start_of,
-    lc_ch,
-    lc_rk,
-    lc_rk_bus,
-    lc_bg,
-    lc_bk,
-    st,
-    viol,
-):
-    """Check the pairwise constraints on ``base`` at one node set (bg/b may be -1: not touched).
-
-    ``mode`` mirrors the kernel: all constraints, none on the data bus (in-bank PIM access),
-    only the bank's own (an in-bank PIM access), or only the data bus and rank ones (a PIM
-    register access).
-    """
-    rk = c * R + r
-    for k in range(start_of[base], start_of[base + 1]):
-        prev, level, lat = prev_of[k], level_of[k], lat_of[k]
-        if mode == APPLY_BANK_ONLY and level != 3:
-            continue
-        if mode == APPLY_BUS_ONLY and level > 1:
-            continue
-        if level == 0:
-            last = lc_ch[c, prev]
-        elif level == 1:
-            if sib_of[k] == 0:
-                last = lc_rk[rk, prev]
-            else:
-                last = NEG
-                for r2 in range(R):
-                    if r2 != r:
-                        last = max(last, lc_rk_bus[c * R + r2, prev])
-        elif level == 2:
-            last = lc_bg[rk * BG + bg, prev] if bg >= 0 else NEG
-        else:
-            last = NEG
-            if b >= 0:
-                for g2 in range(BG):
-                    if bg < 0 or g2 == bg:
-                        last = max(last, lc_bk[(rk * BG + g2) * BPG + b, prev])
-        if t - last < lat:
-            _flag(viol, st, i, k, last, 0)
-
-
-@njit(cache=True, _nrt=False)
-def _record(base, t, c, rk, bg, b, bus, BG, BPG, lc_ch, lc_rk, lc_rk_bus, lc_bg, lc_bk):
-    """Remember a command at every node it touched (``bus``: it used the data bus)."""
-    if bus:
-        lc_ch[c, base] = t
-        lc_rk_bus[rk, base] = t
-    lc_rk[rk, base] = t
-    if bg >= 0:
-        lc_bg[rk * BG + bg, base] = t
-    if b >= 0:
-        for g2 in range(BG):
-            if bg < 0 or g2 == bg:
-                lc_bk[(rk * BG + g2) * BPG + b, base] = t
-
-
-@njit(cache=True, _nrt=False)
-def _check_block(
-    rows,
-    dims,
-    prev_of,
-    level_of,
-    sib_of,
-    lat_of,
-    start_of,
-    st,
-    lc_ch,
-    lc_rk,
-    lc_rk_bus,
-    lc_bg,
-    lc_bk,
-    open_row,
-    faw,
-    viol,
-):
-    """Check rows [n, 8] in order; st = [n_viol, last_t, ...]; returns nothing, fills ``viol``."""
-    C, R, BG, BPG, nFAW, dual = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]
-    nREFI, nREFIpb, pim_interval = dims[7], dims[8], dims[9]
-    PC = dims[10]  # pseudo-channels share their channel's command buses (JESD235)
-    nb = BG * BPG
-    for i in range(rows.shape[0]):
-        t, cmd, c, r, bg, b, row = (
-            rows[i, 0],
-            rows[i, 1],
-            rows[i, 2],
-            rows[i, 3],
-            rows[i, 4],
-            rows[i, 5],
-            rows[i, 6],
-        )
-        pim = cmd >= ACT_AB
-        bad = c < 0 or c >= C or r < 0 or r >= R or bg >= BG or cmd < 0 or cmd > RD_REG
-        if pim:
-            bad = bad or b >= nb or b < SET_ODD or bg != -1
-        else:
-            bad = bad or b >= BPG
-            if cmd != REFAB and cmd != REFPB:
-                bad = bad or bg < 0 or b < 0 or row < 0
-            elif cmd == REFPB:
-                bad = bad or b < 0
-        if bad:
-            _flag(viol, st, i, V_NODE, 0, 0)
-            continue
-        rk = c * R + r
-        # Time order and the command bus (one command per bus per cycle).
-        if t < st[1]:
-            _flag(viol, st, i, V_TIME, st[1], 0)
-        st[1] = t
-        is_row = (
-            cmd == ACT
-            or cmd == PRE
-            or cmd == REFAB
-            or cmd == REFPB
-            or cmd == ACT_AB
-            or cmd == PRE_AB
-        )
-        bus = 0 if (dual == 0 or is_row) else 1
-        cb = (c // PC) * PC  # the first pseudo-channel of c's channel holds the bus state
-        if st[2 + 2 * cb + bus] == t:
-            _flag(viol, st, i, V_BUS, t, 0)
-        st[2 + 2 * cb + bus] = t
-        if pim:
-            code = b
-            if cmd == ACT_AB:
-                base, mode = ACT, APPLY_ALL
-            elif cmd == PRE_AB:
-                base, mode = PRE, APPLY_ALL
-            elif cmd == MAC_AB:
-                base, mode = RD, APPLY_BANK_ONLY
-            elif cmd == WR_AB:
-                base, mode = WR, APPLY_BANK_ONLY
-            elif cmd == WR_REG:
-                base, mode = WR, APPLY_BUS_ONLY
-            else:
-                base, mode = RD, APPLY_BUS_ONLY
-            if cmd == WR_REG or cmd == RD_REG:
-                _check_pairs(
-                    i,
-                    base,
-                    mode,
-                    t,
-                    c,
-                    r,
-                    -1,
-                    -1,
-                    R,
-                    BG,
-                    BPG,
-                    prev_of,
-                    level_of,
-                    sib_of,
-                    lat_of,
-                    start_of,
-                    lc_ch,
-                    lc_rk,
-                    lc_rk_bus,
-                    lc_bg,
-                    lc_bk,
-                    st,
-                    viol,
-                )
-                _record(
-                    base, t, c, rk, -1, -1, True, BG, BPG, lc_ch, lc_rk, lc_rk_bus, lc_bg, lc_bk
-                )
-                continue
-            if mode == APPLY_BANK_ONLY:
-                slot = 2 + 2 * C + 2 * C * R + c
-                if t - st[slot] < pim_interval:
-                    _flag(viol, st, i, V_PIM_RATE, st[slot], pim_interval)
-                st[slot] = t
-            for lb in range(nb):
-                if not _in_set(code, lb):
-                    continue
-                gb = rk * nb + lb
-                if cmd == PRE_AB and open_row[gb] < 0:
-                    continue
-                _check_pairs(
-                    i,
-                    base,
-                    mode,
-                    t,
-                    c,
-                    r,
-                    lb // BPG,
-                    lb % BPG,
-                    R,
-                    BG,
-                    BPG,
-                    prev_of,
-                    level_of,
-                    sib_of,
-                    lat_of,
-                    start_of,
-                    lc_ch,
-                    lc_rk,
-                    lc_rk_bus,
-                    lc_bg,
-                    lc_bk,
-                    st,
-                    viol,
-                )
-                if cmd == ACT_AB:
-                    if open_row[gb] >= 0:
-                        _flag(viol, st, i, V_ACT_OPEN, open_row[gb], 0)
-                    open_row[gb] = row
-                elif cmd == PRE_AB:
-                    open_row[gb] = -1
-                elif open_row[gb] < 0:
-                    _flag(viol, st, i, V_COL_CLOSED, 0, 0)
-                elif open_row[gb] != row:
-                    _flag(viol, st, i, V_COL_ROW, open_row[gb], 0)
-            for lb in range(nb):
-                if _in_set(code, lb):
-                    _record(
-                        base,
-                        t,
-                        c,
-                        rk,
-                        lb // BPG,
-                        lb % BPG,
-                        mode == APPLY_ALL and base != ACT and base != PRE,
-                        BG,
-                        BPG,
-                        lc_ch,
-                        lc_rk,
-                        lc_rk_bus,
-                        lc_bg,
-                        lc_bk,
-                    )
-            if cmd == ACT_AB:
-                n_act = st[2 + 2 * C + rk]
-                if n_act >= 4 and t - faw[rk, n_act % 4] < nFAW:
-                    _flag(viol, st, i, V_FAW, faw[rk, n_act % 4], 0)
-                faw[rk, n_act % 4] = t
-                st[2 + 2 * C + rk] = n_act + 1
-            continue
-        # Pairwise constraints, looking back at the last command of each kind.
-        _check_pairs(
-            i,
-            cmd,
-            APPLY_ALL,
-            t,
-            c,
-            r,
-            bg,
-            b,
-            R,
-            BG,
-            BPG,
-            prev_of,
-            level_of,
-            sib_of,
-            lat_of,
-            start_of,
-            lc_ch,
-            lc_rk,
-            lc_rk_bus,
-            lc_bg,
-            lc_bk,
-            st,
-            viol,
-        )
-        # Bank state machine.
-        if cmd == ACT:
-            gb = (rk * BG + bg) * BPG + b
-            if open_row[gb] >= 0:
-                _flag(viol, st, i, V_ACT_OPEN, open_row[gb], 0)
-            open_row[gb] = row
-            n_act = st[2 + 2 * C + rk]
-            if n_act >= 4 and t - faw[rk, n_act % 4] < nFAW:
-                _flag(viol, st, i, V_FAW, faw[rk, n_act % 4], 0)
-            faw[rk, n_act % 4] = t
-            st[2 + 2 * C + rk] = n_act + 1
-        elif cmd == PRE:
-            gb = (rk * BG + bg) * BPG + b
-            if open_row[gb] < 0:
-                _flag(viol, st, i, V_PRE_CLOSED, 0, 0)
-            open_row[gb] = -1
-        elif cmd == RD or cmd == WR or cmd == RDA or cmd == WRA:
-            gb = (rk * BG + bg) * BPG + b
-            if open_row[gb] < 0:
-                _flag(viol, st, i, V_COL_CLOSED, 0, 0)
-            elif open_row[gb] != row:
-                _flag(viol, st, i, V_COL_ROW, open_row[gb], 0)
-            if cmd == RDA or cmd == WRA:
-                open_row[gb] = -1
-        elif cmd == REFAB:
-            for gb in range(rk * nb, (rk + 1) * nb):
-                if open_row[gb] >= 0:
-                    _flag(viol, st, i, V_REFAB_OPEN, gb - rk * nb, 0)
-                    break
-        else:
-            for g2 in range(BG):
-                if bg < 0 or g2 == bg:
-                    gb = (rk * BG + g2) * BPG + b
-                    if open_row[gb] >= 0:
-                        _flag(viol, st, i, V_REFPB_OPEN, g2, 0)
-        # Refresh intervals.
-        if cmd == REFAB or cmd == REFPB:
-            slot = 2 + 2 * C + C * R + rk
-            interval = nREFI if cmd == REFAB else nREFIpb
-            if t - st[slot] > REFRESH_SLACK * interval:
-                _flag(viol, st, i, V_REF_GAP, st[slot], interval)
-            st[slot] = t
-        _record(
-            cmd,
-            t,
-            c,
-            rk,
-            bg,
-            b,
-            cmd == RD or cmd == WR or cmd == RDA or cmd == WRA,
-            BG,
-            BPG,
-            lc_ch,
-            lc_rk,
-            lc_rk_bus,
-            lc_bg,
-            lc_bk,
-        )
-
-
-@njit(cache=True, _nrt=False)
-def _flag(viol, st, i, code, a, b):
-    n = st[0]
-    if n < viol.shape[0]:
-        viol[n, 0] = i
-        viol[n, 1] = code
-        viol[n, 2] = a
-        viol[n, 3] = b
-    st[0] = n + 1
+HOST_BANK = (ACT, PRE, RD, WR, RDA, WRA)  # host commands naming one bank of one group
+BANK_SET = (ACT_AB, PRE_AB, MAC_AB, WR_AB)  # PIM commands on a set of banks
+COLUMN_ACCESS = (RD, WR, RDA, WRA, MAC_AB, WR_AB)  # need their row open
+_TIMED = np.array([TIMED_AS.get(k, k) for k in range(N_ALL_COMMANDS)], dtype=np.int64)
+_IS_ROW = np.isin(np.arange(N_ALL_COMMANDS), ROW_COMMANDS)
 
 
 @dataclass
@@ -422,6 +78,324 @@ class CheckResult:
     commands: int
     constraints: int
     violations: list[str] = field(default_factory=list)
+
+
+def _last_before(p_key, p_idx, p_val, q_key, q_idx):
+    """For each query (key, index): the value of the event with that key and the largest index
+    below it, and whether there is one. Keys and indices are non-negative int64."""
+    if not len(p_key) or not len(q_key):
+        return np.zeros(len(q_key), np.int64), np.zeros(len(q_key), bool)
+    span = max(int(p_idx.max()), int(q_idx.max())) + 2
+    p_comp = p_key * span + p_idx
+    order = np.argsort(p_comp, kind="stable")
+    p_sorted = p_comp[order]
+    pos = np.searchsorted(p_sorted, q_key * span + q_idx, side="left") - 1
+    found = pos >= 0
+    pos = np.maximum(pos, 0)
+    hit = order[pos]
+    found &= p_key[hit] == q_key
+    return p_val[hit], found
+
+
+class _Audit:
+    """The checker's state between blocks: the last time each column touched each node, the
+    open rows, the last ACTs per rank, and the last command on each bus."""
+
+    def __init__(self, cfg: SystemConfig, rules: list[Constraint]) -> None:
+        mem = cfg.memory
+        org, n = mem.organization, mem.cycles
+        self.C, self.R = org.bus_channels, org.ranks
+        self.BG, self.BPG = org.bank_groups, org.banks_per_group
+        self.NB = self.BG * self.BPG  # banks per rank
+        self.PC = org.pseudo_channels
+        self.dual = bool(org.dual_command_bus)
+        self.nFAW = n.nFAW
+        self.refmode = mem.controller.refresh
+        self.ref_interval = {REFAB: n.nREFI, REFPB: n.nREFIpb}
+        self.pim_interval = pim_mac_cycles(cfg)
+        self.rules = rules
+        NR = self.C * self.R
+        sizes = {CHANNEL: self.C, RANK: NR, BANKGROUP: NR * self.BG, BANK: NR * self.NB}
+        self.last = {lv: np.full((m, TIMED_COMMANDS), NEG, np.int64) for lv, m in sizes.items()}
+        self.open_row = np.full(NR * self.NB, -1, np.int64)
+        self.acts = np.full((NR, 4), NEG, np.int64)  # last four ACTs per rank, oldest first
+        self.bus = np.full(2 * self.C, NEG, np.int64)  # last command per (channel, bus)
+        self.last_ref = np.zeros(NR, np.int64)  # refresh gaps count from cycle 0
+        self.last_pim = np.full(self.C, NEG, np.int64)
+        self.last_t = NEG
+        self.found: list[tuple[int, int, str]] = []  # (row, order, message)
+        self.total = 0
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _flag(self, rows, index, message, order=0) -> None:
+        for i, m in zip(np.atleast_1d(index).tolist(), message, strict=True):
+            self.found.append((i, order, f"command #{self.first + i}: {self._head(rows[i])} {m}"))
+
+    @staticmethod
+    def _head(row) -> str:
+        t, cmd = int(row[0]), COMMAND_NAMES[int(row[1])]
+        return f"{cmd} at cycle {t} (ch{row[2]} rank{row[3]} bg{row[4]} bank{row[5]})"
+
+    def _set_banks(self, code: np.ndarray) -> np.ndarray:
+        """[len(code), NB] mask of the local banks (group * BPG + bank) in each bank set."""
+        lb = np.arange(self.NB)
+        return (
+            (code[:, None] == SET_ALL)
+            | ((code[:, None] == SET_EVEN) & (lb % 2 == 0))
+            | ((code[:, None] == SET_ODD) & (lb % 2 == 1))
+            | (code[:, None] == lb)
+        )
+
+    # -- one block ----------------------------------------------------------------------------
+    def block(self, rows: np.ndarray, first: int) -> None:
+        self.first = first
+        self.total += len(rows)
+        t, cmd, c, r, bg, b, row = (rows[:, k] for k in range(7))
+        C, R, BG, BPG, NB = self.C, self.R, self.BG, self.BPG, self.NB
+        valid_cmd = (cmd >= 0) & (cmd < N_ALL_COMMANDS)
+        safe_cmd = np.where(valid_cmd, cmd, 0)
+        pim_set = np.isin(safe_cmd, BANK_SET) & valid_cmd
+        reg = np.isin(safe_cmd, (WR_REG, RD_REG)) & valid_cmd
+        host = np.isin(safe_cmd, HOST_BANK) & valid_cmd
+        ok = valid_cmd & (c >= 0) & (c < C) & (r >= 0) & (r < R)
+        ok &= np.where(
+            host,
+            (bg >= 0) & (bg < BG) & (b >= 0) & (b < BPG) & (row >= 0),
+            True,
+        )
+        ok &= np.where(cmd == REFPB, (bg >= -1) & (bg < BG) & (b >= 0) & (b < BPG), True)
+        ok &= np.where(pim_set | reg, (bg == -1) & (b >= SET_ODD) & (b < NB), True)
+        for i in np.flatnonzero(~ok):
+            self.found.append(
+                (
+                    int(i),
+                    0,
+                    f"command #{first + i}: {self._head(rows[i])} names a channel, rank, bank or"
+                    " command the system does not have",
+                )
+            )
+        idx = np.flatnonzero(ok)
+        if not len(idx):
+            return
+        t, cmd, c, r, bg, b, row = (x[idx] for x in (t, cmd, c, r, bg, b, row))
+        pim_set, host = pim_set[idx], host[idx]
+        rk = c * R + r
+        col = _TIMED[cmd]
+
+        # Time order.
+        prev_t = np.concatenate([[self.last_t], t[:-1]])
+        bad = t < prev_t
+        self._flag(
+            rows,
+            idx[bad],
+            [f"goes back in time (previous command at cycle {p})" for p in prev_t[bad]],
+        )
+        self.last_t = int(t[-1])
+
+        # Command bus: one command per bus per cycle, pseudo-channels sharing their channel's.
+        bus = (c // self.PC) * 2 + np.where(self.dual & ~_IS_ROW[cmd], 1, 0)
+        before, found = _last_before(bus, np.arange(len(t)), t, bus, np.arange(len(t)))
+        before = np.where(found, before, self.bus[bus])
+        bad = before == t
+        self._flag(
+            rows, idx[bad], ["shares its command bus cycle with another command"] * int(bad.sum())
+        )
+        np.maximum.at(self.bus, bus, t)
+
+        # Events: (command position, node, column) at each level the command touches.
+        pos = np.arange(len(t))
+        ev = {CHANNEL: (pos, c), RANK: (pos, rk)}
+        # Banks: host commands their own; REFpb its bank (every group's for same-bank); sets.
+        h = host | ((cmd == REFPB) & (bg >= 0))
+        bank_pos = [pos[h]]
+        bank_node = [(rk[h] * BG + bg[h]) * BPG + b[h]]
+        sb = (cmd == REFPB) & (bg < 0)
+        for g2 in range(BG):
+            bank_pos.append(pos[sb])
+            bank_node.append((rk[sb] * BG + g2) * BPG + b[sb])
+        sets = self._set_banks(np.where(pim_set, b, 0)) & pim_set[:, None]
+        sp, slb = np.nonzero(sets)
+        bank_pos.append(sp)
+        bank_node.append(rk[sp] * NB + slb)
+        b_pos = np.concatenate(bank_pos)
+        b_node = np.concatenate(bank_node)
+
+        # Bank states: the open row before each command at each bank it touches.
+        opens = np.isin(cmd[b_pos], (ACT, ACT_AB))
+        closes = np.isin(cmd[b_pos], (PRE, PRE_AB, RDA, WRA))
+        change = opens | closes
+        state_val = np.where(opens, row[b_pos], -1)[change]
+        st, found = _last_before(b_node[change], b_pos[change], state_val, b_node, b_pos)
+        state = np.where(found, st, self.open_row[b_node])
+        kind = cmd[b_pos]
+        bad = np.isin(kind, (ACT, ACT_AB)) & (state >= 0)
+        self._flag(
+            rows,
+            idx[b_pos[bad]],
+            [f"activates a bank whose row {s} is still open" for s in state[bad]],
+            1,
+        )
+        bad = (kind == PRE) & (state < 0)
+        self._flag(
+            rows, idx[b_pos[bad]], ["precharges a bank that is already closed"] * int(bad.sum()), 1
+        )
+        access = np.isin(kind, COLUMN_ACCESS)
+        bad = access & (state < 0)
+        self._flag(rows, idx[b_pos[bad]], ["accesses a closed bank"] * int(bad.sum()), 1)
+        bad = access & (state >= 0) & (state != row[b_pos])
+        self._flag(
+            rows,
+            idx[b_pos[bad]],
+            [
+                f"accesses row {w} while row {s} is open"
+                for w, s in zip(row[b_pos[bad]], state[bad], strict=True)
+            ],
+            1,
+        )
+        bad = (kind == REFPB) & (state >= 0)
+        self._flag(
+            rows,
+            idx[b_pos[bad]],
+            [f"refreshes a bank that is open (bank group {n // BPG % BG})" for n in b_node[bad]],
+            1,
+        )
+        # REFab: every bank of the rank closed.
+        ra = np.flatnonzero(cmd == REFAB)
+        if len(ra):
+            q_pos = np.repeat(ra, NB)
+            q_node = (rk[ra][:, None] * NB + np.arange(NB)).ravel()
+            st, found = _last_before(b_node[change], b_pos[change], state_val, q_node, q_pos)
+            st = np.where(found, st, self.open_row[q_node]).reshape(len(ra), NB)
+            for k, i in enumerate(ra):
+                open_banks = np.flatnonzero(st[k] >= 0)
+                if len(open_banks):
+                    self._flag(
+                        rows, idx[i], [f"refreshes the rank while bank {open_banks[0]} is open"], 1
+                    )
+        # Carry the open rows: the last state change of each bank.
+        if change.any():
+            ch_pos, ch_node = b_pos[change], b_node[change]
+            o = np.lexsort((ch_pos, ch_node))
+            nodes = ch_node[o]
+            is_last = np.r_[nodes[1:] != nodes[:-1], True]
+            self.open_row[nodes[is_last]] = state_val[o][is_last]
+
+        # A PREab precharges (and is timed at) only the banks it finds open.
+        keep = ~((kind == PRE_AB) & (state < 0))
+        b_pos, b_node = b_pos[keep], b_node[keep]
+        ev[BANK] = (b_pos, b_node)
+        g_comb = np.unique(b_pos * (len(self.last[BANKGROUP]) + 1) + b_node // BPG)
+        g_pos, g_node = (
+            g_comb // (len(self.last[BANKGROUP]) + 1),
+            g_comb % (len(self.last[BANKGROUP]) + 1),
+        )
+        not_refpb = cmd[g_pos] != REFPB
+        g_keep = not_refpb | (bg[g_pos] >= 0)  # a same-bank refresh names no group
+        ev[BANKGROUP] = (g_pos[g_keep], g_node[g_keep])
+
+        # Pairwise constraints.
+        for k, rule in enumerate(self.rules):
+            e_pos, e_node = ev[rule.level]
+            e_col = col[e_pos]
+            q = e_col == rule.next
+            if not q.any():
+                continue
+            p = e_col == rule.prev
+            q_pos, q_node = e_pos[q], e_node[q]
+            if rule.sibling:  # the latest prev at any other rank of the channel
+                last = np.full(len(q_pos), NEG, np.int64)
+                for r2 in range(R):
+                    other = q_node // R * R + r2
+                    v, found = _last_before(e_node[p], e_pos[p], t[e_pos[p]], other, q_pos)
+                    v = np.where(found, v, self.last[rule.level][other, rule.prev])
+                    last = np.where(other != q_node, np.maximum(last, v), last)
+            else:
+                v, found = _last_before(e_node[p], e_pos[p], t[e_pos[p]], q_node, q_pos)
+                last = np.where(found, v, self.last[rule.level][q_node, rule.prev])
+            gap = t[q_pos] - last
+            bad = gap < rule.cycles
+            if bad.any():
+                # One message per command (a set command meets the rule at many banks).
+                cmds, first_bank = np.unique(q_pos[bad], return_index=True)
+                lasts = last[bad][first_bank]
+                self._flag(
+                    rows,
+                    idx[cmds],
+                    [
+                        f"violates {rule.name}: {int(t[i] - a)} cycles after"
+                        f" {COMMAND_NAMES[rule.prev]} at cycle {int(a)}, needs {rule.cycles}"
+                        for i, a in zip(cmds, lasts, strict=True)
+                    ],
+                    2 + k,
+                )
+        for level, (e_pos, e_node) in ev.items():
+            np.maximum.at(self.last[level], (e_node, col[e_pos]), t[e_pos])
+
+        # tFAW: the fifth ACT (ACTab counts once) of a rank within nFAW of the first.
+        act = np.flatnonzero(np.isin(cmd, (ACT, ACT_AB)))
+        for rank in np.unique(rk[act]):
+            times = np.concatenate([self.acts[rank], t[act[rk[act] == rank]]])
+            mine = act[rk[act] == rank]
+            early = times[4:] - times[:-4] < self.nFAW
+            self._flag(
+                rows,
+                idx[mine[early]],
+                [
+                    f"is the fifth ACT within tFAW = {self.nFAW} cycles (the fourth before it"
+                    f" was at {a})"
+                    for a in times[:-4][early]
+                ],
+                1000,
+            )
+            self.acts[rank] = times[-4:]
+
+        # Refresh intervals.
+        ref = np.flatnonzero((cmd == REFAB) | (cmd == REFPB))
+        for i in ref:
+            interval = self.ref_interval[int(cmd[i])]
+            if t[i] - self.last_ref[rk[i]] > REFRESH_SLACK * interval:
+                self._flag(
+                    rows,
+                    idx[i],
+                    [
+                        f"comes {int(t[i] - self.last_ref[rk[i]])} cycles after the previous"
+                        f" refresh (at most {REFRESH_SLACK} x {interval})"
+                    ],
+                    1001,
+                )
+            self.last_ref[rk[i]] = t[i]
+
+        # The PIM units take an in-bank command at most every pim_interval cycles per channel.
+        inb = np.flatnonzero(np.isin(cmd, (MAC_AB, WR_AB)))
+        for ch in np.unique(c[inb]):
+            mine = inb[c[inb] == ch]
+            times = np.concatenate([[self.last_pim[ch]], t[mine]])
+            early = np.diff(times) < self.pim_interval
+            self._flag(
+                rows,
+                idx[mine[early]],
+                [
+                    f"follows the previous in-bank PIM command (cycle {a}) closer than"
+                    f" {self.pim_interval} cycles"
+                    for a in times[:-1][early]
+                ],
+                1002,
+            )
+            self.last_pim[ch] = times[-1]
+
+    def finish(self) -> list[str]:
+        """What only the end of the log shows: ranks left without refresh."""
+        messages = []
+        if self.refmode != "none" and self.total:
+            interval = self.ref_interval[REFAB if self.refmode == "all-bank" else REFPB]
+            for rank, when in enumerate(self.last_ref):
+                if self.last_t - when > REFRESH_SLACK * interval:
+                    messages.append(
+                        f"rank {rank % self.R} of channel {rank // self.R}: no refresh for"
+                        f" {self.last_t - when} cycles at the end of the log (at most"
+                        f" {REFRESH_SLACK} x {interval} allowed)"
+                    )
+        return messages
 
 
 def check_command_log(path: str | Path, system: str | SystemConfig | None = None) -> CheckResult:
@@ -447,101 +421,23 @@ def check_command_log(path: str | Path, system: str | SystemConfig | None = None
     else:
         cfg = load_system(system) if isinstance(system, str) else system
     mem = cfg.memory
-    org, n = mem.organization, mem.cycles
     if "standard" in header and header["standard"] != mem.standard:
         raise ArchsimError(
             f"{path}: log is from a {header['standard']} system but {cfg.name} is {mem.standard}"
         )
-    table = build_constraints(n)
-    by_next = sorted(range(len(table)), key=lambda k: table[k].next)
-    ordered = [table[k] for k in by_next]
-    start = np.zeros(N_COMMANDS + 1, dtype=np.int64)
-    for con in ordered:
-        start[con.next + 1] += 1
-    start = np.cumsum(start)
-    prev_of = np.array([c.prev for c in ordered], dtype=np.int64)
-    level_of = np.array([c.level for c in ordered], dtype=np.int64)
-    sib_of = np.array([int(c.sibling) for c in ordered], dtype=np.int64)
-    lat_of = np.array([c.cycles for c in ordered], dtype=np.int64)
-    C, R, BG, BPG = org.bus_channels, org.ranks, org.bank_groups, org.banks_per_group
-    refmode = {"none": 0, "all-bank": 1, "per-bank": 2}[mem.controller.refresh]
-    dims = np.array(
-        [
-            C,
-            R,
-            BG,
-            BPG,
-            n.nFAW,
-            int(org.dual_command_bus),
-            refmode,
-            n.nREFI,
-            n.nREFIpb,
-            pim_mac_cycles(cfg),
-            org.pseudo_channels,
-        ],
-        dtype=np.int64,
-    )
-    NR, NBG, NB = C * R, C * R * BG, C * R * BG * BPG
-    st = np.zeros(2 + 2 * C + 2 * NR + C, dtype=np.int64)
-    st[2 + 2 * C + 2 * NR :] = NEG
-    st[1] = NEG
-    st[2 : 2 + 2 * C] = NEG
-    # Refresh gaps are measured from time 0: the first refresh is due one interval in.
-    lc = [np.full((m, N_COMMANDS), NEG, dtype=np.int64) for m in (C, NR, NR, NBG, NB)]
-    open_row = np.full(NB, -1, dtype=np.int64)
-    faw = np.full((NR, 4), NEG, dtype=np.int64)
-    viol = np.zeros((MAX_VIOLATIONS, 4), dtype=np.int64)
+    rules = build_constraints(mem.cycles)
+    audit = _Audit(cfg, rules)
     messages: list[str] = []
-    total = 0
-    last_t = 0
     try:
         for first_line, rows in read_blocks(path):
-            before = int(st[0])
-            _check_block(
-                rows, dims, prev_of, level_of, sib_of, lat_of, start, st, *lc, open_row, faw, viol
-            )
-            for v in viol[before : min(int(st[0]), MAX_VIOLATIONS)]:
-                messages.append(_describe(v, rows[v[0]], first_line, ordered, n.nFAW))
-            total += len(rows)
-            last_t = int(rows[-1, 0])
+            audit.found = []
+            audit.block(rows, first_line)
+            messages += [m for _, _, m in sorted(audit.found, key=lambda x: (x[0], x[1]))]
+            if len(messages) >= MAX_VIOLATIONS:
+                messages = messages[:MAX_VIOLATIONS]
     except ValueError as exc:
         raise ArchsimError(f"{path}: {exc}") from None
-    if refmode and total:
-        interval = n.nREFI if refmode == 1 else n.nREFIpb
-        last_ref = st[2 + 2 * C + NR : 2 + 2 * C + 2 * NR]
-        for rk, when in enumerate(last_ref):
-            if last_t - when > REFRESH_SLACK * interval:
-                messages.append(
-                    f"rank {rk % R} of channel {rk // R}: no refresh for {last_t - when} cycles at"
-                    f" the end of the log (at most {REFRESH_SLACK} x {interval} allowed)"
-                )
-    return CheckResult(cfg.name, total, len(table), messages)
-
-
-def _describe(v: np.ndarray, row: np.ndarray, first_line: int, table, nFAW: int) -> str:
-    index, code, a, b = (int(x) for x in v)
-    t, cmd = int(row[0]), COMMAND_NAMES[int(row[1])]
-    where = f"ch{row[2]} rank{row[3]} bg{row[4]} bank{row[5]}"
-    head = f"command #{first_line + index}: {cmd} at cycle {t} ({where})"
-    if code >= 0:
-        con = table[code]
-        return (
-            f"{head} violates {con.name}: {t - a} cycles after {COMMAND_NAMES[con.prev]} at cycle"
-            f" {a}, needs {con.cycles}"
-        )
-    text = {
-        V_FAW: f"is the fifth ACT within tFAW = {nFAW} cycles (the fourth before it was at {a})",
-        V_BUS: "shares its command bus cycle with another command",
-        V_TIME: f"goes back in time (previous command at cycle {a})",
-        V_ACT_OPEN: f"activates a bank whose row {a} is still open",
-        V_PRE_CLOSED: "precharges a bank that is already closed",
-        V_COL_CLOSED: "accesses a closed bank",
-        V_COL_ROW: f"accesses row {row[6]} while row {a} is open",
-        V_REFAB_OPEN: f"refreshes the rank while bank {a} is open",
-        V_REFPB_OPEN: f"refreshes a bank that is open (bank group {a})",
-        V_REF_GAP: f"comes {t - a} cycles after the previous refresh"
-        f" (at most {REFRESH_SLACK} x {b})",
-        V_NODE: "names a channel, rank, bank or command the system does not have",
-        V_PIM_RATE: f"follows the previous in-bank PIM command (cycle {a}) closer than {b} cycles",
-    }[code]
-    return f"{head} {text}"
+    tail = audit.finish()
+    return CheckResult(
+        cfg.name, audit.total, len(rules), (messages + tail)[: MAX_VIOLATIONS + len(tail)]
+    )

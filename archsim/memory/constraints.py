@@ -2,12 +2,20 @@
 
 Each row says: after command ``prev`` at some node of ``level``, command ``next`` at the same node
 (or, when ``sibling`` is set, at any *other* node of that level under the same parent) must wait
-``cycles``. The timing kernel enforces the table forward ("next allowed time" per node); the log
-checker enforces it backward ("time since the last such command"), so the two implementations
-audit each other, and the closed-form validation audits the table.
+``cycles``. The timing kernel (numba) enforces the table forward, one command at a time ("next
+allowed time" per node); the log checker (:mod:`archsim.memory.checker`, numpy, sharing no code
+with the kernel) checks each row over a whole log backward ("time since the latest such command
+at that node"), so the two implementations audit each other, and the closed-form validation
+audits the table. ``tests/test_checker_rules.py`` breaks every row by one cycle.
 
 The four-activate window (tFAW) and the bank state machine are not pairwise and are handled by
 both implementations separately.
+
+The in-bank PIM column commands (MACab as a read, WRab as a write, at every bank of their set;
+see :mod:`archsim.memory.commands`) have rows of their own: the bank's own constraints and the
+read/write turnaround at bank group and rank, as their RD/WR trigger has under a JEDEC
+controller. The same-direction column spacing (tCCD, tBL on the data bus) binds data-bus
+commands only; in-bank commands are paced among themselves by the PIM units' interval.
 """
 
 from __future__ import annotations
@@ -19,10 +27,12 @@ import numpy as np
 from archsim.config.dram import CycleTimings
 from archsim.memory.commands import (
     ACT,
+    ALL_READS,
+    ALL_WRITES,
     BANK,
     BANKGROUP,
     CHANNEL,
-    N_COMMANDS,
+    MAC_AB,
     PRE,
     RANK,
     RD,
@@ -30,7 +40,9 @@ from archsim.memory.commands import (
     READS,
     REFAB,
     REFPB,
+    TIMED_COMMANDS,
     WR,
+    WR_AB,
     WRA,
     WRITES,
 )
@@ -69,17 +81,22 @@ def build_constraints(n: CycleTimings) -> list[Constraint]:
     add(WRA, (ACT, REFPB), BANK, write_to_pre + n.nRP, "tCWL+tBL+tWR+tRP")
     add(ACT, REFPB, BANK, n.nRAS + n.nRP, "tRAS+tRP")
     add(REFPB, (ACT, REFPB), BANK, n.nRFCpb, "tRFCpb")
+    # In-bank PIM column commands at each bank of their set (Lee et al., ISCA 2021: a RD or WR).
+    add(ACT, MAC_AB, BANK, n.nRCD, "tRCD")
+    add(ACT, WR_AB, BANK, n.nRCDW, "tRCDW")
+    add(MAC_AB, PRE, BANK, n.nRTP, "tRTP")
+    add(WR_AB, PRE, BANK, write_to_pre, "tCWL+tBL+tWR")
     # Same bank group.
     add(ACT, ACT, BANKGROUP, n.nRRD_L, "tRRD_L")
     add(READS, READS, BANKGROUP, n.nCCD_L, "tCCD_L")
     add(WRITES, WRITES, BANKGROUP, n.nCCD_L_WR, "tCCD_L_WR")
-    add(WRITES, READS, BANKGROUP, n.nCWL + n.nBL + n.nWTR_L, "tCWL+tBL+tWTR_L")
+    add(ALL_WRITES, ALL_READS, BANKGROUP, n.nCWL + n.nBL + n.nWTR_L, "tCWL+tBL+tWTR_L")
     # Same rank.
     add(ACT, ACT, RANK, n.nRRD_S, "tRRD_S")
     add(READS, READS, RANK, n.nCCD_S, "tCCD_S")
     add(WRITES, WRITES, RANK, n.nCCD_S, "tCCD_S")
-    add(READS, WRITES, RANK, n.nRTW, "tRTW")
-    add(WRITES, READS, RANK, n.nCWL + n.nBL + n.nWTR_S, "tCWL+tBL+tWTR_S")
+    add(ALL_READS, ALL_WRITES, RANK, n.nRTW, "tRTW")
+    add(ALL_WRITES, ALL_READS, RANK, n.nCWL + n.nBL + n.nWTR_S, "tCWL+tBL+tWTR_S")
     # All-bank refresh needs every bank precharged; these bound it from the last bank activity.
     add(ACT, REFAB, RANK, n.nRAS + n.nRP, "tRAS+tRP")
     add(PRE, REFAB, RANK, n.nRP, "tRP")
@@ -103,9 +120,9 @@ def _tuple(x) -> tuple[int, ...]:
 
 
 def constraint_arrays(rows: list[Constraint]) -> tuple[np.ndarray, ...]:
-    """CSR by ``prev``: (start[N_COMMANDS+1], next, level, sibling, cycles) as int64 arrays."""
+    """CSR by ``prev``: (start[TIMED_COMMANDS+1], next, level, sibling, cycles), int64 arrays."""
     rows = sorted(rows, key=lambda r: r.prev)
-    start = np.zeros(N_COMMANDS + 1, dtype=np.int64)
+    start = np.zeros(TIMED_COMMANDS + 1, dtype=np.int64)
     for r in rows:
         start[r.prev + 1] += 1
     start = np.cumsum(start)

@@ -15,7 +15,7 @@ import numpy as np
 from archsim.config.dram import DramConfig
 from archsim.engine.sim import Simulation
 from archsim.memory import kernel as K
-from archsim.memory.commands import N_COMMANDS
+from archsim.memory.commands import TIMED_COMMANDS
 from archsim.memory.constraints import build_constraints, constraint_arrays
 from archsim.memory.mapping import AddressMapping
 
@@ -191,11 +191,11 @@ class DramTiming:
         self._comp = np.zeros((buffer_rows if completions else 1, 2), dtype=np.int64)
         cs_start, cs_next, cs_level, cs_sib, cs_lat = constraint_arrays(self.constraints)
         p[K.P_O_RK], p[K.P_O_BG], p[K.P_O_BK] = C, C + NR, C + NR + NBG
-        self.state = (
+        self.state = K.KernelState(
             cs_start,
             np.ascontiguousarray(np.stack([cs_next, cs_level, cs_sib, cs_lat], axis=1)),
             # next allowed cycle per node (channels, then ranks, bank groups, banks) and command
-            np.zeros((C + NR + NBG + NB, N_COMMANDS), dtype=np.int64),
+            np.zeros((C + NR + NBG + NB, TIMED_COMMANDS), dtype=np.int64),
             np.full(NB, -1, dtype=np.int64),  # open row per bank
             np.zeros((NB, 2), dtype=np.int64),  # queued hits on the open row (read, write)
             np.zeros((C, 2, Q, K.N_QF), dtype=np.int64),  # read and write queue slots

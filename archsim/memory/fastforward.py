@@ -3,13 +3,15 @@
 A decode token of a 7B model reads ~13 GB of weights: hundreds of millions of bursts, which no
 per-request model replays in seconds. A regular stream (lines read in address order, possibly
 mixed with writes in a fixed proportion) reaches a steady state after a short warm-up, so we
-simulate it with the real controller twice, for ``n1`` and ``2 n1`` requests, and extrapolate
-linearly from the second half: cycles(N) = cycles(n1) + (N - n1) x slope, and the same for every
-command count. ``n1`` spans several refresh intervals, so refresh is folded into the slope.
+simulate it with the real controller twice, for ``n1`` and ``3 n1`` requests, and extrapolate
+linearly: cycles(N) = cycles(n1) + (N - n1) x slope, the slope taken between the two, and the
+same for every command count. ``n1`` spans several refresh intervals, so refresh is folded
+into the slope.
 
 A regular stream interleaves its lines over the channels and each channel sees a regular
-stream of its own share, so the fast path simulates one channel with ``1 / channels`` of the
-requests and scales the command counts by the channel count. Results are cached per (memory
+stream of its own share, so the fast path simulates one channel (with its pseudo-channels,
+which share its command buses) with its share of the requests and scales the command counts
+by the channel count. Results are cached per (memory
 config, pattern, write share, size), so a workload with many same-shaped layers simulates each
 stream shape once. :func:`stream_timing` with ``fidelity="full"`` simulates every request on
 every channel instead (tested to agree within 1%).
@@ -19,8 +21,9 @@ channel is the lowest address field (so consecutive lines go to consecutive chan
 sees a regular stream of its own), and the front end looks far enough ahead that channels do
 not stall one another (``frontend_window`` at least ``WINDOW_PER_CHANNEL`` x the channel count;
 measured on HBM2's 16 channels: window 1 makes the shortcut 16x too fast, window 16 still 5%
-off with writes, 32 and more within 0.1%). When one fails, the stream is simulated in full on
-every channel if it has at most ``FULL_LIMIT`` requests, and refused with the reason otherwise.
+off with writes, 64 still 1.4% off in activations with 30% writes). When one fails, the
+stream is simulated in full on every channel if it has at most ``FULL_LIMIT`` requests, and
+refused with the reason otherwise.
 """
 
 from __future__ import annotations
@@ -38,10 +41,16 @@ from archsim.memory.controller import DramTiming, RequestBatch
 # Sample length in refresh intervals: long enough that the refresh share of the slope is
 # right to well under 1%, short enough to simulate in a fraction of a second.
 REFRESH_INTERVALS = 8
+# The slope is measured between samples of 1 and SPAN x the first; streams up to SPAN samples
+# are simulated whole. Write drains and refreshes fall at different phases in each sample, so
+# over one sample the command counts were 1.4% off with 30% writes (DDR4, 2 ranks); over two,
+# 0.7%.
+SPAN = 3
 # Writes are interleaved evenly with reads; their share is rounded to this grid for caching.
 WRITE_SHARE_STEPS = 32
-# The fast path needs frontend_window >= this x bus channels (2x was measured exact, see above).
-WINDOW_PER_CHANNEL = 4
+# The fast path needs frontend_window >= this x bus channels. On HBM2 with pseudo-channels
+# sharing their command buses and 30% writes, 4x left the activations 1.4% off; 8x holds 1%.
+WINDOW_PER_CHANNEL = 8
 # Streams up to this many requests are simulated in full when the fast path does not apply
 # (a few seconds of simulation); longer ones are refused with the reason.
 FULL_LIMIT = 4_000_000
@@ -122,6 +131,13 @@ def one_channel(cfg: DramConfig) -> DramConfig:
     return cfg.model_copy(update={"organization": org})
 
 
+def one_unit(cfg: DramConfig) -> DramConfig:
+    """The fast path's unit: one channel with its pseudo-channels, which share the channel's
+    command buses (JESD235), so a pseudo-channel alone would run faster than it does."""
+    org = cfg.organization.model_copy(update={"stacks": 1, "channels": 1})
+    return cfg.model_copy(update={"organization": org})
+
+
 def fast_path_problem(cfg: DramConfig) -> str | None:
     """Why the one-channel fast path would misjudge streams on ``cfg``, or None if it holds."""
     channels = cfg.organization.bus_channels
@@ -167,20 +183,21 @@ def stream_timing(
             )
         run = _cached(cfg, requests, share, pattern)
         return StreamTiming(run.requests, run.cycles, run.counts, False, problem)
-    channels = cfg.organization.bus_channels
-    single = one_channel(cfg)
-    per_channel = -(-requests // channels)
+    single = one_unit(cfg)
+    units = cfg.organization.bus_channels // single.organization.bus_channels
+    per_unit = -(-requests // units)
     n1 = sample_requests(single)
-    if per_channel <= 2 * n1:
-        run = _cached(single, per_channel, share, pattern)
-        counts = {k: v * channels for k, v in run.counts.items()}
-        return StreamTiming(requests, run.cycles, counts, channels > 1)
+    if per_unit <= SPAN * n1:
+        run = _cached(single, per_unit, share, pattern)
+        counts = {k: v * units for k, v in run.counts.items()}
+        return StreamTiming(requests, run.cycles, counts, units > 1)
     first = _cached(single, n1, share, pattern)
-    second = _cached(single, 2 * n1, share, pattern)
-    extra = per_channel - n1
-    slope_cycles = (second.cycles - first.cycles) / n1
+    last = _cached(single, SPAN * n1, share, pattern)
+    extra = per_unit - n1
+    span = (SPAN - 1) * n1
+    slope_cycles = (last.cycles - first.cycles) / span
     counts = {
-        k: channels * (first.counts[k] + extra * (second.counts[k] - first.counts[k]) / n1)
+        k: units * (first.counts[k] + extra * (last.counts[k] - first.counts[k]) / span)
         for k in first.counts
     }
     return StreamTiming(requests, first.cycles + extra * slope_cycles, counts, True)

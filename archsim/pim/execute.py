@@ -250,7 +250,11 @@ def _timed_programs(
 def _programs(
     system: SystemConfig, op, workload: Workload, fidelity: str = "fast"
 ) -> list[tuple[Program, ProgramRun]]:
-    """The op's programs, timed; attention takes the faster of the two KV layouts."""
+    """The op's programs, timed; attention takes the faster of the two KV layouts, and a batch
+    at several context lengths runs one program pair per length, one after another (no
+    packing of different lengths into one layout)."""
+    if op.kind == "attention" and op.cache_lens is not None:
+        return [x for part in op.by_context() for x in _programs(system, part, workload, fidelity)]
     layouts = ["spread"]
     if op.kind == "attention" and (op.kv_heads or op.heads) * op.batch >= 2:
         layouts.append("heads")
@@ -290,7 +294,8 @@ def run_in_bank(
         # Register traffic and read-back cross the whole path and the host link.
         writes = ch * c["pim_reg_writes"] * BYTES_PER_COMMAND
         reads = ch * (c["pim_reg_reads"] + c["reads"]) * BYTES_PER_COMMAND
-        inside = (reads if i == 0 else writes) if on_device else 0
+        # Attention's programs come in pairs: scores (K q), then outputs (V^T p).
+        inside = (reads if i % 2 == 0 else writes) if on_device else 0
         moved = writes + reads - inside
         energy.dram_columns(ledger, (moved + inside) * 8, "tsv")
         energy.link(ledger, moved)
@@ -314,9 +319,14 @@ def run_in_bank(
         assert system.host is not None
         reduce_ns = reduce_flops / system.host.vector_flops_per_cycle / system.host.clock_hz * 1e9
     link = system.host_link
+    append_ns = _kv_append(system, op, workload, energy, ledger)
     # The program drives the channels; its register writes and read-back also occupy the host
     # link, at the link's own rate. The host then adds up partial sums (softmax for attention).
     need = demands(
+        stage(
+            Hold("channels", append_ns[0], "host"),
+            Hold("link", append_ns[1]),
+        ),
         stage(
             Hold("channels", program_ns, "pim"),
             Hold("link", link_bytes / link.bandwidth_bytes_per_s * 1e9 if link else 0.0),
@@ -325,6 +335,26 @@ def run_in_bank(
         stage(Hold("delay", link.latency_ns if link else 0.0)),
     )
     return MemoryOpResult(need.alone_ns, ledger, macs, "pim", need)
+
+
+def _kv_append(system, op, workload: Workload, energy: EnergyModel, ledger: Ledger):
+    """Decode attention first writes its new keys and values into the KV cache: they come
+    from the host over the link and are written as a regular stream. Returns the stream's
+    channel and link times (ns)."""
+    if op.kind != "attention":
+        return 0.0, 0.0
+    written = op.bytes_written(workload)
+    nbytes = sum(v for k, v in written.items() if workload.tensors[k].role == "kv_cache")
+    if not nbytes:
+        return 0.0, 0.0
+    org = system.memory.organization
+    stream = stream_timing(system.memory, math.ceil(nbytes / org.line_bytes), 1.0)
+    energy.activations(ledger, stream.counts["activations"])
+    energy.dram_columns(ledger, nbytes * 8, "tsv")
+    energy.link(ledger, nbytes)
+    link = system.host_link
+    link_ns = nbytes / link.bandwidth_bytes_per_s * 1e9 if link else 0.0
+    return stream.cycles * org.tck_ps / 1000.0, link_ns
 
 
 def run_near_memory(

@@ -295,7 +295,14 @@ def hbm_pim_eltwise(
             cmds.add(MAC_AB, ch, SET_EVEN, row, count=n)
             cmds.add(PRE_AB, ch, SET_EVEN, row)
             cmds.add(ACT_AB, ch, SET_ODD, row)
-            cmds.add((MAC_AB,) * (operands - 1) + (WR_AB,), ch, SET_ODD, row, count=n)
+            # The units hold grf_entries results, so the reads of y and the writes of z go in
+            # runs of that many columns, as Samsung's element-wise kernels do: one read/write
+            # turnaround (tRTW, tWTR) per run instead of per column (Lee et al., ISCA 2021).
+            for first in range(0, n, pim.grf_entries):
+                k = min(pim.grf_entries, n - first)
+                for _ in range(operands - 1):
+                    cmds.add(MAC_AB, ch, SET_ODD, row, first, count=k)
+                cmds.add(WR_AB, ch, SET_ODD, row, first, count=k)
             cmds.add(PRE_AB, ch, SET_ODD, row)
             done += n
             row += 1

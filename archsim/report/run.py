@@ -26,6 +26,10 @@ class OpRecord(BaseModel):
     bound: str = Field(description="what limited it: compute, memory, or pim")
     start_ns: float = Field(0.0, description="when its first execution started (timeline)")
     end_ns: float = Field(0.0, description="when its last execution ended (timeline)")
+    counts: dict[str, float] = Field(
+        default_factory=dict,
+        description="the action counts its energy_pj prices (all executions, every device)",
+    )
 
 
 class UnitUse(BaseModel):
@@ -48,7 +52,9 @@ class SideReport(BaseModel):
     devices: int = Field(1, description="devices the work was split over (totals cover all)")
     energy_pj: dict[str, float] = Field(description="energy by component plus their 'total'")
     bytes_moved: dict[str, float] = Field(description="bytes per link; 'host_link' is the bus")
-    peak_bandwidth_gbps: float = Field(description="the host link's peak, GB/s")
+    peak_bandwidth_gbps: float = Field(
+        description="the host links' peak over all devices, GB/s (as bytes and FLOPs are totals)"
+    )
     peak_flops: float = Field(description="peak FLOP/s of the compute doing the work")
     unit_bandwidth_gbps: float | None = Field(
         None,

@@ -18,11 +18,12 @@ its parts; when the concurrent engine lands (issue 10) this module is the only o
 Known approximation: the LM head runs over all ``T`` rows, not only the rows that emit a token.
 
 Memoization: each part is simulated at grid points (1, 2, 3, 4, 6, 8, 12, ...: powers of two and
-1.5x powers of two, so neighbours are at most 1.5x apart) and linearly interpolated between
-them, in two dimensions for attention. Attention time is close to bilinear in batch and context
-(KV bytes = batch x context), so the interpolation is nearly exact; a test bounds the effect on
-throughput and p99 TPOT against exact per-iteration costing. ``bucketing=False`` simulates every
-distinct iteration.
+1.5x powers of two, so neighbours are at most 1.5x apart; an interval across which a part is not
+linear, such as activations outgrowing the host's buffer, is halved until it is) and linearly
+interpolated between them, in two dimensions for attention. Attention time is close to
+bilinear in batch and context (KV bytes = batch x context), so the interpolation is nearly
+exact; a test bounds the effect on throughput and p99 TPOT against exact per-iteration costing.
+``bucketing=False`` simulates every distinct iteration.
 
 Parts are also kept on disk (``cache_dir``: ``$ARCHSIM_SERVE_CACHE``, else
 ``~/.cache/archsim/serve``; ``None`` turns it off), one JSON file per system, model, dtype and
@@ -75,6 +76,11 @@ class IterationCost:
 ZERO = IterationCost(0.0, 0.0)
 # Energy components that grow with wall time rather than with work (archsim.energy.ledger).
 BACKGROUND = ("dram_background", "dram_refresh", "host_static", "pim_static")
+
+
+# Grid intervals where a part's time at the midpoint is off the straight line by more than
+# this are halved (interpolation is only as good as the part is linear).
+LINEAR_TOLERANCE = 0.005
 
 
 def grid_points(x: float) -> tuple[int, int]:
@@ -245,8 +251,24 @@ class CostModel:
             hi = max(cap, lo)
         return lo, hi, (x - lo) / (hi - lo) if hi != lo else 0.0
 
+    def _refine(self, key, lo: int, hi: int, x: float) -> tuple[int, int, float]:
+        """``(lo, hi, weight)`` with the interval around ``x`` halved while the part's time is
+        not linear across it (within LINEAR_TOLERANCE at the midpoint): a step such as an
+        activation no longer fitting the host's buffer gets its own grid points."""
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            a, b, m = self._part(key(lo)), self._part(key(hi)), self._part(key(mid))
+            w = (mid - lo) / (hi - lo)
+            guess = a.time_s * (1 - w) + b.time_s * w
+            if abs(guess - m.time_s) <= LINEAR_TOLERANCE * m.time_s:
+                break
+            lo, hi = (lo, mid) if x <= mid else (mid, hi)
+        return lo, hi, (x - lo) / (hi - lo) if hi != lo else 0.0
+
     def fc(self, rows: int) -> IterationCost:
         lo, hi, w = self._axis(rows)
+        if self.bucketing:
+            lo, hi, w = self._refine(lambda r: ("fc", r), lo, hi, rows)
         return _lerp(self._part(("fc", lo)), self._part(("fc", hi)), w)
 
     def decode_attention(self, batch: int, mean_context: float) -> IterationCost:

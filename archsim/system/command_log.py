@@ -58,18 +58,19 @@ def _pim_batches(system, op, workload, start: int, repeat: int):
             programs.append(gemv(system, outputs, inputs, batch, emit_channels=channels))
     elif op.kind == "attention":
         groups = op.kv_heads or op.heads
-        heads = op.batch * groups
-        for outputs, inputs in ((op.kv_len, op.head_dim), (op.head_dim, op.kv_len)):
-            programs.append(
-                gemv(
-                    system,
-                    outputs,
-                    inputs,
-                    op.heads // groups,
-                    emit_channels=channels,
-                    matrices=heads,
+        for part in op.by_context():  # one program pair per context length
+            heads = part.batch * groups
+            for outputs, inputs in ((part.kv_len, op.head_dim), (op.head_dim, part.kv_len)):
+                programs.append(
+                    gemv(
+                        system,
+                        outputs,
+                        inputs,
+                        op.heads // groups,
+                        emit_channels=channels,
+                        matrices=heads,
+                    )
                 )
-            )
     elif op.kind == "eltwise":
         eltwise = hbm_pim_eltwise if hbm else aim_eltwise
         elements = workload.tensors[op.outputs[0]].elements
@@ -77,10 +78,30 @@ def _pim_batches(system, op, workload, start: int, repeat: int):
     out = []
     for _ in range(repeat):
         for program in programs:
-            batch = program.batch()
+            batch = _channels_interleaved(program.batch())
             batch.arrival[:] = start
             out.append(batch)
     return out
+
+
+def _channels_interleaved(batch):
+    """The program's commands with the channels interleaved (each channel's own order kept):
+    the controllers of all channels receive their programs at once, while a program emitted
+    channel after channel would reach the later channels only through the in-order front end
+    (which made a 64-channel GEMV 22x slower than its channels run it)."""
+    from archsim.memory.controller import RequestBatch
+
+    n = len(batch)
+    if n == 0:
+        return batch
+    channel = batch.channel
+    order = np.argsort(channel, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    counts = np.bincount(channel)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank[order] = np.arange(n) - np.repeat(starts, counts)
+    perm = np.lexsort((channel, rank))
+    return RequestBatch(*(getattr(batch, f.name)[perm] for f in fields(RequestBatch)))
 
 
 def write_run_log(result, path: Path, system_ref: str, overrides: dict | None = None) -> dict:
@@ -88,6 +109,7 @@ def write_run_log(result, path: Path, system_ref: str, overrides: dict | None = 
     from archsim.memory.command_log import CommandLogWriter
     from archsim.memory.controller import DramTiming, RequestBatch
     from archsim.pim.cadence import pim_mac_cycles
+    from archsim.system.unroll import folded_name
 
     side = result.in_memory or result.baseline
     system = result.system
@@ -111,15 +133,16 @@ def write_run_log(result, path: Path, system_ref: str, overrides: dict | None = 
     total = 0
     spans = sorted(side.timeline.ops, key=lambda s: (s.start_ns, s.name))
     for order, span in enumerate(spans):
-        op = ops.get(span.name)
+        op = ops.get(folded_name(span.name))
         if op is None:
             continue
+        repeat = op.repeat if span.name == op.name else 1  # one layer of an unrolled op
         for hold in span.holds:
             if hold.resource != "channels":
                 continue
             start = int(hold.start_ns / tck_ns)
             if hold.flow == "pim":
-                new = _pim_batches(system, op, workload, start, op.repeat)
+                new = _pim_batches(system, op, workload, start, repeat)
             else:
                 batch, base = _host_batch(
                     timing_probe,
@@ -129,7 +152,7 @@ def write_run_log(result, path: Path, system_ref: str, overrides: dict | None = 
                     side.placement.onchip,
                     base,
                     start,
-                    op.repeat,
+                    repeat,
                 )
                 new = [batch] if batch is not None else []
             for b in new:

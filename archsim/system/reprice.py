@@ -19,12 +19,18 @@ from archsim.report.run import RunReport, SideReport
 def _price(side: SideReport, system, table: EnergyTable) -> SideReport:
     from archsim.system.side import Models
 
+    models = Models.of(system, table)
     try:
-        ledger = Models.of(system, table).price(side.counts)
+        ledger = models.price(side.counts)
+        records = [
+            op.model_copy(update={"energy_pj": sum(models.price(op.counts).energy.values())})
+            if op.counts
+            else op  # a report from before per-op counts: that op keeps its energy
+            for op in side.ops
+        ]
     except KeyError as exc:
         raise ConfigError(f"energy table {table.name!r} cannot price this run: {exc}") from None
     energy = ledger.energy_report()
-    records = side.ops  # per-op energies are not re-priced (their counts are not kept per op)
     return side.model_copy(update={"energy_pj": energy, "ops": records, "tco": None})
 
 

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field, replace
 
 from archsim.config.energy import EnergyTable
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.energy.ledger import DEVICE_PREFIX, EnergyModel, Ledger
 from archsim.engine.demands import Hold, demands, stage
 from archsim.errors import ConfigError
-from archsim.host.execute import run_on_host
+from archsim.host.execute import Remote, run_on_host
 from archsim.mapping.policy import Placement, place, reassign
 from archsim.pim.units import unit_of
 from archsim.report.run import OpRecord, SideReport, UnitUse
 from archsim.system.engine import OpJob, SystemEngine, Timeline, switching_capacity
 from archsim.system.parallel import Collective, ring_bytes, ring_steps, shard
-from archsim.system.subbatch import split, sub_batch_of
+from archsim.system.subbatch import batch_rows, part, split, sub_batch_of
+from archsim.system.unroll import fold_spans, unroll
 from archsim.workload.graph import Workload
 
 
@@ -46,7 +47,6 @@ def _op_key(op, workload: Workload, onchip: frozenset[str], unit: str) -> str:
     return json.dumps([unit, body, tensors], sort_keys=True, default=str)
 
 
-PIM_DEVICE = "pim_device/"  # count prefix of actions priced for a separate in-memory device
 _DEVICE_RESOURCES = {"channels": "pim_channels", "link": "pim_link"}
 
 
@@ -75,13 +75,15 @@ class Models:
 
     def price(self, counts: dict[str, float]) -> Ledger:
         """A side's counts priced (those tagged for the in-memory device by its model)."""
-        own = {k: v for k, v in counts.items() if not k.startswith(PIM_DEVICE)}
+        own = {k: v for k, v in counts.items() if not k.startswith(DEVICE_PREFIX)}
         out = self.host.price(own)
-        tagged = {k[len(PIM_DEVICE) :]: v for k, v in counts.items() if k.startswith(PIM_DEVICE)}
+        tagged = {
+            k[len(DEVICE_PREFIX) :]: v for k, v in counts.items() if k.startswith(DEVICE_PREFIX)
+        }
         if tagged:
             if self.device is None:
                 raise KeyError("counts of an in-memory device, but the system has none")
-            out.add(self.device.price(tagged), prefix=PIM_DEVICE)
+            out.add(self.device.price(tagged), prefix=DEVICE_PREFIX)
         return out
 
 
@@ -101,6 +103,12 @@ class _Coster:
         self.fidelity, self.seed = fidelity, seed
         self.unit = unit_of(system) if system.pim is not None else None
         self.cache: dict[str, object] = {}
+        # With a separate in-memory device the KV cache lives there (check_fits places it so):
+        # the host reaches it over the device's link.
+        self.remote = None
+        if system.pim_memory is not None and models.device is not None:
+            kv = frozenset(n for n, t in workload.tensors.items() if t.role == "kv_cache")
+            self.remote = Remote(kv, models.device)
         self.errors: dict[str, float] = {}
 
     def _unit_cost(self, op, onchip):
@@ -123,8 +131,9 @@ class _Coster:
         if key not in self.cache:
             if where == "host":
                 self.cache[key] = run_on_host(
-                    self.system, op, self.workload, self.models.host, onchip, self.fidelity
-                )
+                    self.system, op, self.workload, self.models.host, onchip, self.fidelity,
+                    self.remote,
+                )  # fmt: skip
             else:
                 assert self.unit is not None
                 self.cache[key], _ = self._unit_cost(op, onchip)
@@ -163,7 +172,10 @@ def run_side(
     assert system.host is not None and system.host_link is not None
     par = system.parallel
     whole = workload
-    workload, collectives = shard(split(whole, system.mapping.sub_batches), par.tensor)
+    # A batch smaller than the micro-batch count runs one sequence per micro-batch.
+    micro = min(par.micro_batches, batch_rows(whole))
+    one = part(whole, micro)  # one micro-batch (the whole batch without micro-batches)
+    workload, collectives = shard(split(one, system.mapping.sub_batches), par.tensor)
     placement = place(system, workload)
     models = Models.of(system, table)
     energy = models.host
@@ -210,30 +222,36 @@ def run_side(
             OpJob(c.name, (c.after,), "interconnect", need, c.repeat, sub_batch_of(c.after))
         )
     if par.pipeline > 1:
-        jobs.append(_pipeline_job(system, whole, jobs, fabric, energy))
+        jobs.append(_pipeline_job(system, one, jobs, fabric, energy))
     capacity = (
         switching_capacity(unit.mode_switch_ns(system), system.mapping.pim_quantum_ns)
         if unit is not None and system.pim_memory is None
         else None
     )
     engine = SystemEngine(capacity) if capacity else SystemEngine()
-    timeline = engine.run(jobs)
-    time_ns = timeline.makespan_ns
+    # Sub-batches interleave layer by layer, which folded layers cannot show.
+    timeline = engine.run(unroll(jobs) if system.mapping.sub_batches > 1 else jobs)
+    # The engine ran one micro-batch through every stage. In continuous decoding the stages
+    # stay full: a step is max(m, p) stage times (stages taken as equal, each 1/p of the run).
+    stages = par.pipeline
+    time_ns = timeline.makespan_ns * max(micro, stages) / stages
     seconds = time_ns * 1e-9
 
-    # One device's work, times the tensor-parallel group; every device idles or works for
-    # the whole run (wall-time energy per device).
+    # One device's work, times the tensor-parallel group and the micro-batches; every device
+    # idles or works for the whole step (wall-time energy per device).
     ledger = Ledger()
     records = []
-    spans = {s.name: s for s in timeline.ops}
+    spans = fold_spans(timeline.ops)
     flops = {"host": 0.0, "memory": 0.0}
-    tp = par.tensor
+    copies = par.tensor * micro  # tensor-parallel devices x micro-batches of a step
     for op in workload.ops:
         cost = costs[op.name]
         where = placement.unit[op.name]
         device = where == "memory" and models.device is not None
-        ledger.add(cost.ledger, op.repeat * tp, prefix=PIM_DEVICE if device else "")
-        flops[where] += op.flops() * op.repeat * tp
+        own = Ledger()
+        own.add(cost.ledger, op.repeat * copies, prefix=DEVICE_PREFIX if device else "")
+        ledger.add(own)
+        flops[where] += op.flops() * op.repeat * copies
         span = spans[op.name]
         records.append(
             OpRecord(
@@ -242,24 +260,28 @@ def run_side(
                 unit="host" if where == "host" else unit_name,
                 repeat=op.repeat,
                 time_ns=cost.time_ns * op.repeat,
-                energy_pj=sum(cost.ledger.energy.values()) * op.repeat * tp,
-                host_link_bytes=cost.ledger.bytes.get("host_link", 0.0) * op.repeat * tp,
+                energy_pj=sum(own.energy.values()),
+                host_link_bytes=cost.ledger.bytes.get("host_link", 0.0) * op.repeat * copies,
                 bound=cost.bound,
                 start_ns=span.start_ns,
                 end_ns=span.end_ns,
+                counts=dict(sorted(own.counts.items())),
             )
         )
-    ledger.add(fabric, tp)
+    ledger.add(fabric, copies)
     devices = par.devices
     wall = Ledger()
     energy.run_time(wall, seconds, pim=system.pim is not None and models.device is None)
     if models.device is not None:
         device_wall = Ledger()
         models.device.run_time(device_wall, seconds, pim=True, host=False)
-        wall.add(device_wall, prefix=PIM_DEVICE)
+        wall.add(device_wall, prefix=DEVICE_PREFIX)
     ledger.add(wall, devices)
-    busy = timeline.busy_fraction()
-    host_peak = system.host.peak_flops("fp16") * devices
+    # Per device: each of the p stages does 1/p of the engine's busy time per micro-batch.
+    busy = {
+        r: (b * micro / stages / time_ns if time_ns else 0.0) for r, b in timeline.busy_ns.items()
+    }
+    host_peak = system.host.total_peak_flops("fp16") * devices  # arrays and vector unit
     units = {
         "host": UnitUse(
             flops=flops["host"],
@@ -269,10 +291,10 @@ def run_side(
         )
     }
     if unit is not None:
-        if unit_name in ("analog-crossbar", "dimm-buffer", "logic-die"):
-            mem_busy = busy["unit"]
-        else:
-            mem_busy = busy["pim_channels" if models.device else "channels"]
+        resource = unit.busy_resource(coster.view)
+        if resource == "channels" and models.device is not None:
+            resource = "pim_channels"
+        mem_busy = busy[resource]
         units[unit_name] = UnitUse(
             flops=flops["memory"],
             achieved_flops=flops["memory"] / seconds if seconds else 0.0,
@@ -292,7 +314,7 @@ def run_side(
         devices=devices,
         energy_pj=ledger.energy_report(),
         bytes_moved=moved,
-        peak_bandwidth_gbps=system.host_link.bandwidth_bytes_per_s / 1e9,
+        peak_bandwidth_gbps=system.host_link.bandwidth_bytes_per_s / 1e9 * devices,
         peak_flops=units[main].peak_flops,
         unit_bandwidth_gbps=(
             unit.operand_bandwidth_gbps(coster.view) * devices
@@ -318,14 +340,10 @@ def _pipeline_job(system, workload, jobs, ledger: Ledger, energy: EnergyModel) -
     fabric = system.interconnect
     assert fabric is not None
     hops = system.parallel.pipeline - 1
-    hidden = max(
-        (
-            workload.tensors[t].stored_bytes
-            for op in workload.ops
-            if op.repeat > 1
-            for t in op.outputs
-        ),
-        default=0,
+    # What crosses a stage boundary is the residual stream: the output of a layer's last op.
+    layer_ops = [op for op in workload.ops if op.repeat > 1]
+    hidden = (
+        sum(workload.tensors[t].stored_bytes for t in layer_ops[-1].outputs) if layer_ops else 0
     )
     for _ in range(hops):
         energy.interconnect(ledger, hidden)
@@ -364,11 +382,18 @@ def check_fits(system: SystemConfig, workload: Workload) -> None:
     with a separate in-memory device the KV cache lives there."""
     shard_wl, _ = shard(workload, system.parallel.tensor)
     stages = system.parallel.pipeline
+    layers = max((op.repeat for op in workload.ops), default=1)
+    if stages > 1 and layers % stages:
+        raise ConfigError(
+            f"field 'parallel.pipeline': {stages} stages do not divide the {layers} layers of"
+            f" workload {workload.name!r}; use a stage count that divides them, or a model whose"
+            f" layers it divides"
+        )
     pools = {"memory": system.memory.organization.capacity_bytes}
     if system.pim_memory is not None:
         pools["pim_memory"] = system.pim_memory.organization.capacity_bytes
     resident = dict.fromkeys(pools, 0.0)
-    where = f"per device of {system.parallel.devices}" if system.parallel.devices > 1 else ""
+    where = f" per device of {system.parallel.devices}" if system.parallel.devices > 1 else ""
     for name, tensor in shard_wl.tensors.items():
         if tensor.role not in ("weight", "kv_cache", "input"):
             continue
@@ -379,7 +404,7 @@ def check_fits(system: SystemConfig, workload: Workload) -> None:
             users = [op.name for op in shard_wl.ops if name in op.inputs]
             raise ConfigError(
                 f"tensor {name!r} of op {users[0] if users else '?'} needs {size / 1e9:.2f} GB"
-                f" {where} but {system.name}'s {pool} (field {pool}.organization) holds"
+                f"{where} but {system.name}'s {pool} (field {pool}.organization) holds"
                 f" {pools[pool] / 1e9:.2f} GB"
             )
         resident[pool] += size
@@ -388,7 +413,7 @@ def check_fits(system: SystemConfig, workload: Workload) -> None:
             raise ConfigError(
                 f"workload {workload.name!r} keeps {used / 1e9:.2f} GB of"
                 f" {'KV cache' if pool == 'pim_memory' else 'weights, KV cache and inputs'}"
-                f" {where} in {pool}, more than {system.name}'s {pools[pool] / 1e9:.2f} GB"
+                f"{where} in {pool}, more than {system.name}'s {pools[pool] / 1e9:.2f} GB"
                 f" (field {pool}.organization: add stacks or channels, or field parallel:"
                 " split the model over more devices)"
             )

@@ -32,8 +32,9 @@ def sub_batch_of(name: str) -> int:
     return int(k) if sep and k.isdigit() else 0
 
 
-def split(workload: Workload, n: int) -> Workload:
-    """``workload`` as ``n`` independent sub-batches of equal size."""
+def split(workload: Workload, n: int, field_name: str = "mapping.sub_batches") -> Workload:
+    """``workload`` as ``n`` independent sub-batches of equal size (``field_name``: the config
+    field asking for them, named in errors)."""
     if n == 1:
         return workload
     tensors = {}
@@ -43,7 +44,7 @@ def split(workload: Workload, n: int) -> Workload:
             continue
         if t.shape[0] % n:
             raise ConfigError(
-                f"field 'mapping.sub_batches': {n} sub-batches do not divide tensor {name!r}'s"
+                f"field {field_name!r}: {n} parts do not divide tensor {name!r}'s"
                 f" first dimension ({t.shape[0]}); use a batch that {n} divides"
             )
         for k in range(n):
@@ -55,13 +56,12 @@ def split(workload: Workload, n: int) -> Workload:
         field = _ROWS.get(op.kind)
         if field is None:
             raise ConfigError(
-                f"field 'mapping.sub_batches': op {op.name!r} ({op.kind}) has no batch dimension"
-                " to split"
+                f"field {field_name!r}: op {op.name!r} ({op.kind}) has no batch dimension to split"
             )
         rows = getattr(op, field)
         if rows % n:
             raise ConfigError(
-                f"field 'mapping.sub_batches': {n} sub-batches do not divide op {op.name!r}'s"
+                f"field {field_name!r}: {n} parts do not divide op {op.name!r}'s"
                 f" {field} ({rows}); use a batch that {n} divides"
             )
         for k in range(n):
@@ -84,5 +84,47 @@ def split(workload: Workload, n: int) -> Workload:
         "tensors": tensors,
         "ops": ops,
         "notes": [*workload.notes, f"{n} interleaved sub-batches"],
+    }
+    return build_workload(data, workload.name)
+
+
+def batch_rows(workload: Workload) -> int:
+    """The batch of ``workload``: the fewest rows of any tensor that is not a weight."""
+    rows = [t.shape[0] for t in workload.tensors.values() if t.role != "weight" and t.shape]
+    return min(rows, default=1)
+
+
+def part(workload: Workload, n: int) -> Workload:
+    """One of ``n`` equal parts of the batch, under the original names (a pipeline
+    micro-batch: the parts run one after another, not side by side)."""
+    if n == 1:
+        return workload
+    whole = split(workload, n, "parallel.micro_batches")
+    tail = f"{SEP}0"
+
+    def own(name: str) -> str:
+        return name[: -len(tail)] if name.endswith(tail) else name
+
+    tensors = {
+        own(name): t.model_copy(update={"name": own(name)})
+        for name, t in whole.tensors.items()
+        if t.role == "weight" or name.endswith(tail)
+    }
+    ops = [
+        op.model_copy(
+            update={
+                "name": own(op.name),
+                "inputs": [own(t) for t in op.inputs],
+                "outputs": [own(t) for t in op.outputs],
+            }
+        )
+        for op in whole.ops
+        if sub_batch_of(op.name) == 0
+    ]
+    data = {
+        "name": f"{workload.name}-mb{n}",
+        "tensors": tensors,
+        "ops": ops,
+        "notes": [*workload.notes, f"one of {n} pipeline micro-batches"],
     }
     return build_workload(data, workload.name)

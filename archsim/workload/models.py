@@ -86,6 +86,13 @@ TRANSFORMERS: dict[str, TransformerSpec] = {
         vocab=50257, mlp="gelu", norm="layer", positions="learned", max_positions=1024,
         bias=True, tied_embeddings=True,
     ),
+    # GPT-3 6.7B. Brown et al. (NeurIPS 2020), Table 2.1: 32 layers, d_model 4096, 32 heads of
+    # 128, context 2048; the same design as GPT-3 175B. NeuPIMs (ASPLOS 2024) calls it "7B".
+    "gpt3-6.7b": TransformerSpec(
+        name="gpt3-6.7b", arch="decoder", layers=32, hidden=4096, heads=32, intermediate=16384,
+        vocab=50257, mlp="gelu", norm="layer", positions="learned", max_positions=2048,
+        bias=True, tied_embeddings=True,
+    ),
     # GPT-3 175B. Brown et al., "Language Models are Few-Shot Learners" (NeurIPS 2020),
     # Table 2.1: 96 layers, d_model 12288, 96 heads of 128, context 2048; the GPT-2 design
     # (section 2.1: pre-norm LayerNorm, 4x GELU MLP, learned positions, tied embeddings, BPE
@@ -167,6 +174,10 @@ PUBLISHED: dict[str, Published] = {
     "gpt2": Published(
         params=124e6,
         params_source="HF model card openai-community/gpt2: 124M parameters (2019 release)",
+    ),
+    "gpt3-6.7b": Published(
+        params=6.7e9,
+        params_source="Brown et al., NeurIPS 2020, Table 2.1: 6.7B parameters",
     ),
     "gpt3-175b": Published(
         params=175.0e9,

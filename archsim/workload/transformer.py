@@ -18,6 +18,7 @@ Rotary position embedding is free (not counted), as the issue specifies. With on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from archsim.errors import ConfigError
@@ -57,6 +58,8 @@ class _Stack:
     ) -> None:
         self.b, self.spec = b, spec
         self.wdt, self.kvdt = weight_dtype, kv_dtype
+        # Per-sequence context shortfall from the longest (requests at different contexts).
+        self.shortfall: tuple[int, ...] | None = None
         self.compact = compact
 
     # -- helpers -------------------------------------------------------------------------------
@@ -175,6 +178,11 @@ class _Stack:
             kv_len=cache_len + tq,
             causal=s.arch == "decoder",
             cache_len=cache_len,
+            cache_lens=(
+                tuple(cache_len - d for d in self.shortfall)
+                if self.shortfall is not None and cache_len
+                else None
+            ),
             append=cache is not None,
             repeat=repeat,
         )
@@ -326,8 +334,12 @@ def llm_workload(
     kv_dtype: str | None = None,
     compact: bool = True,
     name: str | None = None,
+    contexts: Sequence[int] | None = None,
 ) -> Workload:
-    """A decoder-only LLM's prefill or decode operator graph (see the module docstring)."""
+    """A decoder-only LLM's prefill or decode operator graph (see the module docstring).
+
+    ``contexts`` (decode only) gives each sequence of the batch its own cached tokens; the
+    KV cache is sized for the longest, which ``context`` then is."""
     if isinstance(model, str) and model not in LLM_MODELS:
         raise unknown_model(model, LLM_MODELS)
     spec = TRANSFORMERS[model] if isinstance(model, str) else model
@@ -335,11 +347,23 @@ def llm_workload(
         raise ConfigError(f"{spec.name} is an encoder; use the encoder generator")
     if phase not in ("prefill", "decode"):
         raise ConfigError(f"phase: must be prefill or decode, not {phase!r}")
+    if contexts is not None:
+        contexts = tuple(int(c) for c in contexts)
+        if phase != "decode":
+            raise ConfigError("contexts: per-sequence contexts are for decode")
+        if len(contexts) != batch or min(contexts) < 1:
+            raise ConfigError(
+                f"contexts: give {batch} positive lengths, one per sequence of the batch"
+                f" (got {len(contexts)}, smallest {min(contexts, default=0)})"
+            )
+        context = max(contexts)
     _positive(batch=batch, context=context, tokens=tokens)
     act, wdt, kvdt = _dtypes(dtype, weight_dtype, kv_dtype)
     label = name or f"{spec.name}-{phase}-b{batch}-c{context}" + (f"-t{tokens}" if tokens else "")
     b = GraphBuilder(label, act)
     st = _Stack(b, spec, wdt, kvdt, compact)
+    if contexts is not None and len(set(contexts)) > 1:
+        st.shortfall = tuple(context - c for c in contexts)
     if phase == "prefill":
         tq = context if tokens is None else tokens
         if tq > context:

@@ -7,8 +7,12 @@ Two sets, kept apart because they change for different reasons:
   few representative invocations. Nothing in the workload layer's refactor may change a byte.
 - ``replay.json`` (regenerated when the DRAM timing kernel legitimately changes): requests,
   cycles and row hits of every memory-only system preset replaying every sample trace.
+- ``runs.json`` (regenerated when a model change legitimately moves results, said in the
+  commit): for every system preset that ``archsim run`` takes, each side's time, energy and
+  host-link bytes and the speedup on one workload, so a restructure shows it changed nothing.
 
-``python -m tests.golden.make workloads`` or ``... replay`` rewrites one set; no argument both.
+``python -m tests.golden.make workloads`` (or ``replay``, ``runs``) rewrites one set; no argument
+all three.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 WORKLOADS = HERE / "workloads"
 REPLAY = HERE / "replay.json"
+RUNS = HERE / "runs.json"
+# The workload each runnable preset is recorded on: the default, or one its memory holds.
+# (A preset name, or llm_workload arguments: cent-cxl-pim keeps 80 queries in flight.)
+RUN_WORKLOADS: dict[str, str | dict] = {
+    "cent-cxl-pim": {"model": "llama2-70b", "phase": "decode", "batch": 80, "context": 2048},
+}
+RUN_FALLBACK = "gemv-4096x1024-fp16"
 
 # (label, argv after `archsim trace gen`): a few shapes per generator, with the options that
 # take a different code path (bias, sparsity, quantization, GQA, KV cache, unrolled layers, ...).
@@ -140,6 +151,43 @@ def replay_outputs() -> dict[str, dict[str, dict[str, int]]]:
     return out
 
 
+def run_outputs() -> dict[str, dict]:
+    """System preset -> workload, each side's time, energy, host-link bytes, and the speedup."""
+    from archsim.config.presets import list_presets, load_system
+    from archsim.errors import ConfigError
+    from archsim.simulate import simulate
+    from archsim.workload.transformer import llm_workload
+
+    out: dict[str, dict] = {}
+    for name in list_presets("systems"):
+        if load_system(name).host is None:
+            continue  # memory-only presets are for replay
+        spec = RUN_WORKLOADS.get(name, "llama2-7b-decode")
+        workload = llm_workload(**spec) if isinstance(spec, dict) else spec
+        try:
+            report = simulate(name, workload).report
+        except ConfigError:  # the model does not fit this preset's memory
+            workload = RUN_FALLBACK
+            report = simulate(name, workload).report
+        row: dict = {"workload": workload if isinstance(workload, str) else workload.name}
+        for side in ("baseline", "in_memory"):
+            rep = getattr(report, side)
+            if rep is not None:
+                row[side] = {
+                    "time_ns": rep.time_ns,
+                    "energy_pj": rep.energy_pj["total"],
+                    "host_link_bytes": rep.bytes_moved["host_link"],
+                }
+        if report.comparison is not None:
+            row["speedup"] = report.comparison.speedup
+        out[name] = row
+    return out
+
+
+def runs_text() -> str:
+    return json.dumps(run_outputs(), indent=1, sort_keys=True) + "\n"
+
+
 def replay_text() -> str:
     return json.dumps(replay_outputs(), indent=1, sort_keys=True) + "\n"
 
@@ -153,14 +201,17 @@ def write_workloads() -> None:
 
 
 def main(argv: list[str]) -> None:
-    which = set(argv) or {"workloads", "replay"}
-    unknown = which - {"workloads", "replay"}
+    sets = {"workloads", "replay", "runs"}
+    which = set(argv) or sets
+    unknown = which - sets
     if unknown:
-        raise SystemExit(f"unknown golden set(s) {sorted(unknown)}; use workloads and/or replay")
+        raise SystemExit(f"unknown golden set(s) {sorted(unknown)}; use {sorted(sets)}")
     if "workloads" in which:
         write_workloads()
     if "replay" in which:
         REPLAY.write_text(replay_text())
+    if "runs" in which:
+        RUNS.write_text(runs_text())
 
 
 if __name__ == "__main__":

@@ -301,6 +301,48 @@ def lifetime_cmd(
            "compensation": compensation, "points": rows}, json_out)  # fmt: skip
 
 
+@analog_app.command("pipeline")
+def pipeline_cmd(
+    workload: Annotated[str, typer.Option("--workload", "-w", help="workload preset or file")] = (
+        "resnet50"
+    ),
+    system: Annotated[str, typer.Option(help="system preset with analog banks")] = "analog-rram",
+    tiles: Annotated[int | None, typer.Option(help="override pim.tiles")] = None,
+    replication: Annotated[
+        str | None, typer.Option(help="override pim.conv_replication: none or balance")
+    ] = None,
+    json_out: Annotated[str | None, typer.Option("--json", help="PATH or - for stdout")] = None,
+) -> None:
+    """Conv weight replication and layer pipelining: copies, tiles, MVM time and programming
+    energy per layer, sequential and pipelined (ISAAC/PUMA style)."""
+    from archsim.pim.analog.study import pipeline_study
+
+    payload = pipeline_study(system, workload, tiles, replication)
+    if json_out != "-":
+        from rich.table import Table
+
+        table = Table(title=f"{payload['workload']} on {payload['system']}: replication"
+                      f" {payload['replication']}, {payload['tiles_used']:,} of"
+                      f" {payload['tiles']:,} tiles")  # fmt: skip
+        for col in ("layer", "kind", "x", "tiles/copy", "copies", "MVM steps", "time",
+                    "programming"):
+            table.add_column(col, justify="right")  # fmt: skip
+        for r in payload["layers"]:
+            table.add_row(
+                r["layer"], r["kind"], str(r["repeat"]), str(r["tiles_per_copy"]),
+                str(r["copies"]), f"{r['mvm_steps']:,}", f"{r['time_ns'] / 1e3:,.2f} µs",
+                f"{r['programming_pj'] * 1e-6:,.3g} µJ",
+            )  # fmt: skip
+        out.print(table)
+        out.print(
+            f"MVM time: {payload['sequential_ns'] / 1e3:,.2f} µs layer by layer (as archsim run"
+            f" schedules it), {payload['pipelined_ns'] / 1e3:,.2f} µs pipelined"
+            f" ({payload['pipeline_speedup']:.2g}x); programming"
+            f" {payload['programming_pj'] * 1e-9:,.3g} mJ per deployment"
+        )
+    _emit(payload, json_out)
+
+
 def _age(s: float) -> str:
     for unit, size in (("y", 365.25 * 86400), ("d", 86400), ("h", 3600)):
         if s >= size:

@@ -16,7 +16,8 @@ Closed-loop matrices are data, written per solve: their write-verify cost
 ``programming_tolerance`` sets the precision programming that keeps ill-conditioned matrices
 stable. Analog iterative refinement (x ← x + G̃⁻¹(b - A·x), the residual computed digitally,
 Zuo et al., Nature Electronics 2025) runs a fixed count or until the relative residual meets a
-requested tolerance, each residual costed on the host.
+requested tolerance, each residual costed on the host; :func:`regression` and :func:`eigen`
+refine the same way (normal-equations residual; eigen-residual with a correction-equation step).
 """
 
 from __future__ import annotations
@@ -264,6 +265,7 @@ class SolveResult:
     residual_time_s: float = 0.0
     residual_link_bytes: float = 0.0
     relative_residual: float = float("nan")
+    residual_passes: int = 0  # digital GEMVs over the matrix the refinement's residuals took
 
     @property
     def energy_total_pj(self) -> float:
@@ -341,11 +343,13 @@ def solve(
     solves = 1
     b_norm = float(np.linalg.norm(b))
     res_time = res_compute = res_memory = res_bytes = 0.0
+    passes = 0
     steps = cfg.max_refinement_iterations if tolerance is not None else cfg.refinement_iterations
     r = b - a @ x
     for _ in range(steps):
         if tolerance is not None and np.linalg.norm(r) <= tolerance * b_norm:
             break
+        passes += 1
         if host is not None:
             t, comp, mem, link = host.cost(n, n)
             res_time += t
@@ -385,7 +389,7 @@ def solve(
         lambda_min=float(lam), settling_time_s=settle, energy_pj=energy,
         refinement_iterations=solves - 1, settling_bound_s=bound * solves,
         settle_once_s=t_first, programming=programming, residual_time_s=res_time,
-        residual_link_bytes=res_bytes, relative_residual=rel_res,
+        residual_link_bytes=res_bytes, relative_residual=rel_res, residual_passes=passes,
     )
     if digital:
         from archsim.pim.analog.digital_solver import compare
@@ -394,14 +398,45 @@ def solve(
     return result
 
 
+def _residual_cost(host: ResidualHost | None, cfg: ClosedLoopConfig, rows: int, cols: int,
+                   passes: int) -> tuple[float, float, float, float]:
+    """(time s, compute pJ, memory pJ, link bytes) of ``passes`` digital GEMVs over a rows x cols
+    matrix: the host's when given, else only the FLOPs at the circuit's digital energy."""
+    if host is None:
+        return 0.0, passes * 2 * rows * cols * cfg.digital.flop_energy_pj, 0.0, 0.0
+    t, comp, mem, link = host.cost(rows, cols)
+    return passes * t, passes * comp, passes * mem, passes * link
+
+
+def _check_refinement(tolerance: float | None) -> None:
+    if tolerance is not None and not 0 < tolerance < 1:
+        raise ArchsimError(f"tolerance: must be in (0, 1), got {tolerance}")
+
+
+def _refinement_failed(what: str, rel: float, steps: int, tolerance: float,
+                       cfg: ClosedLoopConfig) -> ArchsimError:  # fmt: skip
+    return ArchsimError(
+        f"closed loop: {what} refinement reached a relative residual of {rel:.3g} after {steps}"
+        f" steps, not the requested {tolerance:.3g} (max_refinement_iterations"
+        f" {cfg.max_refinement_iterations}; the programmed matrix is too far from A)"
+    )
+
+
 def regression(
     x: np.ndarray, y: np.ndarray, cfg: ClosedLoopConfig, device: DeviceConfig, adc: AdcModel,
-    seed: int = 0, tile_rows: int = 256,
+    seed: int = 0, tile_rows: int = 256, ridge: float = 0.0, tolerance: float | None = None,
+    host: ResidualHost | None = None,
 ) -> SolveResult:
-    """One-step least squares w = (XᵀX)⁻¹Xᵀy (Sun et al., Science Advances 2020).
+    """Least squares (ridge >= 0) w = (XᵀX + ridge·I)⁻¹Xᵀy in one step (Sun et al., Science
+    Advances 2020; the ridge term as a fixed feedback conductance, Mannocci et al., IEEE JETCAS
+    2022), with analog iterative refinement like :func:`solve`'s.
 
     The circuit programs X once; its loop solves the normal equations, so the settling is set
-    by λmin of D⁻¹X̃ᵀX̃ [simplification: D is the row-sum normalization of X̃ᵀX̃'s magnitudes].
+    by λmin of D⁻¹(X̃ᵀX̃ + ridge) [simplification: D is the row-sum normalization of X̃ᵀX̃'s
+    magnitudes]. Refinement (``cfg.refinement_iterations`` steps, or to |r|/|Xᵀy| <= ``tolerance``):
+    the host computes the normal-equations residual r = Xᵀ(y - X·w) - ridge·w (two GEMVs over X,
+    costed), the same programmed circuit settles G̃⁻¹·r with r injected at its feature nodes
+    [simplification: the published circuits inject y at the sample nodes], w ← w + that.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -409,70 +444,176 @@ def regression(
         raise ArchsimError(f"regression: X {x.shape} and y {y.shape} do not match")
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ArchsimError("regression: X or y contains NaN or infinite values")
-    exact = np.linalg.lstsq(x, y, rcond=None)[0]
+    if not math.isfinite(ridge) or ridge < 0:
+        raise ArchsimError(f"regression: ridge must be a non-negative number, got {ridge}")
+    _check_refinement(tolerance)
+    m, n = x.shape
+    eye = np.eye(n)
+    if ridge > 0:
+        exact = np.linalg.solve(x.T @ x + ridge * eye, x.T @ y)
+    else:
+        exact = np.linalg.lstsq(x, y, rcond=None)[0]
     prog = program_matrix(x, device, seed, cfg.programming_tolerance)
+    s = prog.scale
     xt = prog.a_eff  # normalized X as programmed
-    g = xt.T @ xt
-    d = np.abs(xt.T) @ np.abs(xt) @ np.ones(g.shape[0])
-    lam = float(loop_eigenvalues(g, d).real.min())
+    rn = ridge / (s * s)
+    g = xt.T @ xt + rn * eye
+    d = np.abs(xt.T) @ np.abs(xt) @ np.ones(n) + rn
+    modes = LoopModes.of(g / d[:, None])
+    lam = float(modes.rates.real.min())
     if lam <= 0:
         raise ArchsimError(
             f"regression: XᵀX is singular as programmed (λmin {lam:.3g}); no stable solution"
         )
-    steady = finite_gain_solve(g, d, xt.T @ (y / prog.scale), cfg.gain)
-    w = quantize(steady, cfg.adc_bits)
-    err = float(np.linalg.norm(w - exact) / np.linalg.norm(exact))
-    ideal = finite_gain_solve(g, d, xt.T @ (y / prog.scale), np.inf)
+
+    def analog(rhs_n: np.ndarray) -> tuple[np.ndarray, float]:
+        steady = finite_gain_solve(g, d, rhs_n, cfg.gain)
+        return quantize(steady, cfg.adc_bits), modes.settling_time_s(
+            steady, cfg.gbw_hz, cfg.settle_epsilon
+        )
+
+    first_rhs = xt.T @ (y / s)
+    w, t_first = analog(first_rhs)
+    ideal = finite_gain_solve(g, d, first_rhs, np.inf)
     fg = float(np.linalg.norm(w - ideal) / np.linalg.norm(ideal))
+    settle, solves = t_first, 1
+    xty = x.T @ y
+    ref = float(np.linalg.norm(xty)) or 1.0
+    res = [0.0, 0.0, 0.0, 0.0, 0]
+
+    def residual(w: np.ndarray) -> np.ndarray:
+        for i, v in enumerate(_residual_cost(host, cfg, m, n, 2)):
+            res[i] += v
+        res[4] += 2
+        return xty - x.T @ (x @ w) - ridge * w
+
+    steps = cfg.max_refinement_iterations if tolerance is not None else cfg.refinement_iterations
+    for _ in range(steps):
+        r = residual(w)
+        if tolerance is not None and np.linalg.norm(r) <= tolerance * ref:
+            break
+        dw, t = analog(r / (s * s))
+        w = w + dw
+        settle += t
+        solves += 1
+    if tolerance is not None and solves - 1 == steps:
+        residual(w)  # the check after the last step
+    r_final = xty - x.T @ (x @ w) - ridge * w
+    rel_res = float(np.linalg.norm(r_final) / ref)
+    if tolerance is not None and rel_res > tolerance:
+        raise _refinement_failed("regression", rel_res, solves - 1, tolerance, cfg)
+    err = float(np.linalg.norm(w - exact) / np.linalg.norm(exact))
     bound = settling_time_s(lam, cfg.gbw_hz, cfg.settle_epsilon)
-    t = exact_settling_time_s(g / d[:, None], steady, cfg.gbw_hz, cfg.settle_epsilon)
-    n, m = x.shape[1], x.shape[0]
-    energy = _power_energy(cfg, adc, n + m, prog.conductance_us, t, n)
-    programming = _programming(device, prog, x / prog.scale, cfg, tile_rows)
+    energy = _power_energy(cfg, adc, n + m, prog.conductance_us, settle, n * solves)
+    # DACs: y at the sample nodes once, then each correction at the feature nodes.
+    energy["dac"] = cfg.dac_energy_fj * 1e-3 * (m + n * (solves - 1))
+    energy["residual"], energy["residual_memory"] = res[1], res[2]
+    programming = _programming(device, prog, x / s, cfg, tile_rows)
     energy["programming"] = programming.energy_pj
     return SolveResult(
-        w, err, fg, fg, lam, t, energy, settling_bound_s=bound, settle_once_s=t,
-        programming=programming,
+        w, err, fg, fg, lam, settle, energy, refinement_iterations=solves - 1,
+        settling_bound_s=bound * solves, settle_once_s=t_first, programming=programming,
+        residual_time_s=res[0], residual_link_bytes=res[3], relative_residual=rel_res,
+        residual_passes=res[4],
     )
 
 
 def eigen(
     a: np.ndarray, cfg: ClosedLoopConfig, device: DeviceConfig, adc: AdcModel, seed: int = 0,
-    tile_rows: int = 256, x0: np.ndarray | None = None,
+    tile_rows: int = 256, x0: np.ndarray | None = None, tolerance: float | None = None,
+    host: ResidualHost | None = None,
 ) -> SolveResult:
     """Dominant eigenvector in one step (Sun et al., PNAS 2019): TIA feedback G_λ = λ1; the
     other modes decay at 2π·GBW·(1 - λk/λ1), so settling is set by the gap to λ2. The exact
     settling starts from ``x0`` (uniform by default) and ends when the other modes' share of
-    the state is below ε."""
+    the state is below ε.
+
+    Refinement (``cfg.refinement_iterations`` steps, or to |A·v - ρ·v|/|ρ| <= ``tolerance``,
+    |v| = 1, ρ = vᵀAv/vᵀv): the host computes ρ and the eigen-residual r = A·v - ρ·v (one GEMV,
+    costed); the same circuit, with r injected as input currents, settles δ = (λ1·I - Ã)⁻¹·r on
+    the complement of its dominant mode (the correction equation of Jacobi-Davidson, Sleijpen &
+    van der Vorst, SIAM J. Matrix Anal. Appl. 1996), and v ← (v + δ)/|v + δ|. This extends the
+    Zuo et al. (Nature Electronics 2025) refinement of solve to the eigen circuit [archsim: no
+    published analog refinement of the eigenvector; the dominant mode's share of r is dropped].
+    """
     a = check_matrix(a)
+    _check_refinement(tolerance)
     vals, vecs = np.linalg.eig(a)
     order = np.argsort(-np.abs(vals))
     if len(vals) > 1 and abs(vals[order[0]]) <= abs(vals[order[1]]) * (1 + 1e-12):
         raise ArchsimError("matrix: no dominant eigenvalue (|λ1| = |λ2|); the loop cannot settle")
     exact = np.real(vecs[:, order[0]])
+    exact = exact / np.linalg.norm(exact)
     prog = program_matrix(a, device, seed, cfg.programming_tolerance)
     pv, pvecs = np.linalg.eig(prog.a_eff)
+    pinv = np.linalg.inv(pvecs)
     porder = np.argsort(-np.abs(pv))
+    lead_val = pv[porder[0]]
     v = quantize(np.real(pvecs[:, porder[0]]), cfg.adc_bits)
     v = v / np.linalg.norm(v)
-    err = float(min(np.linalg.norm(v - exact), np.linalg.norm(v + exact)))
-    gap = 1 - abs(pv[porder[1]]) / abs(pv[porder[0]]) if len(pv) > 1 else 1.0
+    gap = 1 - abs(pv[porder[1]]) / abs(lead_val) if len(pv) > 1 else 1.0
     bound = settling_time_s(float(gap), cfg.gbw_hz, cfg.settle_epsilon)
     n = a.shape[0]
     start = np.full(n, 1.0 / math.sqrt(n)) if x0 is None else np.asarray(x0, dtype=np.float64)
-    coeffs = np.linalg.solve(pvecs, start.astype(complex))
+    coeffs = pinv @ start.astype(complex)
     lead = abs(coeffs[porder[0]]) * np.linalg.norm(pvecs[:, porder[0]])
     rest = porder[1:]
-    rates = 1 - pv[rest] / pv[porder[0]]
+    rates = 1 - pv[rest] / lead_val
     t = modal_settling_time_s(
         pvecs[:, rest], coeffs[rest], rates, cfg.gbw_hz, cfg.settle_epsilon, float(lead)
     ) if len(rest) and lead > 0 else 0.0  # fmt: skip
-    energy = _power_energy(cfg, adc, n, prog.conductance_us, t, n)
+    settle, solves = t, 1
+    res = [0.0, 0.0, 0.0, 0.0, 0]
+
+    def residual(v: np.ndarray) -> tuple[np.ndarray, float]:
+        for i, c in enumerate(_residual_cost(host, cfg, n, n, 1)):
+            res[i] += c
+        res[4] += 1
+        av = a @ v
+        rho = float(v @ av)
+        return av - rho * v, rho
+
+    def correction(r: np.ndarray) -> tuple[np.ndarray, float]:
+        """The circuit's settled δ = (λ1·I - Ã)⁻¹·r on the other modes, and its settling."""
+        c = pinv[rest] @ (r / prog.scale).astype(complex)
+        k = c / (lead_val - pv[rest])  # modal amplitudes of δ
+        delta = (pvecs[:, rest] @ k).real
+        norm = float(np.linalg.norm(delta))
+        if norm == 0:
+            return delta, 0.0
+        # From V = 0 the error -δ decays mode by mode at 2π·GBW·(1 - λk/λ1).
+        ts = modal_settling_time_s(pvecs[:, rest], -k, rates, cfg.gbw_hz, cfg.settle_epsilon,
+                                   norm)  # fmt: skip
+        return quantize(delta, cfg.adc_bits), ts
+
+    steps = cfg.max_refinement_iterations if tolerance is not None else cfg.refinement_iterations
+    for _ in range(steps):
+        r, rho = residual(v)
+        if tolerance is not None and np.linalg.norm(r) <= tolerance * abs(rho):
+            break
+        delta, ts = correction(r)
+        v = v + delta
+        v = v / np.linalg.norm(v)
+        settle += ts
+        solves += 1
+    if tolerance is not None and solves - 1 == steps:
+        residual(v)  # the check after the last step
+    av = a @ v
+    rho_f = float(v @ av)
+    rel_res = float(np.linalg.norm(av - rho_f * v) / abs(rho_f)) if rho_f else float("inf")
+    if tolerance is not None and rel_res > tolerance:
+        raise _refinement_failed("eigenvector", rel_res, solves - 1, tolerance, cfg)
+    err = float(min(np.linalg.norm(v - exact), np.linalg.norm(v + exact)))
+    energy = _power_energy(cfg, adc, n, prog.conductance_us, settle, n * solves)
+    energy["dac"] = cfg.dac_energy_fj * 1e-3 * n * solves
+    energy["residual"], energy["residual_memory"] = res[1], res[2]
     programming = _programming(device, prog, a / prog.scale, cfg, tile_rows)
     energy["programming"] = programming.energy_pj
     return SolveResult(
-        v, err, 0.0, 0.0, float(gap), t, energy, settling_bound_s=bound, settle_once_s=t,
-        programming=programming,
+        v, err, 0.0, 0.0, float(gap), settle, energy, refinement_iterations=solves - 1,
+        settling_bound_s=bound * solves, settle_once_s=t, programming=programming,
+        residual_time_s=res[0], residual_link_bytes=res[3], relative_residual=rel_res,
+        residual_passes=res[4],
     )
 
 

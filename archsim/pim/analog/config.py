@@ -63,6 +63,28 @@ class ReadNoiseModel(Model):
     t_read_s: Seconds = Field(alias="t_read", gt=0)
 
 
+class RelaxationFit(Model):
+    """Measured spread of conductances around their targets at times after programming.
+
+    ``coeffs[i]`` is a polynomial (constant term first) in r = g_target/gmax giving the std (uS,
+    at ``reference_gmax``) of g - g_target at ``times[i]``; the first time is the programming
+    residual, the growth of the variance after it is the relaxation. Between times the variance
+    is linear in ln t; after the last time it stays there (no data beyond it).
+    """
+
+    times_s: tuple[float, ...] = Field(alias="times", min_length=2)
+    coeffs: tuple[tuple[float, ...], ...]
+    reference_gmax_us: Microsiemens = Field(alias="reference_gmax", gt=0)
+
+    @model_validator(mode="after")
+    def _shape(self) -> RelaxationFit:
+        if len(self.coeffs) != len(self.times_s):
+            raise FieldError("coeffs", f"{len(self.coeffs)} fits for {len(self.times_s)} times")
+        if any(t <= 0 for t in self.times_s) or list(self.times_s) != sorted(set(self.times_s)):
+            raise FieldError("times", "must be positive and increasing")
+        return self
+
+
 class Reliability(Model):
     """What ages a deployed array (the lifetime study, :mod:`archsim.pim.analog.lifetime`)."""
 
@@ -76,6 +98,9 @@ class Reliability(Model):
         " relaxation_sigma·gmax·sqrt(ln(1 + t/relaxation_time))",
     )
     relaxation_time_s: Seconds = Field(1.0, alias="relaxation_time", gt=0)
+    relaxation_fit: RelaxationFit | None = Field(
+        None, description="measured relaxation (replaces relaxation_sigma when given)"
+    )
     read_disturb: NonNegativeFloat = Field(
         0.0, description="relative conductance loss per read of a cell"
     )

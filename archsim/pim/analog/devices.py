@@ -70,15 +70,40 @@ def acceleration(device: DeviceConfig, temperature_c: float | None) -> float:
     return float(np.exp(rel.drift_activation_energy_ev / _BOLTZMANN_EV * (1 / t_ref - 1 / t)))
 
 
+def relaxation_sigma_us(device: DeviceConfig, g_us: np.ndarray, t_s: float) -> np.ndarray:
+    """Std (uS) of the relaxation a cell at ``g_us`` has accumulated ``t_s`` after programming:
+    the measured spread at t (``reliability.relaxation_fit``) over the programming residual,
+    in quadrature; or the random walk relaxation_sigma·gmax·sqrt(ln(1 + t/t_r))."""
+    rel = device.reliability
+    g = np.asarray(g_us, dtype=np.float64)
+    fit = rel.relaxation_fit
+    if fit is None:
+        if rel.relaxation_sigma <= 0 or t_s <= 0:
+            return np.zeros_like(g)
+        return np.full_like(g, rel.relaxation_sigma * device.gmax_us
+                            * np.sqrt(np.log1p(t_s / rel.relaxation_time_s)))  # fmt: skip
+    times = fit.times_s
+    if t_s <= times[0]:
+        return np.zeros_like(g)
+    r = np.clip(g / device.gmax_us, 0.0, 1.0)
+    scale = device.gmax_us / fit.reference_gmax_us
+    var = [(np.polynomial.polynomial.polyval(r, c) * scale) ** 2 for c in fit.coeffs]
+    k = int(np.searchsorted(times, t_s))  # times[k-1] < t_s <= times[k]
+    if k >= len(times):
+        at = var[-1]  # no data after the last time: held there
+    else:
+        w = (np.log(t_s) - np.log(times[k - 1])) / (np.log(times[k]) - np.log(times[k - 1]))
+        at = (1 - w) * var[k - 1] + w * var[k]
+    return np.sqrt(np.maximum(at - var[0], 0.0))
+
+
 def age(device: DeviceConfig, g_us: np.ndarray, t_s: float, reads: float, seed: int) -> np.ndarray:
-    """Relaxation (a random walk of std relaxation_sigma·gmax·sqrt(ln(1 + t/t_r)), RRAM) and
-    read disturb (a relative loss per read) applied to conductances read ``t_s`` (effective)
-    after programming."""
+    """Relaxation (:func:`relaxation_sigma_us`, RRAM) and read disturb (a relative loss per
+    read) applied to conductances read ``t_s`` (effective) after programming."""
     rel = device.reliability
     g = g_us
-    if rel.relaxation_sigma > 0 and t_s > 0:
-        spread = np.sqrt(np.log1p(t_s / rel.relaxation_time_s))
-        sigma = rel.relaxation_sigma * device.gmax_us * spread
+    if t_s > 0 and (rel.relaxation_sigma > 0 or rel.relaxation_fit is not None):
+        sigma = relaxation_sigma_us(device, g, t_s)
         rng = np.random.default_rng(seed)
         g = np.maximum(g + sigma * rng.standard_normal(g.shape), 0.0)
     if rel.read_disturb > 0 and reads > 0:

@@ -3,7 +3,8 @@
 Static weights are resident in the tiles, written once per deployment: their write-verify
 energy is charged 1/``pim.inferences_per_programming`` per run (``pim_programming``) and the whole
 programming is reported beside the run (:func:`programming_report`). The activations cross the
-host link in and out. Time: every input vector takes one MVM latency. A workload whose static
+host link in and out. Time: every input vector takes one MVM latency on one copy of the weights;
+spare tiles hold copies of conv layers (``pim.conv_replication``). A workload whose static
 weights need more tiles than the banks have is refused (:func:`check_capacity`): time-multiplexing
 the tiles would mean reprogramming them every run.
 Accuracy is measured, not assumed: the op's full weight shape (Gaussian weights, uniform inputs,
@@ -83,6 +84,7 @@ def run_analog(
     if not isinstance(pim, AnalogCrossbarConfig) or system.host_link is None:
         raise ConfigError(f"system {system.name!r}: run_analog needs pim.kind analog-crossbar")
     ledger = Ledger()
+    copies = replication(system, workload).get(op.name, 1)
     time_ns = 0.0
     sq_err = sq_norm = 0.0
     worst_low = worst_high = 0.0
@@ -112,10 +114,12 @@ def run_analog(
             n_in,
             n_out,
         )
-        time_ns += batch * cost.latency_ns
+        # Each shape (a conv group, a batched matrix) has its own tiles, so the shapes run at
+        # once; the input vectors split over the op's copies (conv weight replication).
+        time_ns = max(time_ns, math.ceil(batch / copies) * cost.latency_ns)
         energy.fixed(ledger, "pim_compute", batch * cost.total_pj)
     programming = static_programming(pim, op)
-    prog_pj = sum(c.energy_pj for c in programming)
+    prog_pj = copies * sum(c.energy_pj for c in programming)
     energy.fixed(ledger, "pim_programming", prog_pj / pim.inferences_per_programming)
     reads = op.bytes_read(workload)
     writes = op.bytes_written(workload)
@@ -133,11 +137,33 @@ def run_analog(
         "accuracy_blocks": float(blocks),
         "static_programming_time_ns": max((c.time_s for c in programming), default=0.0) * 1e9,
         "static_programming_energy_pj": prog_pj,
-        "cells_written": float(sum(c.cells for c in programming)),
+        "cells_written": float(copies * sum(c.cells for c in programming)),
+        "copies": float(copies),
+        "tiles": float(copies * tiles_needed(pim, op)),
         "write_verify_iterations": max((c.iterations for c in programming), default=0.0),
         "endurance_fraction": max((c.endurance_fraction for c in programming), default=0.0),
     }
     return AnalogOpResult(total, ledger, op.macs(), bound, analog=detail), rel
+
+
+_PLANS: dict[tuple, dict[str, int]] = {}
+
+
+def replication(system: SystemConfig, workload: Workload) -> dict[str, int]:
+    """Copies of each conv layer (:mod:`archsim.pim.analog.pipeline`), once per system and
+    workload: every op's cost reads it."""
+    from archsim.pim.analog.pipeline import plan
+
+    pim = system.pim
+    assert isinstance(pim, AnalogCrossbarConfig)
+    if pim.conv_replication == "none":
+        return {}
+    key = (pim.model_dump_json(), tuple(op.model_dump_json() for op in workload.ops))
+    if key not in _PLANS:
+        if len(_PLANS) > 16:
+            _PLANS.clear()
+        _PLANS[key] = plan(pim, workload, tiles_needed).copies
+    return _PLANS[key]
 
 
 # A closed-loop matrix takes two arrays: G = G+ - G-, negative entries through inverters
@@ -218,16 +244,23 @@ def _solve_op(system: SystemConfig, op, seed: int):
     assert isinstance(pim, AnalogCrossbarConfig)
     cfg, device, adc = _closed_loop_parts(pim)
     operands, _ = _solver_problem(pim, op)
+    tolerance = op.tolerance if cfg.refine_to_tolerance else None
+    host = residual_host(cfg, system)
     if op.kind == "solve":
         a, b = operands
-        tolerance = op.tolerance if cfg.refine_to_tolerance else None
         return solve(
-            a, b[:, 0], cfg, device, adc, seed, digital=False, tolerance=tolerance,
-            host=residual_host(cfg, system), tile_rows=pim.rows,
+            a, b[:, 0], cfg, device, adc, seed, digital=False, tolerance=tolerance, host=host,
+            tile_rows=pim.rows,
         )
     if op.kind == "regression":
-        return regression(*operands, cfg, device, adc, seed, tile_rows=pim.rows)
-    return eigen(operands[0], cfg, device, adc, seed, tile_rows=pim.rows, x0=operands[1])
+        return regression(
+            *operands, cfg, device, adc, seed, tile_rows=pim.rows, ridge=op.ridge,
+            tolerance=tolerance, host=host,
+        )
+    return eigen(
+        operands[0], cfg, device, adc, seed, tile_rows=pim.rows, x0=operands[1],
+        tolerance=tolerance, host=host,
+    )
 
 
 _SOLVES: dict[tuple, object] = {}
@@ -300,19 +333,28 @@ def run_closed_loop(
     rhs = getattr(op, "rhs", 1) if op.kind == "solve" else 1
     parts = dict(result.energy_pj)
     parts.pop("programming", None)
-    residual_memory = parts.pop("residual_memory", 0.0)
-    residual = parts.pop("residual", 0.0)
+    parts.pop("residual_memory", 0.0)
+    parts.pop("residual", 0.0)
+    # The refinement's digital residuals at the op's full size (the solve may run on a sample):
+    # the GEMVs the refinement took, each over the full matrix on the host.
+    from archsim.pim.analog.closed_loop import residual_host
+
+    rows, cols = (op.samples, op.features) if op.kind == "regression" else (op.n, op.n)
+    host = residual_host(_closed_loop_parts(pim)[0], system)
+    res_t, res_pj, res_mem_pj, res_bytes = (
+        result.residual_passes * c for c in host.cost(rows, cols)
+    )
     energy.fixed(ledger, "pim_compute", rhs * sum(parts.values()))
-    energy.fixed(ledger, "host_compute", rhs * residual)
-    energy.fixed(ledger, "dram_datapath", rhs * residual_memory)
+    energy.fixed(ledger, "host_compute", rhs * res_pj)
+    energy.fixed(ledger, "dram_datapath", rhs * res_mem_pj)
     energy.fixed(ledger, "pim_programming", prog.energy_pj)
-    ledger.bytes["host_link"] += rhs * result.residual_link_bytes
+    ledger.bytes["host_link"] += rhs * res_bytes
     reads = op.bytes_read(workload)
     writes = op.bytes_written(workload)
     weights = {t for t in op.inputs if workload.tensors[t].role == "weight"}
     moved = sum(v for k, v in reads.items() if k not in weights) + sum(writes.values())
     energy.link(ledger, moved)
-    compute_ns = rhs * (result.settling_time_s + result.residual_time_s) * 1e9
+    compute_ns = rhs * (result.settling_time_s + res_t) * 1e9
     link_ns = moved / system.host_link.bandwidth_bytes_per_s * 1e9
     total = prog.time_s * 1e9 + max(compute_ns, link_ns) + system.host_link.latency_ns
     bound = "pim" if compute_ns >= link_ns else "memory"
@@ -325,7 +367,7 @@ def run_closed_loop(
         "settling_ns": rhs * result.settling_time_s * 1e9,
         "settling_bound_ns": rhs * result.settling_bound_s * 1e9,
         "refinement_iterations": float(result.refinement_iterations),
-        "residual_ns": rhs * result.residual_time_s * 1e9,
+        "residual_ns": rhs * res_t * 1e9,
     }
     return AnalogOpResult(total, ledger, op.macs(), bound, analog=detail), result.solution_error
 
@@ -338,7 +380,8 @@ def programming_report(system: SystemConfig, workload: Workload, costs: dict) ->
     once), its energy charged 1/``inferences_per_programming`` per run, its time reported as the
     availability the deployment loses to it. ``runs_per_endurance``: runs until the most-written
     cell reaches its rated write cycles. ``op:<name>:settling_ns`` / ``..._bound_ns``: exact
-    closed-loop settling and the τ·ln(1/ε) bound."""
+    closed-loop settling and the τ·ln(1/ε) bound; ``..._refinement_iterations`` and
+    ``..._residual_ns``: the analog refinement's steps and its digital residuals' time."""
     pim = system.pim
     if not isinstance(pim, AnalogCrossbarConfig):
         return None
@@ -364,11 +407,13 @@ def programming_report(system: SystemConfig, workload: Workload, costs: dict) ->
             out[f"op:{op.name}:settling_ns"] = a["settling_ns"]
             out[f"op:{op.name}:settling_bound_ns"] = a["settling_bound_ns"]
             out[f"op:{op.name}:refinement_iterations"] = a["refinement_iterations"]
+            out[f"op:{op.name}:residual_ns"] = a["residual_ns"]
         else:
             out["static_time_ns"] = max(out["static_time_ns"], a["static_programming_time_ns"])
             out["static_energy_pj"] += a["static_programming_energy_pj"] * op.repeat
             out["static_cells"] += a["cells_written"] * op.repeat
             static_wear = max(static_wear, a["endurance_fraction"])
+    out.update(pipeline_report(system, workload, costs))
     out["static_energy_pj_per_run"] = out["static_energy_pj"] / pim.inferences_per_programming
     serve_ns = run_ns * pim.inferences_per_programming
     out["static_availability_lost"] = (
@@ -377,4 +422,40 @@ def programming_report(system: SystemConfig, workload: Workload, costs: dict) ->
     wear = wear_per_run + static_wear / pim.inferences_per_programming
     out["endurance_fraction_per_run"] = wear
     out["runs_per_endurance"] = 1 / wear if wear else float("inf")
+    return out
+
+
+def pipeline_report(system: SystemConfig, workload: Workload, costs: dict) -> dict[str, float]:
+    """Tiles the static weights use (replicas included) and the MVM time of the analog layers
+    run one after another (as ``run`` schedules them) and layer-pipelined (ISAAC style, not
+    ``run``'s schedule): ``pipeline_sequential_ns``, ``pipeline_ns``, ``op:<name>:copies``."""
+    from archsim.pim.analog.pipeline import plan, segments
+
+    pim = system.pim
+    assert isinstance(pim, AnalogCrossbarConfig)
+    placed = {
+        op.name for op in workload.ops
+        if isinstance(costs.get(op.name), AnalogOpResult) and "copies" in costs[op.name].analog
+    }  # fmt: skip
+    if not placed:
+        return {}
+    p = plan(pim, workload, tiles_needed)
+    layers = [layer for layer in p.layers if layer.name in placed]
+    cfg = tile_config(
+        pim.device, pim.periphery, pim.periphery_overrides, rows=pim.rows, cols=pim.cols
+    )
+    lat = mvm_cost(cfg.periphery, 0.0, 1, 1, pim.rows, pim.cols, pim.rows, pim.cols).latency_ns
+    sub = type(p)(layers, p.tiles, p.base_tiles)
+    seq = sub.sequential_steps() * lat
+    pipe = sub.pipelined_steps(segments(workload, placed)) * lat
+    out = {
+        "tiles_used": float(sum(layer.tiles for layer in layers)),
+        "tiles_replicas": float(sum((layer.copies - 1) * layer.tiles_per_copy * layer.repeat
+                                    for layer in layers)),
+        "pipeline_sequential_ns": seq,
+        "pipeline_ns": pipe,
+        "pipeline_speedup": seq / pipe if pipe else 1.0,
+    }  # fmt: skip
+    out.update({f"op:{layer.name}:copies": float(layer.copies) for layer in layers
+                if layer.copies > 1})  # fmt: skip
     return out

@@ -183,8 +183,67 @@ def _run_other(op: str, matrix, kind: str, n: int, device: str, seed: int, cfg) 
         "settling_bound_s": r.settling_bound_s,
         "programming": r.programming.as_dict() if r.programming else {},
         "time_s": r.time_s,
-        "refinement_iterations": 0,
+        "refinement_iterations": r.refinement_iterations,
+        "relative_residual": r.relative_residual,
         "energy_pj": {"total": r.energy_total_pj, **r.energy_pj},
         "energy_pj_total": r.energy_total_pj,
         "digital": {},
     }
+
+
+def pipeline_study(system: str, workload: str, tiles: int | None = None,
+          replication: str | None = None) -> dict:  # fmt: skip
+    """Per-layer copies, tiles, MVM time and programming energy of a workload's weight layers
+    on a system's analog banks, sequential and pipelined: the payload of ``analog pipeline``."""
+    from archsim.config.presets import load_system
+    from archsim.errors import ArchsimError
+    from archsim.pim.analog.energy import mvm_cost
+    from archsim.pim.analog.execute import check_capacity, static_programming, tiles_needed
+    from archsim.pim.analog.pipeline import plan, segments
+    from archsim.pim.analog.presets import tile_config
+    from archsim.workload.presets import load_workload
+
+    pim_over: dict = {}
+    if tiles is not None:
+        if tiles <= 0:
+            raise ArchsimError(f"--tiles: must be a positive integer, got {tiles}")
+        pim_over["tiles"] = tiles
+    if replication is not None:
+        if replication not in ("none", "balance"):
+            raise ArchsimError(f"--replication: {replication!r} is not one of none, balance")
+        pim_over["conv_replication"] = replication
+    from archsim.config.compute import AnalogCrossbarConfig
+
+    sys_cfg = load_system(system, {"pim": pim_over} if pim_over else None)
+    pim = sys_cfg.pim
+    if not isinstance(pim, AnalogCrossbarConfig):
+        raise ArchsimError(f"--system: {system!r} has no analog crossbar banks (pim.kind)")
+    wl = load_workload(workload)
+    p = plan(pim, wl, tiles_needed)
+    by_name = {op.name: op for op in wl.ops}
+    check_capacity(pim, [by_name[layer.name] for layer in p.layers])
+    cfg = tile_config(
+        pim.device, pim.periphery, pim.periphery_overrides, rows=pim.rows, cols=pim.cols
+    )
+    lat = mvm_cost(cfg.periphery, 0.0, 1, 1, pim.rows, pim.cols, pim.rows, pim.cols).latency_ns
+    rows = []
+    prog = 0.0
+    for layer in p.layers:
+        one = sum(c.energy_pj for c in static_programming(pim, by_name[layer.name]))
+        energy = one * layer.copies * layer.repeat
+        prog += energy
+        rows.append({
+            "layer": layer.name, "kind": layer.kind, "repeat": layer.repeat,
+            "tiles_per_copy": layer.tiles_per_copy, "copies": layer.copies,
+            "tiles": layer.tiles, "mvm_steps": layer.time_steps(),
+            "time_ns": layer.time_steps() * lat * layer.repeat, "programming_pj": energy,
+        })  # fmt: skip
+    seq = p.sequential_steps() * lat
+    pipe = p.pipelined_steps(segments(wl, set(by_name) & {r["layer"] for r in rows})) * lat
+    return {
+        "system": sys_cfg.name, "workload": wl.name, "replication": pim.conv_replication,
+        "tiles": pim.tiles, "tiles_used": p.tiles_used, "tiles_one_copy": p.base_tiles,
+        "mvm_latency_ns": lat, "sequential_ns": seq, "pipelined_ns": pipe,
+        "pipeline_speedup": seq / pipe if pipe else 1.0, "programming_pj": prog,
+        "layers": rows,
+    }  # fmt: skip

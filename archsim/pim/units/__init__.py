@@ -45,6 +45,10 @@ class UnitKind(Protocol):
     def programming(self, system, workload, costs) -> dict | None:
         """Programming and endurance of the run (analog), else None."""
 
+    def busy_resource(self, system) -> str:
+        """The engine resource whose busy time is the unit's (``channels`` for in-bank units
+        that drive them, ``unit`` for units with a datapath of their own)."""
+
 
 _UNITS: dict[str, UnitKind] = {}
 

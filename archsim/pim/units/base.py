@@ -32,3 +32,6 @@ class UnitDefaults:
 
     def programming(self, system, workload, costs):
         return None
+
+    def busy_resource(self, system) -> str:
+        return "unit"

@@ -8,6 +8,8 @@ its MAC commands beside normal ones, so it pays no mode switch).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from archsim.pim.cadence import pim_mac_cycles
 from archsim.pim.execute import mode_switch_ns, run_in_bank
 from archsim.pim.programs import BYTES_PER_COMMAND
@@ -43,7 +45,15 @@ class _InBank(UnitDefaults):
         return True, ""
 
     def cost(self, system, op, workload, energy, onchip, fidelity, seed):
-        return run_in_bank(system, op, workload, energy, fidelity), None
+        result = run_in_bank(system, op, workload, energy, fidelity)
+        if self.busy_resource(system) == "unit":
+            # A second row buffer gives the units a datapath of their own (NeuPIMs): programs
+            # no longer take the channels from host requests.
+            result = replace(result, demands=result.demands.moved("channels", "pim", "unit"))
+        return result, None
+
+    def busy_resource(self, system) -> str:
+        return "unit" if getattr(system.pim, "dual_row_buffer", False) else "channels"
 
     def units(self, system) -> tuple[int, float]:
         """The design's units and the seconds between the column commands feeding each 32 B."""

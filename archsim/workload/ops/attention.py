@@ -59,6 +59,11 @@ class AttentionOp(OpBase):
     causal: bool = False
     cache_len: int = Field(0, ge=0, description="tokens read from the KV cache inputs")
     append: bool = Field(False, description="write the new k/v tokens into the caches")
+    cache_lens: tuple[int, ...] | None = Field(
+        None,
+        description="tokens cached per sequence (one per batch row, each at most cache_len):"
+        " requests of a batch at different context lengths",
+    )
     arity_in: ClassVar = (3, 5)
     input_names: ClassVar = ("q", "k", "v", "k_cache", "v_cache")
 
@@ -73,7 +78,42 @@ class AttentionOp(OpBase):
             )
         if self.causal and self.q_len > self.kv_len:
             raise FieldError("q_len", f"{self.q_len} exceeds kv_len {self.kv_len} under causal")
+        if self.cache_lens is not None:
+            if len(self.cache_lens) != self.batch:
+                raise FieldError(
+                    "cache_lens",
+                    f"{len(self.cache_lens)} lengths for a batch of {self.batch}: give one per"
+                    " sequence",
+                )
+            if min(self.cache_lens) < 0 or max(self.cache_lens) != self.cache_len:
+                raise FieldError(
+                    "cache_lens",
+                    f"lengths must lie in [0, cache_len] and the longest equal cache_len"
+                    f" ({self.cache_len}); got {min(self.cache_lens)}..{max(self.cache_lens)}",
+                )
         return self
+
+    def contexts(self) -> list[tuple[int, int]]:
+        """(sequences, cached tokens) of the batch, one entry per distinct context length."""
+        if self.cache_lens is None:
+            return [(self.batch, self.cache_len)]
+        return sorted((n, c) for c, n in Counter(self.cache_lens).items())
+
+    def by_context(self) -> list[AttentionOp]:
+        """The op as one op per distinct context length (each with a single cache_len)."""
+        if self.cache_lens is None:
+            return [self]
+        return [
+            self.model_copy(
+                update={
+                    "batch": n,
+                    "cache_len": c,
+                    "kv_len": c + self.new_tokens,
+                    "cache_lens": None,
+                }
+            )
+            for n, c in self.contexts()
+        ]
 
     @property
     def groups_kv(self) -> int:
@@ -83,22 +123,27 @@ class AttentionOp(OpBase):
     def new_tokens(self) -> int:
         return self.kv_len - self.cache_len
 
-    def pairs(self) -> int:
-        """(query, key) pairs scored per sequence and head."""
-        q, kv = self.q_len, self.kv_len
+    def pairs(self, kv_len: int | None = None) -> int:
+        """(query, key) pairs scored per sequence and head (of ``kv_len`` keys, default the
+        op's)."""
+        q, kv = self.q_len, self.kv_len if kv_len is None else kv_len
         if not self.causal:
             return q * kv
         return q * (kv - q) + q * (q + 1) // 2
 
+    def _all_pairs(self) -> int:
+        """(query, key) pairs per head over the whole batch."""
+        return sum(n * self.pairs(c + self.new_tokens) for n, c in self.contexts())
+
     def macs(self) -> int:
-        return 2 * self.batch * self.heads * self.head_dim * self.pairs()
+        return 2 * self.heads * self.head_dim * self._all_pairs()
 
     def flops(self) -> int:
-        return 2 * self.macs() + SCORE_FLOPS * self.batch * self.heads * self.pairs()
+        return 2 * self.macs() + SCORE_FLOPS * self.heads * self._all_pairs()
 
-    def score_blocks(self) -> list[tuple[int, int, int]]:
+    def score_blocks(self, kv_len: int | None = None) -> list[tuple[int, int, int]]:
         """Score rectangles per (sequence, query head): (count, query rows, key columns)."""
-        q, kv = self.q_len, self.kv_len
+        q, kv = self.q_len, self.kv_len if kv_len is None else kv_len
         if not self.causal or q == 1:
             return [(1, q, kv)]
         blocks = [(count, r, c) for (r, c), count in _triangle(q)]
@@ -109,12 +154,14 @@ class AttentionOp(OpBase):
     def gemm_view(self) -> list[Gemm]:
         """QKᵀ and AV per key/value head, the query heads of a group stacked as rows."""
         group = self.heads // self.groups_kv
-        per = self.batch * self.groups_kv
         view: list[Gemm] = []
-        for count, rows, cols in self.score_blocks():
-            view.append((per * count, rows * group, cols, self.head_dim))
-        for count, rows, cols in self.score_blocks():
-            view.append((per * count, rows * group, self.head_dim, cols))
+        for n, cached in self.contexts():
+            per = n * self.groups_kv
+            blocks = self.score_blocks(cached + self.new_tokens)
+            for count, rows, cols in blocks:
+                view.append((per * count, rows * group, cols, self.head_dim))
+            for count, rows, cols in blocks:
+                view.append((per * count, rows * group, self.head_dim, cols))
         return view
 
     def _cache_elements(self, tokens: int) -> int:
@@ -123,8 +170,9 @@ class AttentionOp(OpBase):
     def bytes_read(self, workload) -> dict[str, int]:
         tensors = tensors_of(workload)
         out = {name: tensors[name].stored_bytes for name in self.inputs[:3]}
+        cached = sum(n * c for n, c in self.contexts()) * self.groups_kv * self.head_dim
         for name in self.inputs[3:]:
-            out[name] = tensors[name].part_bytes(self._cache_elements(self.cache_len))
+            out[name] = tensors[name].part_bytes(cached)
         return out
 
     def bytes_written(self, workload) -> dict[str, int]:

@@ -1,0 +1,38 @@
+"""The per-command DRAM controller, in numba: one module per job.
+
+One call of :func:`run` advances every bus channel of a memory system over a batch of requests:
+in-order admission into bounded read/write queues, FR-FCFS or FCFS selection, open/closed row
+policy, all-bank or per-bank refresh, write draining, PIM programs, and every constraint of
+:mod:`archsim.memory.constraints` plus tFAW and the command bus.
+
+=============  ==================================================================================
+module         job
+=============  ==================================================================================
+``layout``     the state arrays (:class:`KernelState`) and every named field, as tables
+``timing``     the constraint table forward: when a command may issue, what it forbids after it
+``queues``     read/write queues, per-bank queue summaries, write-drain mode, rank open time
+``refresh``    refresh falling due, its precharges and command, skipping an idle memory
+``pim``        the PIM program FIFO and its command interpreter
+``issue``      what an issued host or refresh command changes
+``scheduler``  which command a channel issues next, and when to look at it again
+``log``        the command log and completion buffers
+``loop``       the main loop (:func:`run`): admission, refresh, scans, the jump to the next event
+=============  ==================================================================================
+
+State lives in the arrays held by :class:`archsim.memory.controller.DramTiming`, so successive
+calls continue one simulation exactly: splitting a trace into batches never changes the result.
+
+The functions are compiled with ``_nrt=False``: they never allocate, and without numba's runtime
+the many array arguments are not reference-counted on every call (measured: those atomic
+increments took 60% of the run time and made the loop 8x slower). Helpers are
+``inline="always"`` so the compiled loop is one function, as before the split.
+
+numba's cache (``cache=True``) is keyed on each function's own source file: after editing one
+of these modules, the cached :func:`run` (which inlines the others) is stale until its cache
+files are removed (``rm archsim/memory/kernel/__pycache__/*.nb?``); an installed package is
+never edited, so users are not affected.
+"""
+
+from archsim.memory.kernel.layout import *  # noqa: F403
+from archsim.memory.kernel.loop import run  # noqa: F401
+from archsim.memory.kernel.pim import _in_set  # noqa: F401

@@ -1,0 +1,196 @@
+"""Request queues and the bank state the scheduler reads.
+
+Per channel a read and a write queue (``q``/``order``, with the scanned fields mirrored in
+queue order in ``hot``), per bank a summary of its queued entries (``bq``: count, oldest row
+hit, oldest other entry) and the list of banks with work (``alist``), so FR-FCFS walks banks,
+not entries. Also the write-drain mode and each rank's active/precharged time.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from archsim.memory.kernel.layout import (
+    BQ_HIT,
+    BQ_N,
+    BQ_OTHER,
+    BQ_POS,
+    CF_AN0,
+    CF_HITS0,
+    CF_MODE,
+    CF_RQ_N,
+    CF_SEQ,
+    CF_WQ_N,
+    G_QUEUED,
+    H_GB,
+    H_GBG,
+    H_RK,
+    H_ROW,
+    H_SEQ,
+    INF,
+    N_H,
+    P_HIGH,
+    P_LOW,
+    QF_ACT,
+    QF_BANK,
+    QF_BG,
+    QF_COL,
+    QF_ENQ,
+    QF_GB,
+    QF_GBG,
+    QF_ID,
+    QF_RANK,
+    QF_RK,
+    QF_ROW,
+    RF_ACTIVE_CYC,
+    RF_IDLE_CYC,
+    RF_LAST,
+    RF_OPEN,
+)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _set_open(rk, t, delta, rk_st):
+    """Track per-rank active (any bank open) vs precharged time for background energy."""
+    before = rk_st[rk, RF_OPEN]
+    after = before + delta
+    if before == 0 and after > 0:
+        rk_st[rk, RF_IDLE_CYC] += t - rk_st[rk, RF_LAST]
+        rk_st[rk, RF_LAST] = t
+    elif before > 0 and after == 0:
+        rk_st[rk, RF_ACTIVE_CYC] += t - rk_st[rk, RF_LAST]
+        rk_st[rk, RF_LAST] = t
+    rk_st[rk, RF_OPEN] = after
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _set_hits(c, gb, qi, value, hits, ch_st):
+    ch_st[c, CF_HITS0 + qi] += value - hits[gb, qi]
+    hits[gb, qi] = value
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _set_count(c, gb, qi, count, bq, alist, ch_st):
+    """Set a bank's queued-entry count, adding it to or removing it from the active list."""
+    before = bq[gb, qi, BQ_N]
+    bq[gb, qi, BQ_N] = count
+    if before == 0 and count > 0:
+        k = ch_st[c, CF_AN0 + qi]
+        alist[c, qi, k] = gb
+        bq[gb, qi, BQ_POS] = k
+        ch_st[c, CF_AN0 + qi] = k + 1
+    elif before > 0 and count == 0:
+        k = bq[gb, qi, BQ_POS]
+        last = ch_st[c, CF_AN0 + qi] - 1
+        moved = alist[c, qi, last]
+        alist[c, qi, k] = moved
+        bq[moved, qi, BQ_POS] = k
+        ch_st[c, CF_AN0 + qi] = last
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist):
+    """Recompute bank ``gb``'s queue summary after its open row or its entries changed."""
+    orow = open_row[gb]
+    for qi in range(2):
+        if bq[gb, qi, BQ_N] == 0 and hits[gb, qi] == 0:
+            continue  # nothing queued for this bank: the summary is already empty
+        n = ch_st[c, CF_RQ_N + qi]
+        count = 0
+        n_hit = 0
+        hit_seq = INF
+        other_seq = INF
+        for i in range(n):  # branch-free: the matches are unpredictable
+            mine = hot[c, qi, H_GB, i] == gb
+            is_hit = mine & (hot[c, qi, H_ROW, i] == orow)
+            seq = hot[c, qi, H_SEQ, i]
+            count += mine
+            n_hit += is_hit
+            hit_seq = min(hit_seq, seq if is_hit else INF)
+            other_seq = min(other_seq, seq if mine and not is_hit else INF)
+        _set_hits(c, gb, qi, n_hit, hits, ch_st)
+        bq[gb, qi, BQ_HIT] = hit_seq
+        bq[gb, qi, BQ_OTHER] = other_seq
+        _set_count(c, gb, qi, count, bq, alist, ch_st)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _update_mode(c, p, ch_st):
+    nr, nw = ch_st[c, CF_RQ_N], ch_st[c, CF_WQ_N]
+    if ch_st[c, CF_MODE] == 0:
+        if nw >= p[P_HIGH] or (nr == 0 and nw > 0):
+            ch_st[c, CF_MODE] = 1
+    elif nw == 0 or (nr > 0 and nw <= p[P_LOW]):
+        ch_st[c, CF_MODE] = 0
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _enqueue_host(
+    c,
+    qi,
+    n,
+    t,
+    rid,
+    r,
+    rk,
+    b_g,
+    b,
+    gbg,
+    gb,
+    row,
+    col,
+    open_row,
+    hits,
+    q,
+    order,
+    hot,
+    bq,
+    alist,
+    ch_st,
+    g,
+):
+    """Put a host request at the tail of queue ``qi`` (length ``n``) of channel ``c``."""
+    s = order[c, qi, n]
+    q[c, qi, s, QF_ID] = rid
+    q[c, qi, s, QF_RANK] = r
+    q[c, qi, s, QF_BG] = b_g
+    q[c, qi, s, QF_BANK] = b
+    q[c, qi, s, QF_ROW] = row
+    q[c, qi, s, QF_COL] = col
+    q[c, qi, s, QF_ENQ] = t
+    q[c, qi, s, QF_ACT] = 0
+    q[c, qi, s, QF_RK] = rk
+    q[c, qi, s, QF_GBG] = gbg
+    q[c, qi, s, QF_GB] = gb
+    hot[c, qi, H_RK, n] = rk
+    hot[c, qi, H_GBG, n] = gbg
+    hot[c, qi, H_GB, n] = gb
+    hot[c, qi, H_ROW, n] = row
+    seq = ch_st[c, CF_SEQ]
+    ch_st[c, CF_SEQ] = seq + 1
+    hot[c, qi, H_SEQ, n] = seq
+    ch_st[c, CF_RQ_N + qi] = n + 1
+    g[G_QUEUED] += 1
+    if open_row[gb] == row:
+        _set_hits(c, gb, qi, hits[gb, qi] + 1, hits, ch_st)
+        if bq[gb, qi, BQ_HIT] == INF:
+            bq[gb, qi, BQ_HIT] = seq
+    elif bq[gb, qi, BQ_OTHER] == INF:
+        bq[gb, qi, BQ_OTHER] = seq
+    _set_count(c, gb, qi, bq[gb, qi, BQ_N] + 1, bq, alist, ch_st)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _dequeue(c, qi, idx, order, hot, ch_st, g):
+    """Remove entry ``idx`` (queue position) of queue ``qi``; return its slot."""
+    slot = order[c, qi, idx]
+    n = ch_st[c, CF_RQ_N + qi]
+    for i in range(idx, n - 1):
+        order[c, qi, i] = order[c, qi, i + 1]
+    order[c, qi, n - 1] = slot
+    for f in range(N_H):
+        for i in range(idx, n - 1):
+            hot[c, qi, f, i] = hot[c, qi, f, i + 1]
+    ch_st[c, CF_RQ_N + qi] = n - 1
+    g[G_QUEUED] -= 1
+    return slot
