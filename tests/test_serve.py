@@ -97,6 +97,15 @@ def test_sharegpt_lengths_and_seeds():
     assert not np.array_equal(a.prompt_tokens, c.prompt_tokens)
 
 
+def test_sharegpt_means_agree_with_the_papers_text():
+    """vLLM (SOSP 2023) Sec. 6.1: ShareGPT has 8.4x longer inputs and 5.8x longer outputs than
+    Alpaca on average; the Fig. 11 means the generator uses must give those ratios."""
+    from archsim.serving import generate as g
+
+    assert round(g.SHAREGPT_PROMPT_MEAN / g.ALPACA_PROMPT_MEAN, 1) == 8.4
+    assert round(g.SHAREGPT_OUTPUT_MEAN / g.ALPACA_OUTPUT_MEAN, 1) == 5.8
+
+
 @pytest.mark.parametrize("rate", [0, -1.0, float("nan")])
 def test_rate_must_be_positive(rate):
     with pytest.raises(ConfigError, match="rate"):
@@ -297,3 +306,45 @@ def test_kv_cache_spans_parallel_devices_and_attention_devices():
     pool = 8 * attacc.pim_memory.organization.capacity_bytes * 0.9
     assert kv.blocks == int(pool // (16 * 327_680))
     assert kv.placement.startswith("pim memory")
+
+
+# -- action counts ------------------------------------------------------------------------------
+
+
+def _priced_j(system, counts) -> float:
+    from archsim.config.energy import EnergyTable
+    from archsim.config.presets import load_yaml_model
+    from archsim.system.side import Models
+
+    table = load_yaml_model(EnergyTable, "energy", system.energy)
+    return sum(Models.of(system, table).price(counts).energy.values()) * 1e-12
+
+
+def _check_actions_price_to_energy(system_name, model, n):
+    from archsim.simulate import baseline_of
+
+    system = load_system(system_name)
+    cfg = serve_config(model=model, rate=40.0, requests=n, prompt="uniform:8:200",
+                       output="uniform:2:30")  # fmt: skip
+    result = serve(system, cfg)
+    systems = {"baseline": baseline_of(system), "in_memory": system}
+    for side in result.sides:
+        s = side.summary
+        assert s["actions"], side.label
+        assert any(k.endswith("run_time_s") or "run_time_s." in k for k in s["actions"])
+        # The counts the serve adds up, priced by the system's own energy models, give the
+        # energy it reports (dynamic work per iteration plus background over the window).
+        priced = _priced_j(systems[side.label], s["actions"])
+        assert priced == pytest.approx(s["energy"]["total_j"], rel=1e-6), side.label
+    # The in-memory side's attention does in-memory work the baseline does not.
+    pim = {k for k in result.sides[1].summary["actions"] if "pim" in k}
+    assert pim and not pim & set(result.sides[0].summary["actions"])
+
+
+def test_serve_action_counts_price_to_its_energy():
+    _check_actions_price_to_energy("hbm2-pim", "gpt2", 30)
+
+
+@pytest.mark.slow
+def test_serve_action_counts_price_to_its_energy_attention_devices():
+    _check_actions_price_to_energy("dgx-attacc", "llama2-7b", 30)

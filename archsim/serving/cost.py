@@ -13,8 +13,10 @@ prompt tokens of requests being prefilled). Its cost is built from three parts, 
   context, so the mean gives the batch's total);
 * prefill attention of each chunk: the attention op of the prefill graph of that chunk.
 
-Today's engine runs the ops of a graph one after another, so an iteration's time is the sum of
-its parts; when the concurrent engine lands (issue 10) this module is the only one that changes.
+Each part is read from the system engine's report (concurrent ops, tensor-parallel shards and
+their collectives); one iteration runs its layers in dependency order, so its parts add. Each
+part also carries the engine's action counts of its dynamic work, so a serve run adds up the
+counts behind its energy (the summary's ``actions``) and another energy table can price them.
 Known approximation: the LM head runs over all ``T`` rows, not only the rows that emit a token.
 
 Memoization: each part is simulated at grid points (1, 2, 3, 4, 6, 8, 12, ...: powers of two and
@@ -26,13 +28,16 @@ exact; a test bounds the effect on throughput and p99 TPOT against exact per-ite
 ``bucketing=False`` simulates every distinct iteration.
 
 Parts are also kept on disk (``cache_dir``: ``$ARCHSIM_SERVE_CACHE``, else
-``~/.cache/archsim/serve``; ``None`` turns it off), one JSON file per system, model, dtype and
-archsim version, so a rate sweep or a second run simulates nothing twice. The values are the
-simulator's own, keyed by the full resolved system config: a cached run equals a fresh one.
+``~/.cache/archsim/serve``; ``None`` turns it off), one JSON file per system, model, dtype, archsim
+version and digest of archsim's source and presets (a source checkout's version never changes),
+so a rate sweep or a second run simulates nothing twice and a changed model simulates anew. The
+values are the simulator's own, keyed by the full resolved system config: a cached run equals a
+fresh one.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -47,13 +52,19 @@ from archsim.errors import ConfigError
 
 @dataclass(frozen=True)
 class IterationCost:
-    """Time, energy and resource busy time of one iteration (or of one part of it)."""
+    """Time, energy, resource busy time and action counts of one iteration (or of one part).
+
+    ``actions`` are the engine's action counts (:attr:`archsim.report.run.SideReport.counts`:
+    DRAM activations and column bits, MACs, SRAM bytes, link bits, ...) of the dynamic work; an
+    energy table prices them (:meth:`archsim.system.side.Models.price`) to ``energy_j`` less
+    the background power. Counts add and scale with the work, so interpolated parts
+    interpolate them as they do time and energy."""
 
     time_s: float
     energy_j: float
     host_s: float = 0.0  # time the host (GPU/NPU) is busy
     pim_s: float = 0.0  # time the in-memory units are busy
-    actions: dict[str, float] | None = None  # action counts, once the engine keeps them
+    actions: dict[str, float] | None = None  # the dynamic work's action counts
 
     def __add__(self, other: IterationCost) -> IterationCost:
         return IterationCost(
@@ -61,10 +72,14 @@ class IterationCost:
             self.energy_j + other.energy_j,
             self.host_s + other.host_s,
             self.pim_s + other.pim_s,
+            _add_counts(self.actions, other.actions),
         )
 
     def scaled(self, k: float) -> IterationCost:
-        return IterationCost(self.time_s * k, self.energy_j * k, self.host_s * k, self.pim_s * k)
+        actions = {n: v * k for n, v in self.actions.items()} if self.actions else self.actions
+        return IterationCost(
+            self.time_s * k, self.energy_j * k, self.host_s * k, self.pim_s * k, actions
+        )
 
     @property
     def busy(self) -> dict[str, float]:
@@ -73,14 +88,54 @@ class IterationCost:
         return {"host": self.host_s / t, "pim": self.pim_s / t}
 
 
+def _add_counts(a: dict[str, float] | None, b: dict[str, float] | None) -> dict[str, float] | None:
+    if not b:
+        return a
+    if not a:
+        return b
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0.0) + v
+    return out
+
+
+def add_counts_into(total: dict[str, float], counts: dict[str, float] | None) -> None:
+    """Add ``counts`` into ``total`` in place."""
+    if counts:
+        for k, v in counts.items():
+            total[k] = total.get(k, 0.0) + v
+
+
 ZERO = IterationCost(0.0, 0.0)
 # Energy components that grow with wall time rather than with work (archsim.energy.ledger).
 BACKGROUND = ("dram_background", "dram_refresh", "host_static", "pim_static")
 
 
+def is_wall_count(name: str) -> bool:
+    """An action count of wall time (``run_time_s``, per device), priced as background power."""
+    return name.rsplit("/", 1)[-1].startswith("run_time_s")
+
+
 # Grid intervals where a part's time at the midpoint is off the straight line by more than
 # this are halved (interpolation is only as good as the part is linear).
 LINEAR_TOLERANCE = 0.005
+
+
+@functools.cache
+def source_digest() -> str:
+    """A digest of archsim's own source: a source checkout's version never changes, so the
+    disk cache is keyed by the code too (a changed host or memory model must not be served
+    costs it no longer computes)."""
+    root = Path(__file__).resolve().parent.parent
+    configs = root.parent / "configs"  # a source tree's presets (installed: inside the package)
+    files = [*root.rglob("*.py"), *root.rglob("*.yaml")]
+    if configs.is_dir():
+        files += configs.rglob("*.yaml")
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def grid_points(x: float) -> tuple[int, int]:
@@ -130,6 +185,8 @@ class CostModel:
         # Power drawn whatever runs (DRAM standby and refresh, static power) on every device,
         # W: read from the first simulation (its wall-time energy over its time).
         self.background_w: float | None = None
+        # The wall-time action counts behind that power, per second of serving (same source).
+        self.background_counts: dict[str, float] | None = None
         from archsim.workload.models import TRANSFORMERS
 
         spec = TRANSFORMERS[self.model]
@@ -148,7 +205,14 @@ class CostModel:
         if self.cache_dir is None:
             return None
         ident = json.dumps(
-            [__version__, self.system.model_dump_json(), self.model, self.dtype, self.fidelity]
+            [
+                __version__,
+                source_digest(),
+                self.system.model_dump_json(),
+                self.model,
+                self.dtype,
+                self.fidelity,
+            ]
         )
         digest = hashlib.sha256(ident.encode()).hexdigest()[:24]
         return Path(self.cache_dir) / f"{self.model}-{digest}.json"
@@ -160,7 +224,7 @@ class CostModel:
             parts = {tuple(k): IterationCost(*v) for k, v in data if k[0] != "background"}
             for k, v in data:
                 if k[0] == "background" and self.background_w is None:
-                    self.background_w = v[0]
+                    self.background_w, self.background_counts = v
             return parts
         except (OSError, ValueError, TypeError):
             return {}  # unreadable: simulate again
@@ -173,9 +237,12 @@ class CostModel:
         from archsim.serving.requests import atomic_write
 
         merged = {**self._load(), **self._parts}
-        rows = [[list(k), [v.time_s, v.energy_j, v.host_s, v.pim_s]] for k, v in merged.items()]
+        rows = [
+            [list(k), [v.time_s, v.energy_j, v.host_s, v.pim_s, v.actions]]
+            for k, v in merged.items()
+        ]
         if self.background_w is not None:
-            rows.append([["background"], [self.background_w]])
+            rows.append([["background"], [self.background_w, self.background_counts]])
         try:
             atomic_write(path, lambda p: p.write_text(json.dumps(rows)))
             self._stored = len(self._parts)
@@ -199,8 +266,10 @@ class CostModel:
         report = run_side(self.system, wl, self.table, self.fidelity).report
         seconds = report.time_ns * 1e-9
         background_j = sum(report.energy_pj.get(k, 0.0) for k in BACKGROUND) * 1e-12
+        wall = {k: v for k, v in report.counts.items() if is_wall_count(k)}
         if self.background_w is None and seconds > 0:
             self.background_w = background_j / seconds
+            self.background_counts = {k: v / seconds for k, v in wall.items()}
         dynamic_j = report.energy_pj["total"] * 1e-12 - background_j
         attention, host_s, pim_s = ZERO, 0.0, 0.0
         for op in report.ops:
@@ -208,19 +277,22 @@ class CostModel:
             if op.kind == "attention":
                 on_host = op.unit == "host"
                 part = IterationCost(
-                    t, op.energy_pj * 1e-12, t if on_host else 0.0, 0.0 if on_host else t
-                )
+                    t, op.energy_pj * 1e-12, t if on_host else 0.0, 0.0 if on_host else t,
+                    dict(op.counts),
+                )  # fmt: skip
                 attention = attention + part
             elif op.unit == "host":
                 host_s += t
             else:
                 pim_s += t
         rest_t = max(seconds - attention.time_s, 0.0)
+        spent = attention.actions or {}
         rest = IterationCost(
             rest_t,
             max(dynamic_j - attention.energy_j, 0.0),
             min(host_s, rest_t),
             min(pim_s, rest_t),
+            {k: max(v - spent.get(k, 0.0), 0.0) for k, v in report.counts.items() if k not in wall},
         )
         return attention, rest
 
@@ -317,7 +389,7 @@ class CostModel:
             cost = cost + self.prefill_attention(new, cached)
         power = self.background_w or 0.0
         cost = IterationCost(
-            cost.time_s, cost.energy_j + power * cost.time_s, cost.host_s, cost.pim_s
+            cost.time_s, cost.energy_j + power * cost.time_s, cost.host_s, cost.pim_s, cost.actions
         )
         if len(self._exact) < 1_000_000:
             self._exact[key] = cost

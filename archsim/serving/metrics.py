@@ -68,6 +68,7 @@ def summarize(
     slo_tpot_s: float,
     background_w: float,
     devices: int = 1,
+    background_counts: dict[str, float] | None = None,
 ) -> dict:
     """The summary of one side (a system serving one request stream)."""
     table = per_request(req, tl)
@@ -78,7 +79,13 @@ def summarize(
     tpot = np.where(np.isnan(table["tpot_s"]), 0.0, table["tpot_s"])  # 1-token outputs meet it
     meets = done & (table["ttft_s"] <= slo_ttft_s) & (tpot <= slo_tpot_s)
     idle_s = max(duration * devices - tl.busy_s, 0.0)
-    energy_j = tl.energy_j + background_w * idle_s
+    # Background power runs through the iterations (charged in their energy), through the
+    # swap copies the scheduler adds to them, and while idle.
+    energy_j = tl.energy_j + background_w * (idle_s + tl.swap_s)
+    # The action counts behind that energy: the iterations' dynamic work, plus wall time.
+    actions = dict(tl.actions)
+    for k, per_s in (background_counts or {}).items():
+        actions[k] = actions.get(k, 0.0) + per_s * (tl.busy_s + idle_s)
     reasons = Counter(
         "longer than the KV cache" if "KV cache" in r else "longer than the model's context"
         for r in tl.dropped.values()
@@ -131,6 +138,7 @@ def summarize(
             "idle_j": energy_j - tl.energy_j,
             "per_output_token_j": energy_j / tokens if tokens else None,
         },
+        "actions": dict(sorted(actions.items())),
     }
 
 

@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 
 from archsim.errors import ConfigError
-from archsim.serving.cost import IterationCost
+from archsim.serving.cost import IterationCost, add_counts_into
 
 PREFILL_MODES = ("chunked", "whole")
 PREEMPTION_MODES = ("recompute", "swap")
@@ -95,6 +95,7 @@ class Timeline:
     end_s: float = 0.0  # the last event
     max_running: int = 0
     batch_tokens: list[int] = field(default_factory=list)  # sampled, for the report
+    actions: dict[str, float] = field(default_factory=dict)  # the iterations' action counts
 
     def __post_init__(self) -> None:
         self.first_scheduled_s = np.full(self.n, np.nan)
@@ -298,6 +299,7 @@ def schedule(
         tl.host_s += c.host_s
         tl.pim_s += c.pim_s
         tl.energy_j += c.energy_j
+        add_counts_into(tl.actions, c.actions)
         tl.swap_s += extra_s
         tl.max_running = max(tl.max_running, len(running))
         if tl.iterations % 64 == 1:

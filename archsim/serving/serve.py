@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError
 from archsim.config.base import Model
 from archsim.config.system import SystemConfig
 from archsim.errors import ConfigError
+from archsim.serving.cost import add_counts_into
 from archsim.serving.requests import Requests, atomic_write, write_table
 from archsim.serving.scheduler import SchedulerConfig, Timeline, schedule
 
@@ -124,7 +125,10 @@ def _side(
         tl = _disaggregated(req, cm, kv, sched, cfg, progress)
         devices = 2
     cm.save()
-    summary = summarize(req, tl, cfg.slo_ttft_s, cfg.slo_tpot_s, cm.background_w or 0.0, devices)
+    summary = summarize(
+        req, tl, cfg.slo_ttft_s, cfg.slo_tpot_s, cm.background_w or 0.0, devices,
+        cm.background_counts,
+    )  # fmt: skip
     summary["system"] = system.name
     summary["kv_cache"] = {
         "placement": kv.placement,
@@ -173,6 +177,8 @@ def _disaggregated(req, cm, kv, sched, cfg, progress) -> Timeline:
     for name in ("iterations", "busy_s", "host_s", "pim_s", "energy_j", "swap_s", "swapped_bytes",
                  "recomputed_tokens"):  # fmt: skip
         setattr(tl, name, getattr(pre, name) + getattr(dec, name))
+    tl.actions = dict(pre.actions)
+    add_counts_into(tl.actions, dec.actions)
     tl.max_running = max(pre.max_running, dec.max_running)
     tl.batch_tokens = pre.batch_tokens + dec.batch_tokens
     tl.end_s = max(pre.end_s, dec.end_s)
