@@ -20,7 +20,8 @@ def __getattr__(name: str) -> Any:
 
 
 def replay(system, trace, fmt: str = "auto", **kwargs):
-    """Replay a memory trace on a system; returns the :class:`archsim.report.ReplayReport`."""
+    """Replay a memory trace on a system; returns its
+    :class:`archsim.records.replay.ReplayReport`."""
     from archsim.memory.replay import replay as _replay
 
     return _replay(system, trace, fmt, **kwargs).report

@@ -15,7 +15,7 @@ from archsim.config.energy import EnergyTable
 from archsim.config.presets import load_system, load_yaml_model
 from archsim.config.system import SystemConfig
 from archsim.errors import ConfigError
-from archsim.report.run import Comparison, RunReport, SideReport
+from archsim.records.run import Comparison, RunReport, SideReport
 from archsim.system.side import SideResult, check_fits, run_side
 from archsim.version import __version__
 from archsim.workload.formats import write_jsonl

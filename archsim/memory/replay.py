@@ -23,7 +23,7 @@ from archsim.memory.controller import (
     MemoryController,
     RequestBatch,
 )
-from archsim.report.replay import ReplayReport
+from archsim.records.replay import ReplayReport
 from archsim.version import __version__
 from archsim.workload.memtrace import TIME_UNIT, MemoryRequests, read_trace
 
