@@ -20,8 +20,9 @@ def __getattr__(name: str) -> Any:
 
 
 def replay(system, trace, fmt: str = "auto", **kwargs):
-    """Replay a memory trace on a system; returns the :class:`archsim.report.ReplayReport`."""
-    from archsim.memory.replay import replay as _replay
+    """Replay a memory trace on a system; returns its
+    :class:`archsim.records.replay.ReplayReport`."""
+    from archsim.system.replay import replay as _replay
 
     return _replay(system, trace, fmt, **kwargs).report
 

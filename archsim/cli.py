@@ -288,8 +288,8 @@ def replay(
     from archsim.jit import compile_notice
     from archsim.limits import limit
     from archsim.memory.command_log import CommandLogWriter
-    from archsim.memory.replay import replay as run_replay
     from archsim.outputs import check_output
+    from archsim.system.replay import replay as run_replay
     from archsim.workload.samples import resolve_trace
 
     path = resolve_trace(trace)

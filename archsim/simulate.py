@@ -15,7 +15,7 @@ from archsim.config.energy import EnergyTable
 from archsim.config.presets import load_system, load_yaml_model
 from archsim.config.system import SystemConfig
 from archsim.errors import ConfigError
-from archsim.report.run import Comparison, RunReport, SideReport
+from archsim.records.run import Comparison, RunReport, SideReport
 from archsim.system.side import SideResult, check_fits, run_side
 from archsim.version import __version__
 from archsim.workload.formats import write_jsonl
@@ -129,7 +129,7 @@ def with_tco(
 ) -> tuple[SideReport, SideReport, Comparison]:
     """Add the cost and carbon of each side and their ratios (with ``cfg``'s tco prices)."""
     from archsim.energy.per_unit import tco_report
-    from archsim.energy.work_units import queries_per_run, tokens_per_run
+    from archsim.workload.work_units import queries_per_run, tokens_per_run
 
     assert cfg.tco is not None
     tokens, queries = tokens_per_run(wl), queries_per_run(wl)

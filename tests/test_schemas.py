@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic_core import PydanticUndefined
 
-from archsim.report.run import Comparison, RunReport, SideReport
+from archsim.records.run import Comparison, RunReport, SideReport
 from archsim.workload import ops as O
 from archsim.workload.ops.base import OpBase
 from archsim.workload.tensor import Tensor

@@ -6,7 +6,7 @@ from archsim.config.system import SystemConfig
 from archsim.config.tco import TcoConfig
 from archsim.energy.carbon import embodied_g, operational_g
 from archsim.energy.tco import S_PER_YEAR, amortized_share, capex_usd, opex_usd
-from archsim.report.tco import TcoReport, UnitCost
+from archsim.records.tco import TcoReport, UnitCost
 
 
 def _scaled(unit: UnitCost, factor: float) -> UnitCost:

@@ -16,13 +16,13 @@ import numpy as np
 
 from archsim.config.compute import AimConfig, HbmPimConfig, NearMemoryConfig
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.engine.actions import Actions, Ledger
 from archsim.engine.demands import Demands, Hold, demands, stage
 from archsim.engine.memo import Memo
 from archsim.memory import kernel as K
 from archsim.memory.controller import DramTiming, RequestBatch
 from archsim.memory.fastforward import REFRESH_INTERVALS, one_channel, stream_timing
-from archsim.pim.cadence import pim_mac_cycles
+from archsim.memory.pim_cadence import pim_mac_cycles
 from archsim.pim.command_stream import CommandStream
 from archsim.pim.programs import (
     BYTES_PER_COMMAND,
@@ -269,7 +269,7 @@ def _programs(
 
 
 def run_in_bank(
-    system: SystemConfig, op, workload: Workload, energy: EnergyModel, fidelity: str = "fast"
+    system: SystemConfig, op, workload: Workload, energy: Actions, fidelity: str = "fast"
 ) -> MemoryOpResult:
     """One execution of ``op`` on an in-bank unit (HBM-PIM-like or AiM-like)."""
     pim = system.pim
@@ -337,7 +337,7 @@ def run_in_bank(
     return MemoryOpResult(need.alone_ns, ledger, macs, "pim", need)
 
 
-def _kv_append(system, op, workload: Workload, energy: EnergyModel, ledger: Ledger):
+def _kv_append(system, op, workload: Workload, energy: Actions, ledger: Ledger):
     """Decode attention first writes its new keys and values into the KV cache: they come
     from the host over the link and are written as a regular stream. Returns the stream's
     channel and link times (ns)."""
@@ -358,7 +358,7 @@ def _kv_append(system, op, workload: Workload, energy: EnergyModel, ledger: Ledg
 
 
 def run_near_memory(
-    system: SystemConfig, op, workload: Workload, energy: EnergyModel, onchip: frozenset[str]
+    system: SystemConfig, op, workload: Workload, energy: Actions, onchip: frozenset[str]
 ) -> MemoryOpResult:
     """One execution of ``op`` on a near-memory unit fed by the channels behind it."""
     pim = system.pim

@@ -1,5 +1,2 @@
-"""Report models (the JSON contract) and their rich tables."""
-
-from archsim.report.replay import ReplayReport
-
-__all__ = ["ReplayReport"]
+"""Rendering above the system: the timeline figure and the validation tables. The records a run
+returns (with their own rich tables) live in :mod:`archsim.records`."""

@@ -54,7 +54,7 @@ from archsim.errors import ConfigError
 class IterationCost:
     """Time, energy, resource busy time and action counts of one iteration (or of one part).
 
-    ``actions`` are the engine's action counts (:attr:`archsim.report.run.SideReport.counts`:
+    ``actions`` are the engine's action counts (:attr:`archsim.records.run.SideReport.counts`:
     DRAM activations and column bits, MACs, SRAM bytes, link bits, ...) of the dynamic work; an
     energy table prices them (:meth:`archsim.system.side.Models.price`) to ``energy_j`` less
     the background power. Counts add and scale with the work, so interpolated parts

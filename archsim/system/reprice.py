@@ -1,6 +1,6 @@
 """``archsim reprice OUT_DIR --energy-table T``: a saved run's action counts, priced anew.
 
-Every side of a run keeps its action counts (:attr:`archsim.report.run.SideReport.counts`); an
+Every side of a run keeps its action counts (:attr:`archsim.records.run.SideReport.counts`); an
 energy table turns them into energy without simulating again. The run directory written by
 ``archsim run --out`` holds what pricing needs: the report, the resolved system (and its
 baseline) and the operator trace (for cost per token).
@@ -13,7 +13,7 @@ from pathlib import Path
 from archsim.config.energy import EnergyTable
 from archsim.config.presets import load_system, load_yaml_model
 from archsim.errors import ConfigError
-from archsim.report.run import RunReport, SideReport
+from archsim.records.run import RunReport, SideReport
 
 
 def _price(side: SideReport, system, table: EnergyTable) -> SideReport:

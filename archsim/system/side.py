@@ -14,13 +14,14 @@ from dataclasses import dataclass, field, replace
 
 from archsim.config.energy import EnergyTable
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import DEVICE_PREFIX, EnergyModel, Ledger
+from archsim.energy.ledger import EnergyModel
+from archsim.engine.actions import DEVICE_PREFIX, Ledger
 from archsim.engine.demands import Hold, demands, stage
 from archsim.errors import ConfigError
 from archsim.host.execute import Remote, run_on_host
 from archsim.mapping.policy import Placement, place, reassign
 from archsim.pim.units import unit_of
-from archsim.report.run import OpRecord, SideReport, UnitUse
+from archsim.records.run import OpRecord, SideReport, UnitUse
 from archsim.system.engine import OpJob, SystemEngine, Timeline, switching_capacity
 from archsim.system.parallel import Collective, ring_bytes, ring_steps, shard
 from archsim.system.subbatch import batch_rows, part, split, sub_batch_of

@@ -23,7 +23,7 @@ import numpy as np
 
 from archsim.config.compute import AnalogCrossbarConfig
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.engine.actions import Actions, Ledger
 from archsim.errors import ConfigError
 from archsim.pim.analog.energy import mvm_cost
 from archsim.pim.analog.presets import tile_config
@@ -69,7 +69,7 @@ def run_analog(
     system: SystemConfig,
     op,
     workload: Workload,
-    energy: EnergyModel,
+    energy: Actions,
     onchip: frozenset[str],
     seed: int = 0,
 ) -> tuple[AnalogOpResult, float]:
@@ -238,7 +238,8 @@ def _closed_loop_parts(pim: AnalogCrossbarConfig):
 
 
 def _solve_op(system: SystemConfig, op, seed: int):
-    from archsim.pim.analog.closed_loop import eigen, regression, residual_host, solve
+    from archsim.pim.analog.closed_loop import eigen, regression, solve
+    from archsim.pim.analog.refinement import residual_host
 
     pim = system.pim
     assert isinstance(pim, AnalogCrossbarConfig)
@@ -315,7 +316,7 @@ def closed_loop_programming(pim: AnalogCrossbarConfig, op, result):
 
 
 def run_closed_loop(
-    system: SystemConfig, op, workload: Workload, energy: EnergyModel, seed: int = 0
+    system: SystemConfig, op, workload: Workload, energy: Actions, seed: int = 0
 ) -> tuple[AnalogOpResult, float]:
     """One execution of a SOLVE/REGRESSION/EIGEN op in op-amp feedback.
 
@@ -337,7 +338,7 @@ def run_closed_loop(
     parts.pop("residual", 0.0)
     # The refinement's digital residuals at the op's full size (the solve may run on a sample):
     # the GEMVs the refinement took, each over the full matrix on the host.
-    from archsim.pim.analog.closed_loop import residual_host
+    from archsim.pim.analog.refinement import residual_host
 
     rows, cols = (op.samples, op.features) if op.kind == "regression" else (op.n, op.n)
     host = residual_host(_closed_loop_parts(pim)[0], system)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from rich.table import Table
 
-from archsim.report.tco import TcoReport
+from archsim.records.tco import TcoReport
 
 
 class OpRecord(BaseModel):
