@@ -68,8 +68,6 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
         "energy counts work units per op by reading the workload graph",
     ("archsim.energy.work_units", "archsim.workload.ops"):
         "energy special-cases EmbeddingOp",
-    ("archsim.host.execute", "archsim.energy.ledger"):
-        "host timing books its energy into the ledger (energy sits above host)",
     ("archsim.memory.checker", "archsim.pim.cadence"):
         "the command-log checker needs the PIM MAC cadence to audit PIM commands",
     ("archsim.memory.replay", "archsim.energy.dram_idd"):
@@ -78,16 +76,10 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
         "the external DRAM studies generate the traces they compare with other simulators",
     ("archsim.memory.replay", "archsim.workload.memtrace"):
         "memory-trace reading lives in workload/; memory should know only requests",
-    ("archsim.pim.analog.mapping", "archsim.energy.ledger"):
-        "analog placement prices its candidates with the energy model",
     ("archsim.pim.analog.mapping", "archsim.host.execute"):
         "analog placement times the host alternative of each candidate",
     ("archsim.pim.analog.mapping", "archsim.mapping.policy"):
         "analog placement revises the roofline Placement (belongs in mapping/)",
-    ("archsim.pim.analog.execute", "archsim.energy.ledger"):
-        "analog execution books its energy into the ledger",
-    ("archsim.pim.execute", "archsim.energy.ledger"):
-        "PIM execution books its energy into the ledger",
     ("archsim.pim.validation", "archsim.energy.ledger"):
         "the PIM energy studies build a ledger",
     ("archsim.pim.validation", "archsim.simulate"):

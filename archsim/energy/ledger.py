@@ -1,6 +1,8 @@
 """Energy = action counts x per-action energies, kept by component so totals always add up.
 
-Every charge records its action count in :attr:`Ledger.counts` (Accelergy's way), keyed
+The units book their actions through :class:`archsim.engine.actions.Actions` into a
+:class:`~archsim.engine.actions.Ledger` (both below them); this model is the pricing they are
+handed. Every charge records its action count in :attr:`Ledger.counts` (Accelergy's way), keyed
 ``action[.detail]``; :meth:`EnergyModel.price` turns counts back into energy with any table, so
 a saved run can be re-priced without simulating (``archsim reprice``). Energies computed
 outside the table (analog tiles from their device and periphery models, the DIMM's own data
@@ -9,61 +11,15 @@ pins priced by the system's link) are kept as ``fixed.<component>`` picojoules.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-
 from archsim.config.dram import DramConfig
 from archsim.config.energy import DRAM_SEGMENTS, DramEnergy, EnergyTable
 from archsim.energy.dram_idd import action_energy
 from archsim.energy.dram_path import dram_path_energy, row_bits
-
-COMPONENTS = (
-    "dram_activate",
-    "dram_array",
-    "dram_datapath",
-    "dram_tsv",
-    "dram_background",
-    "dram_refresh",
-    "host_link",
-    "pim_link",
-    "interconnect",
-    "host_compute",
-    "host_sram",
-    "host_static",
-    "pim_compute",
-    "pim_sram",
-    "pim_static",
-    "pim_programming",
-)
-DEVICE_PREFIX = "pim_device/"  # count prefix of actions priced for a separate in-memory device
-
-
-@dataclass
-class Ledger:
-    """Energy (pJ) by component and bytes by place, for one side of a comparison."""
-
-    energy: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    bytes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    counts: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-
-    def add(self, other: Ledger, times: float = 1.0, prefix: str = "") -> None:
-        """Add ``other`` ``times`` over; ``prefix`` tags its counts with the device they were
-        priced for (``pim_device/``: the memory of a separate in-memory device)."""
-        for k, v in other.energy.items():
-            self.energy[k] += v * times
-        for k, v in other.bytes.items():
-            self.bytes[k] += v * times
-        for k, v in other.counts.items():
-            self.counts[prefix + k] += v * times
-
-    def energy_report(self) -> dict[str, float]:
-        out = {k: float(self.energy.get(k, 0.0)) for k in COMPONENTS}
-        out["total"] = sum(out.values())
-        return out
+from archsim.engine.actions import COMPONENTS, Ledger
 
 
 class EnergyModel:
-    """Per-action energies of one system, ready to charge counts."""
+    """Per-action energies of one system, ready to charge counts (an ``Actions``)."""
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import DEVICE_PREFIX, EnergyModel, Ledger
+from archsim.engine.actions import DEVICE_PREFIX, Actions, Ledger
 from archsim.engine.demands import Demands, Hold, demands, stage
 from archsim.host.npu import host_work
 from archsim.memory.fastforward import stream_timing
@@ -19,7 +19,7 @@ class Remote:
     cache on an AttAcc-style attention device), with the device's energy model."""
 
     tensors: frozenset[str]
-    energy: EnergyModel
+    energy: Actions
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def run_on_host(
     system: SystemConfig,
     op,
     workload: Workload,
-    energy: EnergyModel,
+    energy: Actions,
     onchip: frozenset[str],
     fidelity: str = "fast",
     remote: Remote | None = None,
@@ -93,7 +93,7 @@ class _Traffic:
         return max(self.dram_ns, self.link_ns)
 
 
-def _traffic(mem, link, work, keep, energy: EnergyModel, ledger: Ledger, fidelity) -> _Traffic:
+def _traffic(mem, link, work, keep, energy: Actions, ledger: Ledger, fidelity) -> _Traffic:
     """The op's traffic of the tensors ``keep`` admits with one memory over one link: the
     stream timed on the memory's kernel, charged to ``energy``."""
     read = sum(v for k, v in work.read_bytes.items() if keep(k))

@@ -16,7 +16,7 @@ import numpy as np
 
 from archsim.config.compute import AimConfig, HbmPimConfig, NearMemoryConfig
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.engine.actions import Actions, Ledger
 from archsim.engine.demands import Demands, Hold, demands, stage
 from archsim.engine.memo import Memo
 from archsim.memory import kernel as K
@@ -269,7 +269,7 @@ def _programs(
 
 
 def run_in_bank(
-    system: SystemConfig, op, workload: Workload, energy: EnergyModel, fidelity: str = "fast"
+    system: SystemConfig, op, workload: Workload, energy: Actions, fidelity: str = "fast"
 ) -> MemoryOpResult:
     """One execution of ``op`` on an in-bank unit (HBM-PIM-like or AiM-like)."""
     pim = system.pim
@@ -337,7 +337,7 @@ def run_in_bank(
     return MemoryOpResult(need.alone_ns, ledger, macs, "pim", need)
 
 
-def _kv_append(system, op, workload: Workload, energy: EnergyModel, ledger: Ledger):
+def _kv_append(system, op, workload: Workload, energy: Actions, ledger: Ledger):
     """Decode attention first writes its new keys and values into the KV cache: they come
     from the host over the link and are written as a regular stream. Returns the stream's
     channel and link times (ns)."""
@@ -358,7 +358,7 @@ def _kv_append(system, op, workload: Workload, energy: EnergyModel, ledger: Ledg
 
 
 def run_near_memory(
-    system: SystemConfig, op, workload: Workload, energy: EnergyModel, onchip: frozenset[str]
+    system: SystemConfig, op, workload: Workload, energy: Actions, onchip: frozenset[str]
 ) -> MemoryOpResult:
     """One execution of ``op`` on a near-memory unit fed by the channels behind it."""
     pim = system.pim

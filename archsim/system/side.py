@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 
 from archsim.config.energy import EnergyTable
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import DEVICE_PREFIX, EnergyModel, Ledger
+from archsim.energy.ledger import EnergyModel
+from archsim.engine.actions import DEVICE_PREFIX, Ledger
 from archsim.engine.demands import Hold, demands, stage
 from archsim.errors import ConfigError
 from archsim.host.execute import Remote, run_on_host

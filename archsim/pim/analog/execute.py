@@ -23,7 +23,7 @@ import numpy as np
 
 from archsim.config.compute import AnalogCrossbarConfig
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import EnergyModel, Ledger
+from archsim.engine.actions import Actions, Ledger
 from archsim.errors import ConfigError
 from archsim.pim.analog.energy import mvm_cost
 from archsim.pim.analog.presets import tile_config
@@ -69,7 +69,7 @@ def run_analog(
     system: SystemConfig,
     op,
     workload: Workload,
-    energy: EnergyModel,
+    energy: Actions,
     onchip: frozenset[str],
     seed: int = 0,
 ) -> tuple[AnalogOpResult, float]:
@@ -315,7 +315,7 @@ def closed_loop_programming(pim: AnalogCrossbarConfig, op, result):
 
 
 def run_closed_loop(
-    system: SystemConfig, op, workload: Workload, energy: EnergyModel, seed: int = 0
+    system: SystemConfig, op, workload: Workload, energy: Actions, seed: int = 0
 ) -> tuple[AnalogOpResult, float]:
     """One execution of a SOLVE/REGRESSION/EIGEN op in op-amp feedback.
 

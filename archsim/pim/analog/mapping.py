@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from archsim.config.compute import AnalogCrossbarConfig
 from archsim.config.system import SystemConfig
-from archsim.energy.ledger import EnergyModel
+from archsim.engine.actions import Actions
 from archsim.errors import ConfigError
 from archsim.mapping.policy import Placement, reassign
 from archsim.workload.graph import Workload
@@ -46,7 +46,7 @@ def place_analog(
     system: SystemConfig,
     workload: Workload,
     placement: Placement,
-    energy: EnergyModel,
+    energy: Actions,
     seed: int = 0,
     accuracy_budget: float | None = None,
 ) -> AnalogPlacement:
