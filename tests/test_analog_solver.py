@@ -8,14 +8,11 @@ import pytest
 
 from archsim.config.presets import load_yaml_model
 from archsim.errors import ArchsimError
-from archsim.pim.analog.closed_loop import (
-    check_stable,
-    settling_time_s,
-    solve,
-)
+from archsim.pim.analog.closed_loop import solve
 from archsim.pim.analog.closed_loop_config import ClosedLoopConfig
 from archsim.pim.analog.ode import simulate_settling
 from archsim.pim.analog.presets import load_device, load_periphery
+from archsim.pim.analog.settling import check_stable, settling_time_s
 from archsim.pim.analog.study import make_problem, run_solve
 
 
@@ -62,7 +59,7 @@ def test_unstable_matrix_is_rejected_with_reason():
 def test_exact_settling_matches_the_ode_and_sits_below_the_bound():
     """The eigendecomposition response agrees with an RK4 integration of the circuit ODE from
     V = 0; on an ill-conditioned matrix the bound τ·ln(1/ε) overestimates it."""
-    from archsim.pim.analog.closed_loop import exact_settling_time_s
+    from archsim.pim.analog.settling import exact_settling_time_s
 
     for kind, n, seed in (("toeplitz", 16, 1), ("spd", 24, 3)):
         a = make_problem(kind, n, seed)
@@ -91,7 +88,7 @@ def test_programming_is_charged_and_tighter_programming_is_slower_but_better():
 
 
 def test_refinement_to_tolerance_meets_it_and_costs_residuals():
-    from archsim.pim.analog.closed_loop import residual_host
+    from archsim.pim.analog.refinement import residual_host
 
     a = make_problem("spd", 48, 2)
     b = np.random.default_rng(0).standard_normal(48)
@@ -183,7 +180,8 @@ def test_eigen_without_dominant_eigenvalue_is_rejected():
 
 
 def test_regression_refines_to_tolerance_with_ridge_and_costs_residuals():
-    from archsim.pim.analog.closed_loop import regression, residual_host
+    from archsim.pim.analog.closed_loop import regression
+    from archsim.pim.analog.refinement import residual_host
     from archsim.workload.ops import RegressionOp
     from archsim.workload.solvers import make_matrix
 
@@ -209,7 +207,8 @@ def test_regression_refines_to_tolerance_with_ridge_and_costs_residuals():
 
 
 def test_eigenvector_refines_to_tolerance_and_costs_residuals():
-    from archsim.pim.analog.closed_loop import eigen, residual_host
+    from archsim.pim.analog.closed_loop import eigen
+    from archsim.pim.analog.refinement import residual_host
     from archsim.workload.ops import EigenOp
     from archsim.workload.solvers import make_matrix
 

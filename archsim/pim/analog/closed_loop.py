@@ -6,18 +6,18 @@ physical conductances); with single-pole op-amps dV/dt = -2π·GBW·D⁻¹(G·V 
 with τ = 1/(2π·GBW·λmin(D⁻¹G)) (Sun et al., IEEE TED 2020). Negative entries use a second
 array and inverters: G = G⁺ - G⁻, both programmed with the device's noise.
 
-Settling time is the exact response of that linear system: with D⁻¹G = SΛS⁻¹ the error from
-V = 0 is S·exp(-2π·GBW·Λ·t)·S⁻¹·V*, and the settling time is the last time its norm exceeds
-ε·|V*| (:func:`exact_settling_time_s`). τ·ln(1/ε), exact only for an error in the slowest mode,
-is kept beside it as ``settling_bound_s``.
+Settling time is the exact response of that linear system (:mod:`archsim.pim.analog.settling`,
+the loop's dynamics); τ·ln(1/ε), exact only for an error in the slowest mode, is kept beside it
+as ``settling_bound_s``.
 
 Closed-loop matrices are data, written per solve: their write-verify cost
 (:mod:`archsim.pim.analog.programming`) is part of every result, and the circuit's
 ``programming_tolerance`` sets the precision programming that keeps ill-conditioned matrices
 stable. Analog iterative refinement (x ← x + G̃⁻¹(b - A·x), the residual computed digitally,
 Zuo et al., Nature Electronics 2025) runs a fixed count or until the relative residual meets a
-requested tolerance, each residual costed on the host; :func:`regression` and :func:`eigen`
-refine the same way (normal-equations residual; eigen-residual with a correction-equation step).
+requested tolerance, each residual costed on the host (:mod:`archsim.pim.analog.refinement`);
+:func:`regression` and :func:`eigen` refine the same way (normal-equations residual;
+eigen-residual with a correction-equation step).
 """
 
 from __future__ import annotations
@@ -38,13 +38,22 @@ from archsim.pim.analog.programming import (
     residual_sigma_us,
     write_verify_cost,
 )
+from archsim.pim.analog.refinement import (
+    ResidualHost,
+    check_refinement,
+    refinement_failed,
+    residual_cost,
+)
+from archsim.pim.analog.settling import (
+    LoopModes,
+    check_stable,
+    modal_settling_time_s,
+    settling_time_s,
+)
 from archsim.pim.analog.tile import tile_seed
 
 # Cell arrays per closed-loop matrix: G = G+ - G- (Sun et al., PNAS 2019).
 ARRAYS = 2
-# Time grid of the exact settling search (then bisection to 1e-4 relative) [numerics].
-_GRID = 128
-_BISECT = 30
 
 
 @dataclass
@@ -98,94 +107,6 @@ def program_matrix(
     )
 
 
-def loop_eigenvalues(a_n: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Eigenvalues of D⁻¹G: the loop's poles are -2π·GBW times these."""
-    return np.linalg.eigvals(a_n / d[:, None])
-
-
-def check_stable(a: np.ndarray, device: DeviceConfig) -> float:
-    """λmin (smallest real part) of D⁻¹A for the ideal mapping; reject if the loop is unstable."""
-    scale = float(np.max(np.abs(a)))
-    an = a / scale
-    span = device.gmax_us - device.gmin_us
-    d = (np.abs(an) * span + 2 * device.gmin_us).sum(axis=1) / span
-    lam = loop_eigenvalues(an, d)
-    lam_min = float(lam.real.min())
-    if lam_min <= 0:
-        raise ArchsimError(
-            f"matrix: no stable closed-loop solution: D⁻¹G has an eigenvalue with real part"
-            f" {lam_min:.3g} <= 0, so the op-amp loop diverges; the feedback solver needs every"
-            " eigenvalue in the right half-plane (e.g. a symmetric positive-definite matrix)"
-        )
-    return lam_min
-
-
-def settling_time_s(lam_min: float, gbw_hz: float, epsilon: float) -> float:
-    """The asymptotic bound τ·ln(1/ε), τ = 1/(2π·GBW·λmin)."""
-    return math.log(1 / epsilon) / (2 * math.pi * gbw_hz * lam_min)
-
-
-def modal_settling_time_s(
-    vecs: np.ndarray, coeffs: np.ndarray, rates: np.ndarray, gbw_hz: float, epsilon: float,
-    norm: float,
-) -> float:
-    """Last time t at which |Σ_k c_k·v_k·exp(-2π·GBW·r_k·t)| > ε·norm: the exact settling of a
-    linear system whose error starts as Σ c_k v_k and decays mode by mode at rates r_k."""
-    k = 2 * math.pi * gbw_hz
-    live = np.abs(coeffs) * np.linalg.norm(vecs, axis=0) > 1e-15 * norm
-    vecs, coeffs, rates = vecs[:, live], coeffs[live], rates[live]
-    if not len(rates):
-        return 0.0
-    slowest = float(rates.real.min())
-    if slowest <= 0:
-        raise ArchsimError("closed loop: a mode does not decay; the loop does not settle")
-
-    def error(t: float) -> float:
-        return float(np.linalg.norm((vecs @ (coeffs * np.exp(-k * rates * t))).real))
-
-    limit = epsilon * norm
-    horizon = math.log(1 / epsilon) / (k * slowest)
-    while error(horizon) > limit or error(2 * horizon) > limit:  # transient growth (non-normal)
-        horizon *= 2
-    grid = np.linspace(0.0, horizon, _GRID)
-    states = (vecs @ (coeffs[:, None] * np.exp(-k * rates[:, None] * grid[None, :]))).real
-    above = np.flatnonzero(np.linalg.norm(states, axis=0) > limit)
-    if not len(above):
-        return 0.0
-    lo, hi = grid[above[-1]], grid[min(above[-1] + 1, _GRID - 1)]
-    for _ in range(_BISECT):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if error(mid) > limit else (lo, mid)
-    return hi
-
-
-@dataclass(frozen=True)
-class LoopModes:
-    """Eigendecomposition M = S·Λ·S⁻¹ of a loop matrix, computed once per programmed matrix."""
-
-    rates: np.ndarray
-    vecs: np.ndarray
-    inverse: np.ndarray
-
-    @classmethod
-    def of(cls, m: np.ndarray) -> LoopModes:
-        w, vecs = np.linalg.eig(m)
-        return cls(w, vecs, np.linalg.inv(vecs))
-
-    def settling_time_s(self, target: np.ndarray, gbw_hz: float, epsilon: float) -> float:
-        """Exact settling of dV/dt = -2π·GBW·M·(V - V*) from V = 0 to within ε·|V*|."""
-        coeffs = self.inverse @ (-target.astype(complex))
-        norm = float(np.linalg.norm(target))
-        return modal_settling_time_s(self.vecs, coeffs, self.rates, gbw_hz, epsilon, norm)
-
-
-def exact_settling_time_s(
-    m: np.ndarray, target: np.ndarray, gbw_hz: float, epsilon: float
-) -> float:
-    """Exact settling of dV/dt = -2π·GBW·M·(V - V*) from V = 0 to within ε·|V*|, from the
-    eigendecomposition of M (Sun et al., IEEE TED 2020 give only the slowest-mode bound)."""
-    return LoopModes.of(m).settling_time_s(target, gbw_hz, epsilon)
-
 
 def finite_gain_solve(a_n: np.ndarray, d: np.ndarray, b: np.ndarray, gain: float) -> np.ndarray:
     """Steady state with open-loop gain L0: (A + D/L0)·x = b."""
@@ -199,47 +120,6 @@ def quantize(x: np.ndarray, bits: int) -> np.ndarray:
         return x
     levels = 2 ** (bits - 1) - 1
     return np.round(x / m * levels) / levels * m
-
-
-@dataclass(frozen=True)
-class ResidualHost:
-    """Where the digital residual b - A·x of iterative refinement is computed, and its costs."""
-
-    flops_per_s: float
-    link_bytes_per_s: float
-    sram_bytes: float
-    link_pj_per_bit: float
-    flop_energy_pj: float
-    read_energy_pj_per_bit: float  # DRAM read path to the host, for A when it does not fit SRAM
-    bytes_per_element: int
-    latency_s: float  # fixed cost per residual (a kernel launch and a reduction)
-
-    def cost(self, rows: int, cols: int) -> tuple[float, float, float, float]:
-        """(time s, compute pJ, memory pJ, host-link bytes) of one residual of a rows x cols A."""
-        flops = 2 * rows * cols + 3 * rows
-        a_bytes = rows * cols * self.bytes_per_element
-        streams = a_bytes > self.sram_bytes
-        link = (a_bytes if streams else 0) + (rows + cols) * self.bytes_per_element
-        time = max(flops / self.flops_per_s, link / self.link_bytes_per_s) + self.latency_s
-        memory = link * 8 * (self.read_energy_pj_per_bit if streams else self.link_pj_per_bit)
-        return time, flops * self.flop_energy_pj, memory, link
-
-
-def residual_host(cfg: ClosedLoopConfig, system=None) -> ResidualHost:
-    """The residual's host: ``system``'s host and link, or the circuit's ``digital.system``."""
-    from archsim.config.presets import load_system
-
-    system = system if system is not None else load_system(cfg.digital.system)
-    host, link = system.host, system.host_link
-    if host is None or link is None:
-        raise ArchsimError(f"system {system.name!r}: the refinement residual needs a host and link")
-    d = cfg.digital
-    return ResidualHost(
-        flops_per_s=host.peak_flops("fp32"), link_bytes_per_s=link.bandwidth_bytes_per_s,
-        sram_bytes=host.sram_bytes, link_pj_per_bit=link.energy_pj_per_bit,
-        flop_energy_pj=d.flop_energy_pj, read_energy_pj_per_bit=d.host_read_energy_pj_per_bit,
-        bytes_per_element=d.bytes_per_element, latency_s=d.iteration_latency_s,
-    )
 
 
 @dataclass
@@ -398,30 +278,6 @@ def solve(
     return result
 
 
-def _residual_cost(host: ResidualHost | None, cfg: ClosedLoopConfig, rows: int, cols: int,
-                   passes: int) -> tuple[float, float, float, float]:
-    """(time s, compute pJ, memory pJ, link bytes) of ``passes`` digital GEMVs over a rows x cols
-    matrix: the host's when given, else only the FLOPs at the circuit's digital energy."""
-    if host is None:
-        return 0.0, passes * 2 * rows * cols * cfg.digital.flop_energy_pj, 0.0, 0.0
-    t, comp, mem, link = host.cost(rows, cols)
-    return passes * t, passes * comp, passes * mem, passes * link
-
-
-def _check_refinement(tolerance: float | None) -> None:
-    if tolerance is not None and not 0 < tolerance < 1:
-        raise ArchsimError(f"tolerance: must be in (0, 1), got {tolerance}")
-
-
-def _refinement_failed(what: str, rel: float, steps: int, tolerance: float,
-                       cfg: ClosedLoopConfig) -> ArchsimError:  # fmt: skip
-    return ArchsimError(
-        f"closed loop: {what} refinement reached a relative residual of {rel:.3g} after {steps}"
-        f" steps, not the requested {tolerance:.3g} (max_refinement_iterations"
-        f" {cfg.max_refinement_iterations}; the programmed matrix is too far from A)"
-    )
-
-
 def regression(
     x: np.ndarray, y: np.ndarray, cfg: ClosedLoopConfig, device: DeviceConfig, adc: AdcModel,
     seed: int = 0, tile_rows: int = 256, ridge: float = 0.0, tolerance: float | None = None,
@@ -446,7 +302,7 @@ def regression(
         raise ArchsimError("regression: X or y contains NaN or infinite values")
     if not math.isfinite(ridge) or ridge < 0:
         raise ArchsimError(f"regression: ridge must be a non-negative number, got {ridge}")
-    _check_refinement(tolerance)
+    check_refinement(tolerance)
     m, n = x.shape
     eye = np.eye(n)
     if ridge > 0:
@@ -482,7 +338,7 @@ def regression(
     res = [0.0, 0.0, 0.0, 0.0, 0]
 
     def residual(w: np.ndarray) -> np.ndarray:
-        for i, v in enumerate(_residual_cost(host, cfg, m, n, 2)):
+        for i, v in enumerate(residual_cost(host, cfg, m, n, 2)):
             res[i] += v
         res[4] += 2
         return xty - x.T @ (x @ w) - ridge * w
@@ -501,7 +357,7 @@ def regression(
     r_final = xty - x.T @ (x @ w) - ridge * w
     rel_res = float(np.linalg.norm(r_final) / ref)
     if tolerance is not None and rel_res > tolerance:
-        raise _refinement_failed("regression", rel_res, solves - 1, tolerance, cfg)
+        raise refinement_failed("regression", rel_res, solves - 1, tolerance, cfg)
     err = float(np.linalg.norm(w - exact) / np.linalg.norm(exact))
     bound = settling_time_s(lam, cfg.gbw_hz, cfg.settle_epsilon)
     energy = _power_energy(cfg, adc, n + m, prog.conductance_us, settle, n * solves)
@@ -537,7 +393,7 @@ def eigen(
     published analog refinement of the eigenvector; the dominant mode's share of r is dropped].
     """
     a = check_matrix(a)
-    _check_refinement(tolerance)
+    check_refinement(tolerance)
     vals, vecs = np.linalg.eig(a)
     order = np.argsort(-np.abs(vals))
     if len(vals) > 1 and abs(vals[order[0]]) <= abs(vals[order[1]]) * (1 + 1e-12):
@@ -566,7 +422,7 @@ def eigen(
     res = [0.0, 0.0, 0.0, 0.0, 0]
 
     def residual(v: np.ndarray) -> tuple[np.ndarray, float]:
-        for i, c in enumerate(_residual_cost(host, cfg, n, n, 1)):
+        for i, c in enumerate(residual_cost(host, cfg, n, n, 1)):
             res[i] += c
         res[4] += 1
         av = a @ v
@@ -602,7 +458,7 @@ def eigen(
     rho_f = float(v @ av)
     rel_res = float(np.linalg.norm(av - rho_f * v) / abs(rho_f)) if rho_f else float("inf")
     if tolerance is not None and rel_res > tolerance:
-        raise _refinement_failed("eigenvector", rel_res, solves - 1, tolerance, cfg)
+        raise refinement_failed("eigenvector", rel_res, solves - 1, tolerance, cfg)
     err = float(min(np.linalg.norm(v - exact), np.linalg.norm(v + exact)))
     energy = _power_energy(cfg, adc, n, prog.conductance_us, settle, n * solves)
     energy["dac"] = cfg.dac_energy_fj * 1e-3 * n * solves

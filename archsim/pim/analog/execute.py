@@ -238,7 +238,8 @@ def _closed_loop_parts(pim: AnalogCrossbarConfig):
 
 
 def _solve_op(system: SystemConfig, op, seed: int):
-    from archsim.pim.analog.closed_loop import eigen, regression, residual_host, solve
+    from archsim.pim.analog.closed_loop import eigen, regression, solve
+    from archsim.pim.analog.refinement import residual_host
 
     pim = system.pim
     assert isinstance(pim, AnalogCrossbarConfig)
@@ -337,7 +338,7 @@ def run_closed_loop(
     parts.pop("residual", 0.0)
     # The refinement's digital residuals at the op's full size (the solve may run on a sample):
     # the GEMVs the refinement took, each over the full matrix on the host.
-    from archsim.pim.analog.closed_loop import residual_host
+    from archsim.pim.analog.refinement import residual_host
 
     rows, cols = (op.samples, op.features) if op.kind == "regression" else (op.n, op.n)
     host = residual_host(_closed_loop_parts(pim)[0], system)

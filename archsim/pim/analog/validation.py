@@ -97,15 +97,15 @@ def exactness_and_adc(seed: int = 0) -> tuple[list[Study], list[float]]:
 
 def closed_loop_studies() -> list[Study]:
     from archsim.config.presets import load_yaml_model
-    from archsim.pim.analog.closed_loop import (
-        check_stable,
-        exact_settling_time_s,
-        settling_time_s,
-        solve,
-    )
+    from archsim.pim.analog.closed_loop import solve
     from archsim.pim.analog.closed_loop_config import ClosedLoopConfig
     from archsim.pim.analog.ode import simulate_settling
     from archsim.pim.analog.presets import load_periphery
+    from archsim.pim.analog.settling import (
+        check_stable,
+        exact_settling_time_s,
+        settling_time_s,
+    )
     from archsim.pim.analog.study import make_problem
 
     cfg = load_yaml_model(ClosedLoopConfig, "circuits", "default")
