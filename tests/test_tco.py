@@ -11,12 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archsim.config.presets import load_system
+from archsim.config.tco import dies_per_wafer
 from archsim.config.units import UnitError, parse_quantity
 from archsim.energy.carbon import embodied_g, operational_g
 from archsim.energy.tco import S_PER_YEAR, capex_usd, opex_usd
 from archsim.energy.validation import default_tco
 from archsim.energy.work_units import queries_per_run, tokens_per_run
-from archsim.energy.yield_model import die_cost_usd, die_yield, dies_per_wafer
+from archsim.energy.yield_model import die_cost_usd, die_yield
 from archsim.errors import ConfigError
 from archsim.simulate import simulate
 from archsim.workload.presets import load_workload

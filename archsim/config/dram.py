@@ -254,6 +254,15 @@ class PowerTable(Model):
         alias="io_write_energy", ge=0, description="interface energy per bit written"
     )
 
+    def act_pre_charge(self, n: CycleTimings) -> tuple[float, float]:
+        """The charge (mA x cycles) one ACT and its PRE draw above standby, on VDD and on VPP:
+        IDD0 over tRC less IDD3N over tRAS and IDD2N over tRP (Micron TN-41-01)."""
+        n_rp = n.nRC - n.nRAS  # IDD0 is measured over one tRC = tRAS + tRP
+        return (
+            self.idd0_ma * n.nRC - self.idd3n_ma * n.nRAS - self.idd2n_ma * n_rp,
+            self.ipp0_ma * n.nRC - self.ipp3n_ma * n.nRAS - self.ipp2n_ma * n_rp,
+        )
+
     @model_validator(mode="after")
     def _check(self) -> PowerTable:
         if self.idd3n_ma < self.idd2n_ma:
@@ -425,10 +434,8 @@ class DramConfig(Model):
         for name, ok, message in rules:
             if not ok:
                 raise FieldError(f"timing.{name}", message)
-        from archsim.energy.dram_idd import action_energy  # energy depends on config, not back
-
-        e = action_energy(self.power, c, self.organization)
-        if e.act_pre_pj <= 0:
+        vdd_charge, vpp_charge = self.power.act_pre_charge(c)
+        if self.power.vdd_v * vdd_charge + self.power.vpp_v * vpp_charge <= 0:
             raise FieldError(
                 "power.idd0",
                 "IDD0 x tRC must exceed IDD3N x tRAS + IDD2N x tRP, else an activation would have"

@@ -8,6 +8,7 @@ YAML; nothing here has a default value that is a number from the literature.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -28,6 +29,16 @@ from archsim.config.units import (
     UsdPerKwh,
     Years,
 )
+
+
+def dies_per_wafer(die_area_mm2: float, wafer_diameter_mm: float) -> float:
+    """Gross die candidates on a wafer (not rounded: cost is an average): pi (d/2)^2 / A -
+    pi d / sqrt(2 A), the edge's partial dies taken off (Hennessy & Patterson, 5th ed., sec. 1.6).
+    Wafer geometry, here for the die-fits-a-wafer check; energy/yield_model.py prices dies."""
+    if die_area_mm2 <= 0:
+        raise ValueError(f"die area must be positive, got {die_area_mm2} mm2")
+    d = wafer_diameter_mm
+    return math.pi * (d / 2) ** 2 / die_area_mm2 - math.pi * d / math.sqrt(2 * die_area_mm2)
 
 
 class NodeParams(Model):
@@ -100,8 +111,6 @@ class TcoConfig(Model):
                 "region",
                 f"unknown region {self.region!r}; allowed: {', '.join(self.grid_g_per_kwh)}",
             )
-        from archsim.energy.yield_model import dies_per_wafer
-
         for field, die in (("host_die", self.host_die), ("pim_die", self.pim_die)):
             if die is None:
                 continue

@@ -32,13 +32,13 @@ def action_energy(power: PowerTable, n: CycleTimings, org: Organization) -> Dram
     tck_ns = org.tck_ps / 1000.0
     devices = power.devices if power.devices is not None else org.devices_per_rank
     vdd, vpp = power.vdd_v, power.vpp_v
-    n_rp = n.nRC - n.nRAS  # IDD0 is measured over one tRC = tRAS + tRP
 
     def rail(v: float, on: float, base: float, cycles: int) -> float:
         return v * (on - base) * cycles * tck_ns
 
-    act = vdd * (power.idd0_ma * n.nRC - power.idd3n_ma * n.nRAS - power.idd2n_ma * n_rp) * tck_ns
-    act += vpp * (power.ipp0_ma * n.nRC - power.ipp3n_ma * n.nRAS - power.ipp2n_ma * n_rp) * tck_ns
+    vdd_charge, vpp_charge = power.act_pre_charge(n)
+    act = vdd * vdd_charge * tck_ns
+    act += vpp * vpp_charge * tck_ns
     read = rail(vdd, power.idd4r_ma, power.idd3n_ma, n.nBL) + rail(
         vpp, power.ipp4r_ma, power.ipp3n_ma, n.nBL
     )

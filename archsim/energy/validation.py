@@ -15,10 +15,10 @@
 
 from __future__ import annotations
 
-from archsim.config.tco import TcoConfig
+from archsim.config.tco import TcoConfig, dies_per_wafer
 from archsim.energy.carbon import carbon_per_area_g_per_cm2, operational_g
 from archsim.energy.tco import J_PER_KWH
-from archsim.energy.yield_model import die_cost_usd, die_yield, dies_per_wafer
+from archsim.energy.yield_model import die_cost_usd, die_yield
 from archsim.study import Study
 
 

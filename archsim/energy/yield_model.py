@@ -1,23 +1,14 @@
 """Dies per wafer, die yield and die cost: the silicon part of capex.
 
-Dies per wafer: pi (d/2)^2 / A - pi d / sqrt(2 A), whole wafer area over die area minus the
+Dies per wafer (:func:`archsim.config.tco.dies_per_wafer`, where the TCO section's die-fits-a-
+wafer check uses it): pi (d/2)^2 / A - pi d / sqrt(2 A), whole wafer area over die area minus the
 partial dies lost along the edge (Hennessy & Patterson, 5th ed., sec. 1.6). Yield: the
 negative-binomial model (1 + A D0 / alpha)^-alpha, alpha = 3 as in LLMCompass.
 """
 
 from __future__ import annotations
 
-import math
-
-from archsim.config.tco import NodeParams
-
-
-def dies_per_wafer(die_area_mm2: float, wafer_diameter_mm: float) -> float:
-    """Gross die candidates on a wafer (not rounded: cost is an average)."""
-    if die_area_mm2 <= 0:
-        raise ValueError(f"die area must be positive, got {die_area_mm2} mm2")
-    d = wafer_diameter_mm
-    return math.pi * (d / 2) ** 2 / die_area_mm2 - math.pi * d / math.sqrt(2 * die_area_mm2)
+from archsim.config.tco import NodeParams, dies_per_wafer
 
 
 def die_yield(die_area_mm2: float, defect_density_per_mm2: float, alpha: float) -> float:
