@@ -12,8 +12,8 @@ import sys
 
 from rich.console import Console
 
-from archsim.pim.validation import hbm_read_energy_study, published_findings
 from archsim.report.validation import studies_table
+from archsim.system.pim_validation import hbm_read_energy_study, published_findings
 
 
 def main() -> int:

@@ -125,7 +125,7 @@ def with_tco(
 ) -> tuple[SideReport, SideReport, Comparison]:
     """Add the cost and carbon of each side and their ratios (with ``cfg``'s tco prices)."""
     from archsim.energy.per_unit import tco_report
-    from archsim.energy.work_units import queries_per_run, tokens_per_run
+    from archsim.workload.work_units import queries_per_run, tokens_per_run
 
     assert cfg.tco is not None
     tokens, queries = tokens_per_run(wl), queries_per_run(wl)

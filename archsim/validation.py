@@ -18,7 +18,7 @@ def _groups(quick: bool) -> list[tuple[str, Callable[[], list[Study]]]]:
     from archsim.memory.external import external_dram_studies
     from archsim.memory.validation import dram_studies
     from archsim.pim.analog.validation import analog_studies
-    from archsim.pim.validation import run_studies
+    from archsim.system.pim_validation import run_studies
     from archsim.system.validation import system_studies
     from archsim.workload.validation import workload_studies
 

@@ -60,12 +60,6 @@ _MODULE_LAYERS = {
 
 # (importer, imported): why it is so today. Remove a line when its import goes.
 KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    ("archsim.energy.work_units", "archsim.workload.graph"):
-        "energy counts work units per op by reading the workload graph",
-    ("archsim.energy.work_units", "archsim.workload.ops"):
-        "energy special-cases EmbeddingOp",
-    ("archsim.memory.checker", "archsim.pim.cadence"):
-        "the command-log checker needs the PIM MAC cadence to audit PIM commands",
     ("archsim.memory.replay", "archsim.energy.dram_idd"):
         "replay reports DRAM energy itself instead of handing counts up to energy",
     ("archsim.memory.external", "archsim.workload.memtrace_gen"):
@@ -76,10 +70,6 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
         "analog placement times the host alternative of each candidate",
     ("archsim.pim.analog.mapping", "archsim.mapping.policy"):
         "analog placement revises the roofline Placement (belongs in mapping/)",
-    ("archsim.pim.validation", "archsim.energy.ledger"):
-        "the PIM energy studies build a ledger",
-    ("archsim.pim.validation", "archsim.simulate"):
-        "the PIM studies run whole simulations; they belong above system",
 }
 
 # Strongly connected groups of modules (import cycles) today, each with what closes it.

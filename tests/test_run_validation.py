@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archsim.pim.validation import hbm_read_energy_study, published_findings
+from archsim.system.pim_validation import hbm_read_energy_study, published_findings
 
 
 def test_hbm2_host_read_energy_equals_the_fgdram_path_sum():

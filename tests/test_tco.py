@@ -16,11 +16,11 @@ from archsim.config.units import UnitError, parse_quantity
 from archsim.energy.carbon import embodied_g, operational_g
 from archsim.energy.tco import S_PER_YEAR, capex_usd, opex_usd
 from archsim.energy.validation import default_tco
-from archsim.energy.work_units import queries_per_run, tokens_per_run
 from archsim.energy.yield_model import die_cost_usd, die_yield
 from archsim.errors import ConfigError
 from archsim.simulate import simulate
 from archsim.workload.presets import load_workload
+from archsim.workload.work_units import queries_per_run, tokens_per_run
 
 TCO_SYSTEMS = ["hbm2-pim", "hbm3-pim", "gddr6-aim", "ddr4-axdimm", "ddr5-npu", "lpddr5-pim"]
 

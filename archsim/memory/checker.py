@@ -58,7 +58,7 @@ from archsim.memory.commands import (
     WRA,
 )
 from archsim.memory.constraints import Constraint, build_constraints
-from archsim.pim.cadence import pim_mac_cycles
+from archsim.memory.pim_cadence import pim_mac_cycles
 
 NEG = -(1 << 60)
 MAX_VIOLATIONS = 200

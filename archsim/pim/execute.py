@@ -22,7 +22,7 @@ from archsim.engine.memo import Memo
 from archsim.memory import kernel as K
 from archsim.memory.controller import DramTiming, RequestBatch
 from archsim.memory.fastforward import REFRESH_INTERVALS, one_channel, stream_timing
-from archsim.pim.cadence import pim_mac_cycles
+from archsim.memory.pim_cadence import pim_mac_cycles
 from archsim.pim.command_stream import CommandStream
 from archsim.pim.programs import (
     BYTES_PER_COMMAND,

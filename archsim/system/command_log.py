@@ -108,7 +108,7 @@ def write_run_log(result, path: Path, system_ref: str, overrides: dict | None = 
     """Write the merged command log of ``result``'s in-memory side (or its only side)."""
     from archsim.memory.command_log import CommandLogWriter
     from archsim.memory.controller import DramTiming, RequestBatch
-    from archsim.pim.cadence import pim_mac_cycles
+    from archsim.memory.pim_cadence import pim_mac_cycles
     from archsim.system.unroll import folded_name
 
     side = result.in_memory or result.baseline

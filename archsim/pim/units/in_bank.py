@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from archsim.pim.cadence import pim_mac_cycles
+from archsim.memory.pim_cadence import pim_mac_cycles
 from archsim.pim.execute import mode_switch_ns, run_in_bank
 from archsim.pim.programs import BYTES_PER_COMMAND
 from archsim.pim.shapes import gemv_shapes
