@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from archsim.memory.replay import replay
+from archsim.system.replay import replay
 from archsim.workload.memtrace import write_trace
 from archsim.workload.memtrace_gen import MemoryTraceSpec, generate
 
@@ -35,7 +35,7 @@ def compile_seconds() -> float:
         write_trace(trace, *generate(MemoryTraceSpec("random", 100, 1.0, 1 << 20)), "ramulator")
         code = (
             "import time; t=time.perf_counter();"
-            "from archsim.memory.replay import replay;"
+            "from archsim.system.replay import replay;"
             f"replay('ddr4-3200', {str(trace)!r}); print(time.perf_counter()-t)"
         )
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)

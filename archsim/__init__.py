@@ -22,7 +22,7 @@ def __getattr__(name: str) -> Any:
 def replay(system, trace, fmt: str = "auto", **kwargs):
     """Replay a memory trace on a system; returns its
     :class:`archsim.records.replay.ReplayReport`."""
-    from archsim.memory.replay import replay as _replay
+    from archsim.system.replay import replay as _replay
 
     return _replay(system, trace, fmt, **kwargs).report
 

@@ -231,7 +231,7 @@ def replay(
     from archsim.config.presets import load_system, parse_assignments
     from archsim.jit import compile_notice
     from archsim.memory.command_log import CommandLogWriter
-    from archsim.memory.replay import replay as run_replay
+    from archsim.system.replay import replay as run_replay
     from archsim.workload.samples import resolve_trace
 
     path = resolve_trace(trace)

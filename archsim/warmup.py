@@ -24,7 +24,7 @@ def _replay_and_check() -> None:
     from archsim.config.presets import load_system
     from archsim.memory.checker import check_command_log
     from archsim.memory.command_log import CommandLogWriter
-    from archsim.memory.replay import replay
+    from archsim.system.replay import replay
     from archsim.workload.memtrace import write_trace
     from archsim.workload.memtrace_gen import MemoryTraceSpec, generate
 

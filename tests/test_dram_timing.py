@@ -140,7 +140,7 @@ def test_full_length_validation_studies_all_pass():
 
 
 def test_replay_is_deterministic_and_conserves_bytes():
-    from archsim.memory.replay import replay
+    from archsim.system.replay import replay
     from archsim.workload.samples import resolve_trace
 
     first = replay("hbm2", resolve_trace("random"))

@@ -6,7 +6,7 @@ import pytest
 
 from archsim.config.presets import load_system
 from archsim.energy.dram_idd import action_energy
-from archsim.memory.replay import replay
+from archsim.system.replay import replay
 
 
 def test_ddr4_per_command_energy_matches_tn41_by_hand():

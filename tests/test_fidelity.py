@@ -71,7 +71,7 @@ def _gap_trace(path, gap_ps: int, lines: int = 2) -> None:
 @pytest.mark.parametrize("name", ["ddr4-3200", "ddr5-4800", "hbm2", "lpddr5-6400"])
 def test_idle_gap_skipped_in_closed_form_matches_stepping(tmp_path, name):
     from archsim.memory import kernel as K
-    from archsim.memory.replay import replay
+    from archsim.system.replay import replay
 
     trace = tmp_path / "gap.trace"
     # 3 ms: ~400 all-bank refresh periods, short enough to step as well.
@@ -89,7 +89,7 @@ def test_idle_gap_skipped_in_closed_form_matches_stepping(tmp_path, name):
 def test_two_line_trace_with_huge_gap_finishes_at_once(tmp_path):
     import time
 
-    from archsim.memory.replay import replay
+    from archsim.system.replay import replay
 
     trace = tmp_path / "huge.trace"
     trace.write_text("# archsim memory trace v1\n0 R 0x0\n4611686018427387904 R 0x40\n")

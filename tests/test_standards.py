@@ -48,7 +48,7 @@ def _variant(tmp_path, base: str, old: str, new: str, name: str) -> Path:
 
 
 def test_a_new_standard_is_a_yaml_file(tmp_path):
-    from archsim.memory.replay import replay
+    from archsim.system.replay import replay
     from archsim.workload.samples import resolve_trace
 
     path = _variant(tmp_path, "hbm3e", "standard: HBM3E", "standard: HBM4-PROTO", "hbm4-proto")

@@ -126,8 +126,8 @@ def workload_outputs() -> dict[str, str]:
 
 def replay_outputs() -> dict[str, dict[str, dict[str, int]]]:
     """System -> sample trace -> requests, cycles, row hits (reads and writes)."""
-    from archsim.memory.replay import replay
     from archsim.memory.validation import memory_standard_presets
+    from archsim.system.replay import replay
     from archsim.workload.samples import list_samples, resolve_trace
 
     out: dict[str, dict[str, dict[str, int]]] = {}

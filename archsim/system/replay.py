@@ -1,4 +1,8 @@
-"""Trace replay: stream a memory trace through a system's controllers; report time and energy."""
+"""Trace replay: stream a memory trace through a system's controllers; report time and energy.
+
+A job above the memory layer: it reads the trace (workload/memtrace.py), times its requests on
+the memory controllers and prices their commands with the IDD energy model (energy/dram_idd.py).
+"""
 
 from __future__ import annotations
 
