@@ -30,7 +30,7 @@ def test_accuracy_budget_sends_inaccurate_ops_to_the_host():
 def test_accuracy_budget_outside_zero_one_is_a_clear_error(budget):
     with pytest.raises(ConfigError, match=r"pim\.analog-crossbar\.accuracy_budget"):
         _memory_system(accuracy_budget=budget)
-    from archsim.pim.analog.mapping import check_budget
+    from archsim.mapping.analog import check_budget
 
     with pytest.raises(ConfigError, match=r"accuracy_budget: .* not a relative error in \(0, 1\)"):
         check_budget(budget)

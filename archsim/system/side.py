@@ -19,6 +19,7 @@ from archsim.engine.actions import DEVICE_PREFIX, Ledger
 from archsim.engine.demands import Hold, demands, stage
 from archsim.errors import ConfigError
 from archsim.host.execute import Remote, run_on_host
+from archsim.mapping.passes import revise
 from archsim.mapping.policy import Placement, place, reassign
 from archsim.pim.units import unit_of
 from archsim.records.run import OpRecord, SideReport, UnitUse
@@ -183,7 +184,7 @@ def run_side(
     coster = _Coster(system, workload, models, fidelity, seed)
     unit = coster.unit
     if unit is not None:
-        placement = unit.place(system, workload, placement, energy, seed)
+        placement = revise(system, workload, placement, energy, seed)
         unit.check_capacity(
             system, [op for op in workload.ops if placement.unit[op.name] == "memory"]
         )

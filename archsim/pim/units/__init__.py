@@ -39,9 +39,6 @@ class UnitKind(Protocol):
 
     def mode_switch_ns(self, system) -> float: ...
 
-    def place(self, system, workload, placement, energy, seed: int):
-        """Revise the roofline placement (analog: accuracy budget, programming cost)."""
-
     def programming(self, system, workload, costs) -> dict | None:
         """Programming and endurance of the run (analog), else None."""
 

@@ -64,11 +64,6 @@ class AnalogCrossbar(UnitDefaults):
 
         check_capacity(system.pim, ops)
 
-    def place(self, system, workload, placement, energy, seed):
-        from archsim.pim.analog.mapping import place_analog
-
-        return place_analog(system, workload, placement, energy, seed)
-
     def programming(self, system, workload, costs):
         from archsim.pim.analog.execute import programming_report
 

@@ -19,16 +19,13 @@ def configured(system, design: set[str]) -> set[str]:
 
 class UnitDefaults:
     """What a unit kind does when it has nothing special to say: no capacity limit beyond the
-    memory's, no mode switch, the roofline placement kept, no programming to report."""
+    memory's, no mode switch, no programming to report."""
 
     def check_capacity(self, system, ops: list) -> None:
         return None
 
     def mode_switch_ns(self, system) -> float:
         return 0.0
-
-    def place(self, system, workload, placement, energy, seed):
-        return placement
 
     def programming(self, system, workload, costs):
         return None

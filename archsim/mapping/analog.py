@@ -1,7 +1,8 @@
 """Mapping for analog crossbars: cost- and accuracy-aware placement, with warnings.
 
 :func:`place_analog` takes the generic placement (:mod:`archsim.mapping.policy`) of a system with
-analog crossbar banks and revisits every op it sent to memory:
+analog crossbar banks and revisits every op it sent to memory (the analog unit's pass in
+:mod:`archsim.mapping.passes`):
 
 - **accuracy budget** (``pim.accuracy_budget`` or the ``accuracy_budget`` argument): an op whose
   measured relative error (full shape, :mod:`archsim.pim.analog.accuracy`; closed-loop solution
