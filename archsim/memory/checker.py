@@ -97,6 +97,25 @@ def _last_before(p_key, p_idx, p_val, q_key, q_idx):
     return p_val[hit], found
 
 
+@dataclass
+class _Block:
+    """The valid rows of one block, column by column (``idx``: their row in the block)."""
+
+    rows: np.ndarray
+    idx: np.ndarray
+    t: np.ndarray
+    cmd: np.ndarray
+    c: np.ndarray
+    r: np.ndarray
+    bg: np.ndarray
+    b: np.ndarray
+    row: np.ndarray
+    rk: np.ndarray  # global rank
+    col: np.ndarray  # the constraint-table column each command is timed as
+    pim_set: np.ndarray  # a PIM command on a bank set
+    host: np.ndarray  # a host command naming one bank
+
+
 class _Audit:
     """The checker's state between blocks: the last time each column touched each node, the
     open rows, the last ACTs per rank, and the last command on each bus."""
@@ -148,8 +167,24 @@ class _Audit:
 
     # -- one block ----------------------------------------------------------------------------
     def block(self, rows: np.ndarray, first: int) -> None:
+        """Check one block of log rows (continuing the blocks before it)."""
         self.first = first
         self.total += len(rows)
+        k = self._valid(rows)
+        if k is None:
+            return
+        self._order_and_bus(k)
+        b_pos, b_node = self._bank_events(k)
+        state = self._bank_states(k, b_pos, b_node)
+        # A PREab precharges (and is timed at) only the banks it finds open.
+        keep = ~((k.cmd[b_pos] == PRE_AB) & (state < 0))
+        self._pairwise(k, self._level_events(k, b_pos[keep], b_node[keep]))
+        self._faw(k)
+        self._refresh(k)
+        self._pim_rate(k)
+
+    def _valid(self, rows: np.ndarray) -> _Block | None:
+        """Flag rows naming nodes or commands the system lacks; the others, as a _Block."""
         t, cmd, c, r, bg, b, row = (rows[:, k] for k in range(7))
         C, R, BG, BPG, NB = self.C, self.R, self.BG, self.BPG, self.NB
         valid_cmd = (cmd >= 0) & (cmd < N_ALL_COMMANDS)
@@ -170,19 +205,21 @@ class _Audit:
                 (
                     int(i),
                     0,
-                    f"command #{first + i}: {self._head(rows[i])} names a channel, rank, bank or"
-                    " command the system does not have",
+                    f"command #{self.first + i}: {self._head(rows[i])} names a channel, rank,"
+                    " bank or command the system does not have",
                 )
             )
         idx = np.flatnonzero(ok)
         if not len(idx):
-            return
+            return None
         t, cmd, c, r, bg, b, row = (x[idx] for x in (t, cmd, c, r, bg, b, row))
-        pim_set, host = pim_set[idx], host[idx]
-        rk = c * R + r
-        col = _TIMED[cmd]
+        return _Block(
+            rows, idx, t, cmd, c, r, bg, b, row, c * R + r, _TIMED[cmd], pim_set[idx], host[idx]
+        )
 
-        # Time order.
+    def _order_and_bus(self, k: _Block) -> None:
+        """Commands in time order; one command per command bus per cycle."""
+        rows, idx, t, cmd, c = k.rows, k.idx, k.t, k.cmd, k.c
         prev_t = np.concatenate([[self.last_t], t[:-1]])
         bad = t < prev_t
         self._flag(
@@ -202,9 +239,12 @@ class _Audit:
         )
         np.maximum.at(self.bus, bus, t)
 
-        # Events: (command position, node, column) at each level the command touches.
+    def _bank_events(self, k: _Block) -> tuple[np.ndarray, np.ndarray]:
+        """(command position, bank) of every bank each command touches."""
+        t, cmd, bg, b, rk = k.t, k.cmd, k.bg, k.b, k.rk
+        BG, BPG, NB = self.BG, self.BPG, self.NB
+        pim_set, host = k.pim_set, k.host
         pos = np.arange(len(t))
-        ev = {CHANNEL: (pos, c), RANK: (pos, rk)}
         # Banks: host commands their own; REFpb its bank (every group's for same-bank); sets.
         h = host | ((cmd == REFPB) & (bg >= 0))
         bank_pos = [pos[h]]
@@ -217,10 +257,13 @@ class _Audit:
         sp, slb = np.nonzero(sets)
         bank_pos.append(sp)
         bank_node.append(rk[sp] * NB + slb)
-        b_pos = np.concatenate(bank_pos)
-        b_node = np.concatenate(bank_node)
+        return np.concatenate(bank_pos), np.concatenate(bank_node)
 
-        # Bank states: the open row before each command at each bank it touches.
+    def _bank_states(self, k: _Block, b_pos: np.ndarray, b_node: np.ndarray) -> np.ndarray:
+        """The open row (-1: closed) each command finds at each bank it touches; flags
+        commands that find the wrong state and carries the open rows to the next block."""
+        rows, idx, cmd, row, rk = k.rows, k.idx, k.cmd, k.row, k.rk
+        BG, BPG, NB = self.BG, self.BPG, self.NB
         opens = np.isin(cmd[b_pos], (ACT, ACT_AB))
         closes = np.isin(cmd[b_pos], (PRE, PRE_AB, RDA, WRA))
         change = opens | closes
@@ -280,21 +323,29 @@ class _Audit:
             is_last = np.r_[nodes[1:] != nodes[:-1], True]
             self.open_row[nodes[is_last]] = state_val[o][is_last]
 
-        # A PREab precharges (and is timed at) only the banks it finds open.
-        keep = ~((kind == PRE_AB) & (state < 0))
-        b_pos, b_node = b_pos[keep], b_node[keep]
-        ev[BANK] = (b_pos, b_node)
-        g_comb = np.unique(b_pos * (len(self.last[BANKGROUP]) + 1) + b_node // BPG)
+        return state
+
+    def _level_events(self, k: _Block, b_pos: np.ndarray, b_node: np.ndarray) -> dict:
+        """Level -> (command position, node) of every node each command touches."""
+        pos = np.arange(len(k.t))
+        ev = {CHANNEL: (pos, k.c), RANK: (pos, k.rk), BANK: (b_pos, b_node)}
+        g_comb = np.unique(b_pos * (len(self.last[BANKGROUP]) + 1) + b_node // self.BPG)
         g_pos, g_node = (
             g_comb // (len(self.last[BANKGROUP]) + 1),
             g_comb % (len(self.last[BANKGROUP]) + 1),
         )
-        not_refpb = cmd[g_pos] != REFPB
-        g_keep = not_refpb | (bg[g_pos] >= 0)  # a same-bank refresh names no group
+        not_refpb = k.cmd[g_pos] != REFPB
+        g_keep = not_refpb | (k.bg[g_pos] >= 0)  # a same-bank refresh names no group
         ev[BANKGROUP] = (g_pos[g_keep], g_node[g_keep])
 
-        # Pairwise constraints.
-        for k, rule in enumerate(self.rules):
+        return ev
+
+    def _pairwise(self, k: _Block, ev: dict) -> None:
+        """Every row of the table: the latest prev command at the node (or at another rank of
+        the channel, for a sibling row) before each next command, and their distance."""
+        rows, idx, t, col = k.rows, k.idx, k.t, k.col
+        R = self.R
+        for n_rule, rule in enumerate(self.rules):
             e_pos, e_node = ev[rule.level]
             e_col = col[e_pos]
             q = e_col == rule.next
@@ -326,12 +377,14 @@ class _Audit:
                         f" {COMMAND_NAMES[rule.prev]} at cycle {int(a)}, needs {rule.cycles}"
                         for i, a in zip(cmds, lasts, strict=True)
                     ],
-                    2 + k,
+                    2 + n_rule,
                 )
         for level, (e_pos, e_node) in ev.items():
             np.maximum.at(self.last[level], (e_node, col[e_pos]), t[e_pos])
 
-        # tFAW: the fifth ACT (ACTab counts once) of a rank within nFAW of the first.
+    def _faw(self, k: _Block) -> None:
+        """tFAW: the fifth ACT (ACTab counts once) of a rank within nFAW of the first."""
+        rows, idx, t, cmd, rk = k.rows, k.idx, k.t, k.cmd, k.rk
         act = np.flatnonzero(np.isin(cmd, (ACT, ACT_AB)))
         for rank in np.unique(rk[act]):
             times = np.concatenate([self.acts[rank], t[act[rk[act] == rank]]])
@@ -349,7 +402,9 @@ class _Audit:
             )
             self.acts[rank] = times[-4:]
 
-        # Refresh intervals.
+    def _refresh(self, k: _Block) -> None:
+        """Refresh intervals: at most REFRESH_SLACK intervals between refreshes of a rank."""
+        rows, idx, t, cmd, rk = k.rows, k.idx, k.t, k.cmd, k.rk
         ref = np.flatnonzero((cmd == REFAB) | (cmd == REFPB))
         for i in ref:
             interval = self.ref_interval[int(cmd[i])]
@@ -365,7 +420,9 @@ class _Audit:
                 )
             self.last_ref[rk[i]] = t[i]
 
-        # The PIM units take an in-bank command at most every pim_interval cycles per channel.
+    def _pim_rate(self, k: _Block) -> None:
+        """The PIM units take an in-bank command at most every pim_interval cycles."""
+        rows, idx, t, cmd, c = k.rows, k.idx, k.t, k.cmd, k.c
         inb = np.flatnonzero(np.isin(cmd, (MAC_AB, WR_AB)))
         for ch in np.unique(c[inb]):
             mine = inb[c[inb] == ch]

@@ -12,6 +12,9 @@ from numba import njit
 
 from archsim.memory.commands import ACT, PRE, RDA, REFAB, REFPB, WRA
 from archsim.memory.kernel.layout import (
+    CF_BUS_COL,
+    CF_BUS_ROW,
+    CF_RQ_N,
     CNT_ACT,
     CNT_HIT_R,
     CNT_HIT_W,
@@ -25,14 +28,19 @@ from archsim.memory.kernel.layout import (
     CNT_REFPB,
     CNT_WRA,
     CNT_WRITES,
+    G_COMP_N,
     G_DEMAND,
+    G_LOG_N,
     G_NEXT_REF,
+    G_QUEUED,
     HIST_BINS,
+    N_H,
     P_BG,
     P_BL,
     P_BPG,
     P_CL,
     P_CWL,
+    P_DUAL,
     P_LOG,
     P_R,
     P_RECORD,
@@ -42,13 +50,14 @@ from archsim.memory.kernel.layout import (
     QF_ACT,
     QF_ENQ,
     QF_ID,
+    RF_FAW_I,
+    RF_FAW_N,
     RF_PB_NEXT,
     RF_REF_DUE,
     RF_REF_PEND,
 )
-from archsim.memory.kernel.log import _complete, _log_row
-from archsim.memory.kernel.queues import _dequeue, _rebank, _set_open
-from archsim.memory.kernel.timing import _apply, _faw_push, _is_row_cmd, _take_cmd_bus
+from archsim.memory.kernel.queues import _rebank, _set_open
+from archsim.memory.kernel.timing import _apply, _is_row_cmd, _take_bus
 
 
 @njit(cache=True, _nrt=False)
@@ -90,7 +99,13 @@ def _issue(
     if cmd == ACT:
         open_row[gb] = row
         _set_open(rk, t, 1, rk_st)
-        _faw_push(rk, t, rk_st, faw)
+        i = rk_st[rk, RF_FAW_I]
+        if rk_st[rk, RF_FAW_N] < 4:
+            faw[rk, (i + rk_st[rk, RF_FAW_N]) % 4] = t
+            rk_st[rk, RF_FAW_N] += 1
+        else:
+            faw[rk, i] = t
+            rk_st[rk, RF_FAW_I] = (i + 1) % 4
         q[c, qi, order[c, qi, idx], QF_ACT] = 1
         g[G_DEMAND] += 1
         _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
@@ -113,10 +128,19 @@ def _issue(
         rk_st[rk, RF_PB_NEXT] = (rk_st[rk, RF_PB_NEXT] + 1) % units
         cnt[c, CNT_REFPB] += 1
     else:  # column command: serve and dequeue the request
-        slot = _dequeue(c, qi, idx, order, hot, ch_st, g)
+        slot = order[c, qi, idx]
         rid = q[c, qi, slot, QF_ID]
         enq = q[c, qi, slot, QF_ENQ]
         demand_act = q[c, qi, slot, QF_ACT]
+        n = ch_st[c, CF_RQ_N + qi]
+        for i in range(idx, n - 1):
+            order[c, qi, i] = order[c, qi, i + 1]
+        order[c, qi, n - 1] = slot
+        for f in range(N_H):
+            for i in range(idx, n - 1):
+                hot[c, qi, f, i] = hot[c, qi, f, i + 1]
+        ch_st[c, CF_RQ_N + qi] = n - 1
+        g[G_QUEUED] -= 1
         if qi == 0:
             done = t + p[P_CL] + p[P_BL]
             lat = done - enq
@@ -144,8 +168,23 @@ def _issue(
                 cnt[c, CNT_WRA] += 1
         _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
         if p[P_RECORD] == 1:
-            _complete(g, comp, rid, done)
+            k = g[G_COMP_N]
+            comp[k, 0] = rid
+            comp[k, 1] = done
+            g[G_COMP_N] = k + 1
     _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na)
-    _take_cmd_bus(c, _is_row_cmd(cmd), t, p, ch_st)
+    if p[P_DUAL] == 1 and not _is_row_cmd(cmd):
+        _take_bus(c, CF_BUS_COL, t, p, ch_st)
+    else:
+        _take_bus(c, CF_BUS_ROW, t, p, ch_st)
     if p[P_LOG] == 1:
-        _log_row(g, log, t, cmd, c, r, bg, b, row, col)
+        k = g[G_LOG_N]
+        log[k, 0] = t
+        log[k, 1] = cmd
+        log[k, 2] = c
+        log[k, 3] = r
+        log[k, 4] = bg
+        log[k, 5] = b
+        log[k, 6] = row
+        log[k, 7] = col
+        g[G_LOG_N] = k + 1

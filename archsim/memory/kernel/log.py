@@ -10,24 +10,9 @@ from __future__ import annotations
 from numba import njit
 
 from archsim.memory.kernel.layout import (
-    COMP_FULL,
     G_COMP_N,
     G_LOG_N,
-    LOG_FULL,
-    P_C,
-    P_LOG,
-    P_RECORD,
 )
-
-
-@njit(cache=True, inline="always", _nrt=False)
-def _buffer_full(p, g, log, comp):
-    """LOG_FULL or COMP_FULL if a pass (two commands per channel) might not fit, else -1."""
-    if p[P_LOG] == 1 and g[G_LOG_N] + 2 * p[P_C] > log.shape[0]:
-        return LOG_FULL
-    if p[P_RECORD] == 1 and g[G_COMP_N] + 2 * p[P_C] > comp.shape[0]:
-        return COMP_FULL
-    return -1
 
 
 @njit(cache=True, inline="always", _nrt=False)

@@ -10,31 +10,65 @@ from __future__ import annotations
 from numba import njit
 
 from archsim.memory.kernel.layout import (
+    BQ_HIT,
+    BQ_N,
+    BQ_OTHER,
     CF_CUR,
+    CF_PQ_HEAD,
     CF_PQ_N,
     CF_RQ_N,
+    CF_SEQ,
     CF_WAKE,
+    COMP_FULL,
     DONE_ALL,
     DONE_BATCH,
+    G_COMP_N,
     G_HEAD,
     G_HEAD_T,
     G_ITERS,
+    G_LOG_N,
     G_NEXT_REF,
     G_QUEUED,
     G_SCANS,
     G_T,
+    H_GB,
+    H_GBG,
+    H_RK,
+    H_ROW,
+    H_SEQ,
     INF,
+    LOG_FULL,
     P_BG,
     P_BPG,
     P_C,
+    P_LOG,
     P_Q,
     P_R,
+    P_RECORD,
     P_WINDOW,
+    PQF_CMD,
+    PQF_COL,
+    PQF_ENQ,
+    PQF_ID,
+    PQF_RANK,
+    PQF_ROW,
+    PQF_SET,
+    QF_ACT,
+    QF_BANK,
+    QF_BG,
+    QF_COL,
+    QF_ENQ,
+    QF_GB,
+    QF_GBG,
+    QF_ID,
+    QF_RANK,
+    QF_RK,
+    QF_ROW,
+    RF_REF_DUE,
+    RF_REF_PEND,
 )
-from archsim.memory.kernel.log import _buffer_full
-from archsim.memory.kernel.pim import _enqueue_pim
-from archsim.memory.kernel.queues import _enqueue_host
-from archsim.memory.kernel.refresh import _refresh_due, _skip_idle
+from archsim.memory.kernel.queues import _set_count, _set_hits
+from archsim.memory.kernel.refresh import _skip_idle
 from archsim.memory.kernel.scheduler import _admit_bound, _select
 
 
@@ -61,10 +95,12 @@ def run(p, st, arrival, is_write, pim, ch, rank, bg, bank, row, col, req_id, cor
     t = g[G_T]
     while True:
         g[G_ITERS] += 1
-        full = _buffer_full(p, g, log, comp)
-        if full >= 0:
+        if p[P_LOG] == 1 and g[G_LOG_N] + 2 * C > log.shape[0]:
             g[G_T] = t
-            return full
+            return LOG_FULL
+        if p[P_RECORD] == 1 and g[G_COMP_N] + 2 * C > comp.shape[0]:
+            g[G_T] = t
+            return COMP_FULL
         # The window is fixed once per cycle, so that resuming a cycle after DONE_BATCH
         # admits exactly what one uninterrupted run would.
         if g[G_HEAD_T] != t:
@@ -85,44 +121,57 @@ def run(p, st, arrival, is_write, pim, ch, rank, bg, bank, row, col, req_id, cor
                 if arrival[i] > t or req_id[i] >= limit:
                     break
                 if pim[i] >= 0:  # a PIM program command: into the channel's FIFO
-                    if ch_st[c, CF_PQ_N] >= Q:
+                    n = ch_st[c, CF_PQ_N]
+                    if n >= Q:
                         break
-                    _enqueue_pim(
-                        c, t, pim[i], bank[i], rank[i], row[i], col[i], req_id[i], p, ch_st, g, pq
-                    )
+                    slot = (ch_st[c, CF_PQ_HEAD] + n) % Q
+                    pq[c, slot, PQF_CMD] = pim[i]
+                    pq[c, slot, PQF_SET] = bank[i]
+                    pq[c, slot, PQF_RANK] = rank[i]
+                    pq[c, slot, PQF_ROW] = row[i]
+                    pq[c, slot, PQF_COL] = col[i]
+                    pq[c, slot, PQF_ID] = req_id[i]
+                    pq[c, slot, PQF_ENQ] = t
+                    ch_st[c, CF_PQ_N] = n + 1
+                    g[G_QUEUED] += 1
+                    ch_st[c, CF_WAKE] = t
                     k += 1
                     continue
                 qi = 1 if is_write[i] else 0
                 n = ch_st[c, CF_RQ_N + qi]
                 if n >= Q:
                     break
+                s = order[c, qi, n]
                 rk = c * R + rank[i]
                 gbg = rk * BG + bg[i]
                 gb = gbg * BPG + bank[i]
-                _enqueue_host(
-                    c,
-                    qi,
-                    n,
-                    t,
-                    req_id[i],
-                    rank[i],
-                    rk,
-                    bg[i],
-                    bank[i],
-                    gbg,
-                    gb,
-                    row[i],
-                    col[i],
-                    open_row,
-                    hits,
-                    q,
-                    order,
-                    hot,
-                    bq,
-                    alist,
-                    ch_st,
-                    g,
-                )
+                q[c, qi, s, QF_ID] = req_id[i]
+                q[c, qi, s, QF_RANK] = rank[i]
+                q[c, qi, s, QF_BG] = bg[i]
+                q[c, qi, s, QF_BANK] = bank[i]
+                q[c, qi, s, QF_ROW] = row[i]
+                q[c, qi, s, QF_COL] = col[i]
+                q[c, qi, s, QF_ENQ] = t
+                q[c, qi, s, QF_ACT] = 0
+                q[c, qi, s, QF_RK] = rk
+                q[c, qi, s, QF_GBG] = gbg
+                q[c, qi, s, QF_GB] = gb
+                hot[c, qi, H_RK, n] = rk
+                hot[c, qi, H_GBG, n] = gbg
+                hot[c, qi, H_GB, n] = gb
+                hot[c, qi, H_ROW, n] = row[i]
+                seq = ch_st[c, CF_SEQ]
+                ch_st[c, CF_SEQ] = seq + 1
+                hot[c, qi, H_SEQ, n] = seq
+                ch_st[c, CF_RQ_N + qi] = n + 1
+                g[G_QUEUED] += 1
+                if open_row[gb] == row[i]:
+                    _set_hits(c, gb, qi, hits[gb, qi] + 1, hits, ch_st)
+                    if bq[gb, qi, BQ_HIT] == INF:
+                        bq[gb, qi, BQ_HIT] = seq
+                elif bq[gb, qi, BQ_OTHER] == INF:
+                    bq[gb, qi, BQ_OTHER] = seq
+                _set_count(c, gb, qi, bq[gb, qi, BQ_N] + 1, bq, alist, ch_st)
                 k += 1
                 if ch_st[c, CF_WAKE] > t:
                     e = _admit_bound(
@@ -139,7 +188,17 @@ def run(p, st, arrival, is_write, pim, ch, rank, bg, bank, row, col, req_id, cor
         if not remaining and g[G_QUEUED] == 0:
             g[G_T] = t
             return DONE_ALL
-        _refresh_due(t, p, ch_st, rk_st, g)  # refresh becomes pending when due
+        # Refresh becomes pending when due.
+        if g[G_NEXT_REF] <= t:
+            next_ref = INF
+            for rk in range(C * R):
+                if rk_st[rk, RF_REF_PEND] == 0:
+                    if rk_st[rk, RF_REF_DUE] <= t:
+                        rk_st[rk, RF_REF_PEND] = 1
+                        ch_st[rk // R, CF_WAKE] = t
+                    elif rk_st[rk, RF_REF_DUE] < next_ref:
+                        next_ref = rk_st[rk, RF_REF_DUE]
+            g[G_NEXT_REF] = next_ref
         # Each channel issues at most one command per bus per cycle.
         t_next = g[G_NEXT_REF]
         for c in range(C):

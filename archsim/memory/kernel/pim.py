@@ -32,7 +32,6 @@ from archsim.memory.kernel.layout import (
     CF_PIM_NEXT,
     CF_PQ_HEAD,
     CF_PQ_N,
-    CF_WAKE,
     CNT_LAST_DATA,
     CNT_PIM_ACT_BANKS,
     CNT_PIM_CMDS,
@@ -54,12 +53,10 @@ from archsim.memory.kernel.layout import (
     P_O_BK,
     P_O_RK,
     P_PIM_MAC,
-    P_Q,
     P_R,
     P_RECORD,
     PQF_CMD,
     PQF_COL,
-    PQF_ENQ,
     PQF_ID,
     PQF_RANK,
     PQF_ROW,
@@ -227,20 +224,3 @@ def _pim_step(
         if p[P_RECORD] == 1:
             _complete(g, comp, pq[c, k, PQF_ID], done)
     return t + 1 if actual >= 0 else t
-
-
-@njit(cache=True, inline="always", _nrt=False)
-def _enqueue_pim(c, t, cmd, code, r, row, col, rid, p, ch_st, g, pq):
-    """Append a PIM command to channel ``c``'s program FIFO (the caller checked it has room)."""
-    n = ch_st[c, CF_PQ_N]
-    slot = (ch_st[c, CF_PQ_HEAD] + n) % p[P_Q]
-    pq[c, slot, PQF_CMD] = cmd
-    pq[c, slot, PQF_SET] = code
-    pq[c, slot, PQF_RANK] = r
-    pq[c, slot, PQF_ROW] = row
-    pq[c, slot, PQF_COL] = col
-    pq[c, slot, PQF_ID] = rid
-    pq[c, slot, PQF_ENQ] = t
-    ch_st[c, CF_PQ_N] = n + 1
-    g[G_QUEUED] += 1
-    ch_st[c, CF_WAKE] = t

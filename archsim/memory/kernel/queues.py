@@ -19,29 +19,13 @@ from archsim.memory.kernel.layout import (
     CF_HITS0,
     CF_MODE,
     CF_RQ_N,
-    CF_SEQ,
     CF_WQ_N,
-    G_QUEUED,
     H_GB,
-    H_GBG,
-    H_RK,
     H_ROW,
     H_SEQ,
     INF,
-    N_H,
     P_HIGH,
     P_LOW,
-    QF_ACT,
-    QF_BANK,
-    QF_BG,
-    QF_COL,
-    QF_ENQ,
-    QF_GB,
-    QF_GBG,
-    QF_ID,
-    QF_RANK,
-    QF_RK,
-    QF_ROW,
     RF_ACTIVE_CYC,
     RF_IDLE_CYC,
     RF_LAST,
@@ -122,75 +106,3 @@ def _update_mode(c, p, ch_st):
             ch_st[c, CF_MODE] = 1
     elif nw == 0 or (nr > 0 and nw <= p[P_LOW]):
         ch_st[c, CF_MODE] = 0
-
-
-@njit(cache=True, inline="always", _nrt=False)
-def _enqueue_host(
-    c,
-    qi,
-    n,
-    t,
-    rid,
-    r,
-    rk,
-    b_g,
-    b,
-    gbg,
-    gb,
-    row,
-    col,
-    open_row,
-    hits,
-    q,
-    order,
-    hot,
-    bq,
-    alist,
-    ch_st,
-    g,
-):
-    """Put a host request at the tail of queue ``qi`` (length ``n``) of channel ``c``."""
-    s = order[c, qi, n]
-    q[c, qi, s, QF_ID] = rid
-    q[c, qi, s, QF_RANK] = r
-    q[c, qi, s, QF_BG] = b_g
-    q[c, qi, s, QF_BANK] = b
-    q[c, qi, s, QF_ROW] = row
-    q[c, qi, s, QF_COL] = col
-    q[c, qi, s, QF_ENQ] = t
-    q[c, qi, s, QF_ACT] = 0
-    q[c, qi, s, QF_RK] = rk
-    q[c, qi, s, QF_GBG] = gbg
-    q[c, qi, s, QF_GB] = gb
-    hot[c, qi, H_RK, n] = rk
-    hot[c, qi, H_GBG, n] = gbg
-    hot[c, qi, H_GB, n] = gb
-    hot[c, qi, H_ROW, n] = row
-    seq = ch_st[c, CF_SEQ]
-    ch_st[c, CF_SEQ] = seq + 1
-    hot[c, qi, H_SEQ, n] = seq
-    ch_st[c, CF_RQ_N + qi] = n + 1
-    g[G_QUEUED] += 1
-    if open_row[gb] == row:
-        _set_hits(c, gb, qi, hits[gb, qi] + 1, hits, ch_st)
-        if bq[gb, qi, BQ_HIT] == INF:
-            bq[gb, qi, BQ_HIT] = seq
-    elif bq[gb, qi, BQ_OTHER] == INF:
-        bq[gb, qi, BQ_OTHER] = seq
-    _set_count(c, gb, qi, bq[gb, qi, BQ_N] + 1, bq, alist, ch_st)
-
-
-@njit(cache=True, inline="always", _nrt=False)
-def _dequeue(c, qi, idx, order, hot, ch_st, g):
-    """Remove entry ``idx`` (queue position) of queue ``qi``; return its slot."""
-    slot = order[c, qi, idx]
-    n = ch_st[c, CF_RQ_N + qi]
-    for i in range(idx, n - 1):
-        order[c, qi, i] = order[c, qi, i + 1]
-    order[c, qi, n - 1] = slot
-    for f in range(N_H):
-        for i in range(idx, n - 1):
-            hot[c, qi, f, i] = hot[c, qi, f, i + 1]
-    ch_st[c, CF_RQ_N + qi] = n - 1
-    g[G_QUEUED] -= 1
-    return slot

@@ -7,10 +7,8 @@ bank groups fastest. A due refresh goes before any request on its rank.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
-from archsim.memory.commands import PRE, REFAB, REFPB
 from archsim.memory.kernel.layout import (
     CF_BUS_COL,
     CF_BUS_ROW,
@@ -30,7 +28,6 @@ from archsim.memory.kernel.layout import (
     P_C,
     P_GUARD,
     P_LOG,
-    P_O_BK,
     P_R,
     P_REFI,
     P_REFIPB,
@@ -38,13 +35,11 @@ from archsim.memory.kernel.layout import (
     P_SAMEBANK,
     REFMODE_ALL,
     REFMODE_NONE,
-    REFMODE_PB,
     RF_OPEN,
     RF_PB_NEXT,
     RF_REF_DUE,
     RF_REF_PEND,
 )
-from archsim.memory.kernel.timing import _earliest
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -66,77 +61,6 @@ def _in_refresh(rk, bg, b, p, rk_st):
         return True
     tbg, tb = _pb_target(rk, p, rk_st)
     return tb == b and (tbg < 0 or tbg == bg)
-
-
-@njit(cache=True, inline="always", _nrt=False)
-def _refresh_due(t, p, ch_st, rk_st, g):
-    """Mark the ranks whose refresh is due at ``t`` pending (and wake their channels)."""
-    if g[G_NEXT_REF] <= t:
-        C, R = p[P_C], p[P_R]
-        next_ref = INF
-        for rk in range(C * R):
-            if rk_st[rk, RF_REF_PEND] == 0:
-                if rk_st[rk, RF_REF_DUE] <= t:
-                    rk_st[rk, RF_REF_PEND] = 1
-                    ch_st[rk // R, CF_WAKE] = t
-                elif rk_st[rk, RF_REF_DUE] < next_ref:
-                    next_ref = rk_st[rk, RF_REF_DUE]
-        g[G_NEXT_REF] = next_ref
-
-
-@njit(cache=True, inline="always", _nrt=False)
-def _refresh_pick(c, t, p, na, open_row, ch_st, rk_st, faw):
-    """The refresh work of channel ``c``'s pending refreshes ready at ``t``, if any.
-
-    Returns (refreshing, best_next, cmd, rank, group, bank, row): whether a refresh is pending,
-    the earliest cycle its next command is ready, and that command if it is ready now (-1 if
-    not): a PRE of an open bank it covers, then the refresh itself.
-    """
-    R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
-    best_next = INF
-    sel_cmd = -1
-    sel_r = sel_bg = sel_b = sel_row = -1
-    refreshing = False
-    refreshing = False
-    if p[P_REFMODE] != REFMODE_NONE:
-        for r in range(R):
-            rk = c * R + r
-            if rk_st[rk, RF_REF_PEND] == 0:
-                continue
-            refreshing = True
-            if p[P_REFMODE] == REFMODE_ALL:
-                g_lo, g_hi, b_lo, b_hi = 0, BG, 0, BPG
-            else:
-                tbg, tb = _pb_target(rk, p, rk_st)
-                g_lo, g_hi = (0, BG) if tbg < 0 else (tbg, tbg + 1)
-                b_lo, b_hi = tb, tb + 1
-            all_closed = True
-            ref_e = np.int64(0)
-            for bg in range(g_lo, g_hi):
-                for b in range(b_lo, b_hi):
-                    gb = (rk * BG + bg) * BPG + b
-                    if open_row[gb] >= 0:
-                        all_closed = False
-                        e = _earliest(PRE, c, rk, rk * BG + bg, gb, p, na, ch_st, rk_st, faw)
-                        if e <= t and sel_cmd < 0:
-                            sel_cmd, sel_r, sel_bg, sel_b, sel_row = PRE, r, bg, b, open_row[gb]
-                        best_next = min(best_next, e)
-                    elif p[P_REFMODE] == REFMODE_PB:
-                        ref_e = max(ref_e, na[p[P_O_BK] + gb, REFPB])
-            if all_closed and sel_cmd < 0:
-                if p[P_REFMODE] == REFMODE_ALL:
-                    e = _earliest(REFAB, c, rk, -1, -1, p, na, ch_st, rk_st, faw)
-                    if e <= t:
-                        sel_cmd, sel_r = REFAB, r
-                else:
-                    tbg, tb = _pb_target(rk, p, rk_st)
-                    gbg = rk * BG + tbg if tbg >= 0 else -1
-                    gb = (rk * BG + tbg) * BPG + tb if tbg >= 0 else -1
-                    e = max(ref_e, _earliest(REFPB, c, rk, gbg, gb, p, na, ch_st, rk_st, faw))
-                    if e <= t:
-                        sel_cmd, sel_r, sel_bg, sel_b = REFPB, r, tbg, tb
-                best_next = min(best_next, e)
-    return refreshing, best_next, sel_cmd, sel_r, sel_bg, sel_b, sel_row
 
 
 @njit(cache=True, _nrt=False)
