@@ -320,12 +320,12 @@ def _priced_j(system, counts) -> float:
     return sum(Models.of(system, table).price(counts).energy.values()) * 1e-12
 
 
-def _check_actions_price_to_energy(system_name, model, n):
+def _check_actions_price_to_energy(system_name, model, n, **extra):
     from archsim.simulate import baseline_of
 
     system = load_system(system_name)
     cfg = serve_config(model=model, rate=40.0, requests=n, prompt="uniform:8:200",
-                       output="uniform:2:30")  # fmt: skip
+                       output="uniform:2:30", **extra)  # fmt: skip
     result = serve(system, cfg)
     systems = {"baseline": baseline_of(system), "in_memory": system}
     for side in result.sides:
@@ -343,6 +343,20 @@ def _check_actions_price_to_energy(system_name, model, n):
 
 def test_serve_action_counts_price_to_its_energy():
     _check_actions_price_to_energy("hbm2-pim", "gpt2", 30)
+
+
+def test_serve_action_counts_price_to_its_energy_with_swapping():
+    """Swap copies lengthen iterations: background power runs through them too."""
+    from archsim.serving.kv import kv_bytes_per_token, weight_bytes
+
+    system = load_system("hbm2-pim")
+    room = weight_bytes("gpt2") + 20.5 * 16 * kv_bytes_per_token("gpt2")  # 20 blocks of KV
+    fraction = room / system.memory.organization.capacity_bytes
+    req = generate(12, 200.0, "uniform:60:100", "uniform:100:150", seed=1)
+    cfg = serve_config(model="gpt2", preemption="swap", memory_fraction=fraction)
+    s = serve(system, cfg, req, baseline=False).sides[0].summary
+    assert s["swap"]["bytes"] > 0 and s["requests"]["finished"] == 12
+    assert _priced_j(system, s["actions"]) == pytest.approx(s["energy"]["total_j"], rel=1e-6)
 
 
 @pytest.mark.slow
