@@ -313,12 +313,18 @@ def hbm_pim_eltwise(
 def aim_eltwise(
     system: SystemConfig, elements: int, operands: int = 2, emit_channels: int = 1
 ) -> Program:
-    """Element-wise op on AiM: both operands read in their banks, the result written back."""
+    """Element-wise op on AiM: both operands read in their banks, the result written back.
+
+    Results wait in the channel's global buffer, so operand reads and result writes go in runs
+    of as many columns as it holds for every bank: one read/write turnaround per run, not per
+    column [assumption: the buffer serves as the result staging area; AiM's papers do not say
+    how element-wise results are staged]."""
     org = system.memory.organization
     channels = org.bus_channels
     per_command = org.banks * BYTES_PER_COMMAND // 2
     per_row = org.columns * org.device_width // 8 // BYTES_PER_COMMAND
     steps = math.ceil(math.ceil(elements / channels) / per_command)
+    run = max(1, int(system.pim.global_buffer_bytes // (BYTES_PER_COMMAND * org.banks)))
     cmds = CommandStream()
     emit = min(emit_channels, channels)
     for ch in range(emit):
@@ -327,7 +333,10 @@ def aim_eltwise(
         while done < steps:
             n = min(per_row, steps - done)
             cmds.add(ACT_AB, ch, SET_ALL, row)
-            cmds.add((MAC_AB,) * operands + (WR_AB,), ch, SET_ALL, row, count=n)
+            for first in range(0, n, run):
+                k = min(run, n - first)
+                cmds.add((MAC_AB,) * operands, ch, SET_ALL, row, first, count=k)
+                cmds.add(WR_AB, ch, SET_ALL, row, first, count=k)
             cmds.add(PRE_AB, ch, SET_ALL, row)
             done += n
             row += 1
