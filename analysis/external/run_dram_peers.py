@@ -81,36 +81,32 @@ def run_ramulator2(case: dict, trace: Path, work: Path) -> dict:
 
 
 def ramulator_figures(stats: dict) -> dict:
-    """Sum Ramulator 2's per-channel controller counters (``<name>_<channel>``).
+    """Ramulator 2's figures: the memory system's request totals and the controllers'
+    per-channel counters (``<name>_<channel>``) summed.
 
     Its standalone binary stops when the front end has sent the last request, so ``cycles``
     is the admission cycle of the last request (the queued tail, at most one queue of
-    requests, is not included); ``avg_read_latency`` is its own figure: the summed latency of
-    completed reads over the reads sent.
+    requests, is not included). Its ``num_read_reqs_<ch>`` counts every attempted send,
+    refused ones included, so the reads are the memory system's ``total_num_read_requests``
+    and the average read latency is the summed ``read_latency_<ch>`` (reads that completed)
+    over them.
     """
     ms = stats["MemorySystem"]
     nodes = [v for k, v in ms.items() if k.startswith("Controller") and isinstance(v, dict)]
-    nodes = nodes or [ms]
 
     def total(name: str) -> float:
         pat = re.compile(rf"^{name}_\d+$")
         return sum(float(v) for n in nodes for k, v in n.items() if pat.match(str(k)))
 
-    reads = total("num_read_reqs")
-    lat = sum(
-        float(v) * float(n.get(k.replace("avg_read_latency", "num_read_reqs"), 0))
-        for n in nodes
-        for k, v in n.items()
-        if re.match(r"^avg_read_latency_\d+$", str(k))
-    )
+    reads = int(ms["total_num_read_requests"])
     return {
         "cycles": int(ms["memory_system_cycles"]),
-        "reads": int(reads),
-        "writes": int(total("num_write_reqs")),
+        "reads": reads,
+        "writes": int(ms["total_num_write_requests"]),
         "read_row_hits": int(total("read_row_hits")),
         "write_row_hits": int(total("write_row_hits")),
         "activations": None,
-        "avg_read_latency": round(lat / reads, 3) if reads else 0.0,
+        "avg_read_latency": round(total("read_latency") / reads, 3) if reads else 0.0,
     }
 
 
