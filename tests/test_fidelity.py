@@ -171,7 +171,7 @@ PERTURBED = {
     "tRCD": ["dramsim3 ddr4 1R random R low-load"],
     "tRP": ["dramsim3 ddr4 1R random R low-load"],
     "tFAW": ["dramsim3 ddr4 1R random R", "dramsim3 hbm2 random R"],
-    "tCCD_L": ["dramsim3 hbm2 stream R", "dramsim3 hbm2 stream 70/30"],
+    "tCCD_L": ["dramsim3 hbm2 stream R"],
 }
 
 

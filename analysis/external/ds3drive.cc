@@ -60,12 +60,14 @@ int main(int argc, char** argv) {
         if (idx == reqs.size() && reads_done == n_reads) {
             // DRAMsim3 drains its write buffer only when it is full or holds more than 8
             // writes while the command queues are empty: up to 8 writes can stay buffered
-            // forever once the trace ends. Stop when nothing else is left and count them.
+            // forever once the trace ends (and stay in pending_wr_q_). Stop when nothing else is left
+            // and count them.
             bool idle = true;
             for (auto* c : sys->ctrls_) {
                 idle = idle && c->read_queue_.empty() && c->write_buffer_.size() <= 8 &&
                        c->unified_queue_.empty() &&
-                       c->cmd_queue_.QueueEmpty() && c->pending_wr_q_.empty() &&
+                       c->cmd_queue_.QueueEmpty() &&
+                       c->pending_wr_q_.size() == c->write_buffer_.size() &&
                        c->return_queue_.empty();
             }
             if (idle) {

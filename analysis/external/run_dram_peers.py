@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -73,25 +74,39 @@ def run_ramulator2(case: dict, trace: Path, work: Path) -> dict:
         text=True,
         check=True,
     )
-    stats = yaml.safe_load(run.stdout)
+    # Its log lines (spdlog, "[time] [logger] [level] ...") share stdout with the stats YAML.
+    text = "\n".join(ln for ln in run.stdout.splitlines() if not ln.startswith("["))
+    stats = yaml.safe_load(text)
     return ramulator_figures(stats)
 
 
 def ramulator_figures(stats: dict) -> dict:
+    """Ramulator 2's figures: the memory system's request totals and the controllers'
+    per-channel counters (``<name>_<channel>``) summed.
+
+    Its standalone binary stops when the front end has sent the last request, so ``cycles``
+    is the admission cycle of the last request (the queued tail, at most one queue of
+    requests, is not included). Its ``num_read_reqs_<ch>`` counts every attempted send,
+    refused ones included, so the reads are the memory system's ``total_num_read_requests``
+    and the average read latency is the summed ``read_latency_<ch>`` (reads that completed)
+    over them.
+    """
     ms = stats["MemorySystem"]
-    ctrl = [v for k, v in ms.items() if k.startswith("Controller") or k == "Controller"]
-    if not ctrl:
-        ctrl = [ms]
-    reads = sum(c.get("num_read_reqs", 0) for c in ctrl)
-    lat = sum(c.get("avg_read_latency", 0) * c.get("num_read_reqs", 0) for c in ctrl)
+    nodes = [v for k, v in ms.items() if k.startswith("Controller") and isinstance(v, dict)]
+
+    def total(name: str) -> float:
+        pat = re.compile(rf"^{name}_\d+$")
+        return sum(float(v) for n in nodes for k, v in n.items() if pat.match(str(k)))
+
+    reads = int(ms["total_num_read_requests"])
     return {
-        "cycles": int(ms.get("memory_system_cycles", 0)),
-        "reads": int(reads),
-        "writes": int(sum(c.get("num_write_reqs", 0) for c in ctrl)),
-        "read_row_hits": int(sum(c.get("read_row_hits", 0) for c in ctrl)),
-        "write_row_hits": int(sum(c.get("write_row_hits", 0) for c in ctrl)),
+        "cycles": int(ms["memory_system_cycles"]),
+        "reads": reads,
+        "writes": int(ms["total_num_write_requests"]),
+        "read_row_hits": int(total("read_row_hits")),
+        "write_row_hits": int(total("write_row_hits")),
         "activations": None,
-        "avg_read_latency": lat / reads if reads else 0.0,
+        "avg_read_latency": round(total("read_latency") / reads, 3) if reads else 0.0,
     }
 
 
