@@ -51,6 +51,7 @@ def test_presets_lists_systems_and_samples(tmp_path):
         assert name in run.stdout
 
 
+@pytest.mark.slow  # over 2 s: run by CI's slow stage
 def test_trace_gen_replay_and_check_log(tmp_path):
     trace = tmp_path / "r.trace.gz"
     run = archsim(

@@ -31,6 +31,7 @@ def swept(tmp_path_factory):
     return root, db
 
 
+@pytest.mark.slow  # over 2 s: run by CI's slow stage
 def test_report_writes_png_and_self_contained_html(swept):
     root, db = swept
     png, page = root / "front.png", root / "page.html"

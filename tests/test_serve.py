@@ -151,6 +151,7 @@ def _bucketing_error(system, n=12):
     return thr, p99
 
 
+@pytest.mark.slow  # over 2 s: run by CI's slow stage
 def test_bucketing_error_under_2_percent_host():
     thr, p99 = _bucketing_error(load_system("hbm2-pim").baseline())
     assert abs(thr) < 0.02 and abs(p99) < 0.02
@@ -204,6 +205,7 @@ def test_serve_config_errors_name_the_field():
         serve("hbm2-pim", serve_config(model="gpt2"))
 
 
+@pytest.mark.slow  # over 2 s: run by CI's slow stage
 def test_disaggregated_conserves_and_reports_two_devices():
     cfg = serve_config(model="gpt2", rate=20.0, requests=40, prompt="uniform:8:200",
                        output="uniform:1:40", disaggregate=True)  # fmt: skip
@@ -223,6 +225,7 @@ def test_disaggregated_conserves_and_reports_two_devices():
 # -- outputs and CLI ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over 2 s: run by CI's slow stage
 def test_cli_serve_json_and_outputs(tmp_path):
     res = runner.invoke(
         app,

@@ -76,6 +76,7 @@ def test_lazy_groups_list_and_run_their_commands():
     assert code == 0 and "mvm" in out and "solve" in out
 
 
+@pytest.mark.slow  # over 2 s: run by CI's slow stage
 def test_outputs_are_complete_and_nothing_is_left_behind(tmp_path):
     """The CLI skips the final garbage collection at exit: everything it wrote must be whole
     and closed by then, and its temporary files gone."""

@@ -63,6 +63,7 @@ def test_gen_kinds_write_readable_traces(tmp_path):
         assert _json(archsim("trace", "info", path, "--json", "-"))["macs"] == summary["macs"]
 
 
+@pytest.mark.slow  # over 2 s: run by CI's slow stage
 def test_info_on_memory_traces_and_presets(tmp_path):
     mem = _json(archsim("trace", "info", "mixed", "--json", "-"))
     assert mem["kind"] == "memory" and mem["requests"] == mem["reads"] + mem["writes"] == 20_000
@@ -143,6 +144,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, message):
     assert message in " ".join(run.stderr.split())
 
 
+@pytest.mark.slow  # over 2 s: run by CI's slow stage
 def test_bad_trace_files_exit_2(tmp_path):
     cyclic = tmp_path / "cyclic.jsonl"
     lines = [
