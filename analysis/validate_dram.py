@@ -13,9 +13,9 @@ import sys
 
 from rich.console import Console
 
-from archsim.memory.external import external_dram_studies
 from archsim.memory.validation import dram_studies
 from archsim.report.validation import studies_markdown, studies_table
+from archsim.system.dram_peers import external_dram_studies
 
 
 def main() -> int:

@@ -15,9 +15,9 @@ from archsim.study import Study
 def _groups(quick: bool) -> list[tuple[str, Callable[[], list[Study]]]]:
     from archsim.energy.validation import tco_studies
     from archsim.host.validation import host_studies
-    from archsim.memory.external import external_dram_studies
     from archsim.memory.validation import dram_studies
     from archsim.pim.analog.validation import analog_studies
+    from archsim.system.dram_peers import external_dram_studies
     from archsim.system.pim_validation import run_studies
     from archsim.system.validation import system_studies
     from archsim.workload.validation import workload_studies

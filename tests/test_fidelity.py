@@ -179,7 +179,7 @@ PERTURBED = {
 @pytest.mark.parametrize("timing", list(PERTURBED))
 def test_a_20_percent_timing_error_fails_an_external_study(timing):
     """The table can fail: 20% off in tRCD, tRP, tCCD_L or tFAW leaves a peer's tolerance."""
-    from archsim.memory.external import CASES, external_dram_studies
+    from archsim.system.dram_peers import CASES, external_dram_studies
 
     names = PERTURBED[timing]
     base = external_dram_studies(names=names)

@@ -61,12 +61,7 @@ _MODULE_LAYERS = {
 }
 
 # (importer, imported): why it is so today. Remove a line when its import goes.
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    (
-        "archsim.memory.external",
-        "archsim.workload.memtrace_gen",
-    ): "the external DRAM studies generate the traces they compare with other simulators",
-}
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}
 
 # Strongly connected groups of modules (import cycles) today, each with what closes it.
 KNOWN_CYCLES: dict[frozenset[str], str] = {}

@@ -5,7 +5,7 @@ by a small measurement driver (/work/peers/drivers/ds3drive.cc) that admits requ
 order and stops when every request has completed, Ramulator 2 as its own binary. Nothing of
 their code enters archsim; this script writes only their output figures, with each peer's
 commit and configuration, to configs/validation/dram_peers.yaml, which the ``external`` DRAM
-studies (archsim/memory/external.py) compare archsim against.
+studies (archsim/system/dram_peers.py) compare archsim against.
 
     python analysis/external/run_dram_peers.py [--peers dramsim3,ramulator2] [--only NAME]
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from archsim.memory.external import CASES, PEERS, trace_spec
+from archsim.system.dram_peers import CASES, PEERS, trace_spec
 from archsim.workload.memtrace import write_trace
 from archsim.workload.memtrace_gen import generate
 
