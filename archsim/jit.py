@@ -140,3 +140,25 @@ def compile_notice(console: Any, quiet: bool = False):
                 f" in {log.seconds:.1f} s",
                 highlight=False,
             )
+
+
+def without_blas_probe() -> None:
+    """Import numba's array-math module without its SciPy BLAS probe.
+
+    ``numba.np.arraymath`` imports ``scipy.linalg`` at import time to learn whether BLAS is
+    there (0.13-0.3 s of every process that loads a kernel, measured with ``-X importtime``).
+    No archsim kernel calls a BLAS routine (``np.dot``, ``@``, ``np.linalg``) inside ``njit``
+    code, so the probe buys nothing: ``scipy.linalg`` is hidden while that module loads and
+    restored right after, so a later ``import scipy.linalg`` works as usual. Called before the
+    first ``from numba import njit`` of each kernel module; a no-op once numba has loaded it or
+    when SciPy's linalg is already imported.
+    """
+    import sys
+
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg"]

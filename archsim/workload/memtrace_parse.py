@@ -8,7 +8,12 @@ block and an error code, so the caller can report ``file:line`` without a traceb
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from archsim.jit import without_blas_probe
+
+without_blas_probe()  # numba's array math without its SciPy BLAS probe (archsim.jit)
+
+from numba import njit  # noqa: E402
 
 FMT_NATIVE, FMT_RAMULATOR, FMT_DRAMSIM3 = 0, 1, 2
 

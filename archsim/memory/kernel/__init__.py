@@ -35,6 +35,10 @@ files are removed (``rm archsim/memory/kernel/__pycache__/*.nb?``); an installed
 never edited, so users are not affected.
 """
 
-from archsim.memory.kernel.layout import *  # noqa: F403
-from archsim.memory.kernel.loop import run  # noqa: F401
-from archsim.memory.kernel.pim import _in_set  # noqa: F401
+from archsim.jit import without_blas_probe
+
+without_blas_probe()  # before any kernel module loads numba's array math (archsim.jit)
+
+from archsim.memory.kernel.layout import *  # noqa: E402, F403
+from archsim.memory.kernel.loop import run  # noqa: E402, F401
+from archsim.memory.kernel.pim import _in_set  # noqa: E402, F401

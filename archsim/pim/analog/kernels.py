@@ -10,7 +10,12 @@ non-ideality is applied to the conductances and to the periphery here.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from archsim.jit import without_blas_probe
+
+without_blas_probe()  # numba's array math without its SciPy BLAS probe (archsim.jit)
+
+from numba import njit  # noqa: E402
 
 
 @njit(cache=True)
