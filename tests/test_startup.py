@@ -119,3 +119,21 @@ def test_outputs_are_complete_and_nothing_is_left_behind(tmp_path):
         store.close()
     assert not (tmp_path / "t.duckdb.wal").exists()
     assert list(tmp.iterdir()) == []  # timing-sharing directory and any scratch removed
+
+
+def test_kernels_load_without_the_blas_probe_and_scipy_still_imports():
+    """numba's array math loads without importing scipy.linalg (archsim.jit), and a later
+    `import scipy.linalg` in the same process works as usual."""
+    import importlib.util
+
+    if importlib.util.find_spec("scipy") is None:
+        pytest.skip("SciPy is not installed: there is no probe to skip")
+    code = (
+        "import sys, archsim.memory.kernel, numba.np.arraymath;"
+        "print('scipy.linalg' in sys.modules);"
+        "import scipy.linalg; print(scipy.linalg.norm([3.0, 4.0]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    ).stdout.split()
+    assert out == ["False", "5.0"]
