@@ -57,6 +57,7 @@ def test_bad_input_one_line(args, message):
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.slow  # over 1 s: run by CI's slow stage
 def test_weight_file_shape_and_nan(tmp_path):
     good = tmp_path / "w.npy"
     np.save(good, np.ones((4, 3)))

@@ -110,6 +110,7 @@ def test_bad_input_is_one_clear_line(tmp_path, args, message):
     assert "Traceback" not in run.stderr + run.stdout
 
 
+@pytest.mark.slow  # over 1 s: run by CI's slow stage
 def test_address_beyond_capacity_names_the_line(tmp_path):
     trace = tmp_path / "far.trace"
     trace.write_text("LD 0x40\nLD 0x40000000000\n")

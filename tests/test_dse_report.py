@@ -84,6 +84,7 @@ def test_sweep_cli_unknown_path_is_a_user_error(tmp_path):
     assert not (tmp_path / "b.duckdb").exists()
 
 
+@pytest.mark.slow  # over 1 s: run by CI's slow stage
 def test_sweep_plot_uses_the_sweeps_report_settings(tmp_path):
     from archsim.dse.report import build_report
 

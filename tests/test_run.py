@@ -163,6 +163,7 @@ def test_a_memory_only_system_cannot_run():
         simulate("ddr4-3200", "gemv-4096x1024-fp16")
 
 
+@pytest.mark.slow  # over 1 s: run by CI's slow stage
 def test_cli_run_json_and_out_dir(tmp_path):
     run = subprocess.run(
         [

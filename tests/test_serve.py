@@ -244,6 +244,7 @@ def test_cli_serve_json_and_outputs(tmp_path):
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["model"] == "gpt2"
 
 
+@pytest.mark.slow  # over 1 s: run by CI's slow stage
 def test_cli_rate_sweep_finds_the_knee(tmp_path):
     res = runner.invoke(
         app,

@@ -28,6 +28,7 @@ def _json(run) -> dict:
     return json.loads(run.stdout)
 
 
+@pytest.mark.slow  # over 1 s: run by CI's slow stage
 def test_gen_llm_contract_and_info_round_trip(tmp_path):
     trace = tmp_path / "decode.parquet"
     run = archsim("trace", "gen", "llm", "--model", "llama2-70b", "--phase", "decode",

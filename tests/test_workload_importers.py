@@ -188,6 +188,7 @@ class TinyDecoder(nn.Module):
         return self.head(h)
 
 
+@pytest.mark.slow  # over 1 s: run by CI's slow stage
 def test_torch_cnn_params_and_macs():
     model = SmallCNN()
     w = import_torch(model, (torch.randn(2, 3, 16, 16),))
