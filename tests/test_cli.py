@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -22,14 +20,7 @@ REPLAY_KEYS = {
 }
 
 
-def archsim(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "archsim", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
+from tests.cli_runner import archsim  # noqa: E402  (in-process unless a test gives cwd)
 
 
 def test_replay_json_contract():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -13,14 +11,7 @@ SUMMARY_KEYS = {"ops", "params", "macs", "flops", "weight_bytes", "activation_by
                 "kv_cache_bytes", "intensity_histogram"}  # fmt: skip
 
 
-def archsim(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "archsim", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
+from tests.cli_runner import archsim  # noqa: E402  (in-process unless a test gives cwd)
 
 
 def _json(run) -> dict:
