@@ -235,3 +235,35 @@ def test_optuna_search_is_deterministic(tmp_path):
     assert a == b and 1 <= len(a) <= 6
     again = sweep(s, db=tmp_path / "o1.duckdb")
     assert again.ok == 0 and again.skipped == 6
+
+
+def test_ctrl_c_during_a_commit_waits_for_it(tmp_path):
+    """Ctrl-C while the store commits is held until the commit is done: the rows are saved
+    and the interrupt arrives right after (it once surfaced inside DuckDB as its own error)."""
+    import os
+    import signal
+
+    from archsim.dse.point import Task
+
+    db = tmp_path / "i.duckdb"
+    store = ResultStore(db, commit_interval_s=3600)
+    store.write("s", Task("k1", 0, {"x": 1}, 0), {"status": "ok", "metrics": {"speed": 1.0}})
+    real = store.db
+
+    class Interrupting:  # the connection, with Ctrl-C arriving as DuckDB takes the batch
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def register(self, name, table):
+            os.kill(os.getpid(), signal.SIGINT)
+            return real.register(name, table)
+
+    store.db = Interrupting()
+    with pytest.raises(KeyboardInterrupt):
+        store.flush()
+    store.db = real
+    assert store.pending == 0  # committed before the interrupt was raised
+    store.close()
+    saved = ResultStore(db, read_only=True)
+    assert [r["key"] for r in saved.rows()] == ["k1"]
+    saved.close()

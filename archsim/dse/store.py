@@ -11,7 +11,10 @@ another schema is refused with the reason and never touched.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,27 @@ from archsim.version import __version__
 
 SCHEMA_VERSION = "1"
 _BATCH = "archsim_pending_rows"  # the queued rows, as a view, while they are committed
+
+
+@contextlib.contextmanager
+def _uninterrupted():
+    """Hold Ctrl-C until a commit is done. A KeyboardInterrupt raised while DuckDB reads the
+    batch came out as a DuckDB error (a traceback, exit 1) and lost the batch; here SIGINT only
+    takes note, and the interrupt is raised right after the commit, where the sweep reports
+    what it saved."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 STORE_THREADS = 1
 FIXED = (
     "key",
@@ -242,26 +266,28 @@ class ResultStore:
         columns = [(n, kind) for n, kind in self._columns.items() if n in present]
         schema = pa.schema([(n, _ARROW.get(kind, pa.string())) for n, kind in columns])
         batch = pa.Table.from_pylist(rows, schema=schema)
-        self.db.register(_BATCH, batch)
-        self.db.execute("BEGIN TRANSACTION")
-        try:
-            self._add_columns()
-            for name in self._retyped:
-                self.db.execute(f"ALTER TABLE points ALTER COLUMN {_quote(name)} TYPE VARCHAR")
-            if not self._keys.isdisjoint(self._pending):
-                self.db.execute(f"DELETE FROM points WHERE key IN (SELECT key FROM {_BATCH})")
-            self.db.execute(f"INSERT INTO points BY NAME SELECT * FROM {_BATCH}")
-            self.db.execute("COMMIT")
-        except Exception:
-            self.db.execute("ROLLBACK")
-            raise
-        finally:
-            self.db.unregister(_BATCH)
-        self._keys.update(self._pending)
-        self._pending.clear()
-        self._new_columns.clear()
-        self._retyped.clear()
-        self._committed_at = time.monotonic()
+        with _uninterrupted():
+            self.db.register(_BATCH, batch)
+            self.db.execute("BEGIN TRANSACTION")
+            try:
+                self._add_columns()
+                for name in self._retyped:
+                    self.db.execute(f"ALTER TABLE points ALTER COLUMN {_quote(name)} TYPE VARCHAR")
+                if not self._keys.isdisjoint(self._pending):
+                    self.db.execute(f"DELETE FROM points WHERE key IN (SELECT key FROM {_BATCH})")
+                self.db.execute(f"INSERT INTO points BY NAME SELECT * FROM {_BATCH}")
+                self.db.execute("COMMIT")
+            except Exception:
+                self.db.execute("ROLLBACK")
+                raise
+            finally:
+                self.db.unregister(_BATCH)
+            # The bookkeeping too, before a held Ctrl-C is raised.
+            self._keys.update(self._pending)
+            self._pending.clear()
+            self._new_columns.clear()
+            self._retyped.clear()
+            self._committed_at = time.monotonic()
 
     def set_meta(self, name: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [name, value])
