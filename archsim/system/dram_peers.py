@@ -49,13 +49,12 @@ GiB = 1 << 30
 DS3_DDR4_MAPPING = "row:channel:rank:bank:bankgroup:column"
 
 
-def _ds3_ddr4(name, ranks, pattern, read_ratio, requests=100_000, interval=0, seed=1) -> dict:
-    overrides: dict = {"memory": {"controller": {"address_mapping": DS3_DDR4_MAPPING}}}
-    if ranks != 1:
-        overrides["memory"]["organization"] = {"ranks": ranks}
+def _ddr4_case(name, peer, overrides, ranks, pattern, read_ratio, requests, interval=0, seed=1):
+    """What every DDR4 case shares: the ddr4-3200 preset with the peer's overrides, and a
+    generated trace spanning 8 GiB per rank (in the peer's own trace format)."""
     return {
         "name": name,
-        "peer": "dramsim3",
+        "peer": peer,
         "standard": "DDR4",
         "system": "ddr4-3200",
         "overrides": overrides,
@@ -67,7 +66,18 @@ def _ds3_ddr4(name, ranks, pattern, read_ratio, requests=100_000, interval=0, se
             "interval": interval,
             "seed": seed,
         },
-        "trace_format": "dramsim3",
+        "trace_format": peer,
+    }
+
+
+def _ds3_ddr4(name, ranks, pattern, read_ratio, requests=100_000, interval=0, seed=1) -> dict:
+    overrides: dict = {"memory": {"controller": {"address_mapping": DS3_DDR4_MAPPING}}}
+    if ranks != 1:
+        overrides["memory"]["organization"] = {"ranks": ranks}
+    return {
+        **_ddr4_case(
+            name, "dramsim3", overrides, ranks, pattern, read_ratio, requests, interval, seed
+        ),
         "dramsim3": {
             "config": "DDR4_8Gb_x8_3200.ini",
             # channel_size in MB: 8 GiB per rank of eight 8 Gb x8 devices.
@@ -126,19 +136,23 @@ def _ds3_hbm2(name, pattern, read_ratio, requests=100_000) -> dict:
     }
 
 
-CASES: list[dict] = [
-    _ds3_ddr4(f"dramsim3 ddr4 {r}R {p} {'R' if rr == 1 else '70/30'}", r, p, rr)
-    for r in (1, 2)
-    for p in ("random", "stream")
-    for rr in (1.0, 0.7)
-] + [
-    # Low load: one read every 200 cycles, so the latency is the command sequence's own.
-    _ds3_ddr4("dramsim3 ddr4 1R random R low-load", 1, "random", 1.0, 20_000, 200),
-] + [
-    _ds3_hbm2(f"dramsim3 hbm2 {p} {'R' if rr == 1 else '70/30'}", p, rr)
-    for p in ("random", "stream")
-    for rr in (1.0, 0.7)
-]
+CASES: list[dict] = (
+    [
+        _ds3_ddr4(f"dramsim3 ddr4 {r}R {p} {'R' if rr == 1 else '70/30'}", r, p, rr)
+        for r in (1, 2)
+        for p in ("random", "stream")
+        for rr in (1.0, 0.7)
+    ]
+    + [
+        # Low load: one read every 200 cycles, so the latency is the command sequence's own.
+        _ds3_ddr4("dramsim3 ddr4 1R random R low-load", 1, "random", 1.0, 20_000, 200),
+    ]
+    + [
+        _ds3_hbm2(f"dramsim3 hbm2 {p} {'R' if rr == 1 else '70/30'}", p, rr)
+        for p in ("random", "stream")
+        for rr in (1.0, 0.7)
+    ]
+)
 
 
 # Documented misses (docs/validation.md, "DRAM against DRAMsim3 and Ramulator 2"), keyed by
@@ -202,19 +216,7 @@ def _r2_ddr4(name, ranks, pattern, read_ratio, requests=100_000) -> dict:
         },
     }
     return {
-        "name": name,
-        "peer": "ramulator2",
-        "standard": "DDR4",
-        "system": "ddr4-3200",
-        "overrides": overrides,
-        "trace": {
-            "pattern": pattern,
-            "requests": requests,
-            "read_ratio": read_ratio,
-            "span_bytes": 8 * GiB * ranks,
-            "interval": 0,
-            "seed": 1,
-        },
+        **_ddr4_case(name, "ramulator2", overrides, ranks, pattern, read_ratio, requests),
         "trace_format": "ramulator",
         "ramulator2": {"config": config},
     }
