@@ -162,3 +162,46 @@ def without_blas_probe() -> None:
         import numba.np.arraymath  # noqa: F401
     finally:
         del sys.modules["scipy.linalg"]
+
+
+# numba releases whose cache loader :func:`load_from_cache_alone` was checked against (the
+# private attributes it uses, and that a cached kernel needs only numba's runtime to run).
+QUICK_LOAD_NUMBA = ((0, 60), (0, 68))
+
+
+def load_from_cache_alone(dispatcher: Any) -> Any:
+    """Let one kernel load its cached machine code without numba's whole lowering registry.
+
+    On a cache hit numba still calls ``refresh()`` on its CPU target, which imports every
+    implementation module it has (array math, random, typed containers, ...) and installs their
+    typing and lowering registries: 0.13-0.2 s CPU of every process, measured, to run code that
+    is already machine code. Those registries are for compiling; a cached nopython function only
+    needs numba's runtime to be initialised (without it the first call crashes). This replaces
+    the cache's ``load_overload`` on ``dispatcher`` alone by one that initialises the runtime and
+    loads, so other numba code in the process is untouched. A miss still compiles through
+    numba's own path, which refreshes the registries first.
+
+    Applied to the kernels on the replay path (the DRAM controller and the trace parser), whose
+    cached code uses no symbol that an implementation module registers when it is imported.
+    A no-op, returning the dispatcher as it was, on a numba outside :data:`QUICK_LOAD_NUMBA` or
+    whose cache lacks the attributes used.
+    """
+    import numba
+
+    version = tuple(int(x) for x in numba.__version__.split(".")[:2])
+    cache = getattr(dispatcher, "_cache", None)
+    if not (
+        QUICK_LOAD_NUMBA[0] <= version <= QUICK_LOAD_NUMBA[1]
+        and hasattr(cache, "_load_overload")
+        and hasattr(cache, "_guard_against_spurious_io_errors")
+    ):
+        return dispatcher
+    from numba.core.runtime import rtsys
+
+    def load_overload(sig: Any, target_context: Any) -> Any:
+        rtsys.initialize(target_context)
+        with cache._guard_against_spurious_io_errors():
+            return cache._load_overload(sig, target_context)
+
+    cache.load_overload = load_overload
+    return dispatcher

@@ -35,10 +35,9 @@ files are removed (``rm archsim/memory/kernel/__pycache__/*.nb?``); an installed
 never edited, so users are not affected.
 """
 
-from archsim.jit import without_blas_probe
+from archsim.jit import load_from_cache_alone
+from archsim.memory.kernel.layout import *  # noqa: F403
+from archsim.memory.kernel.loop import run
+from archsim.memory.kernel.pim import _in_set  # noqa: F401
 
-without_blas_probe()  # before any kernel module loads numba's array math (archsim.jit)
-
-from archsim.memory.kernel.layout import *  # noqa: E402, F403
-from archsim.memory.kernel.loop import run  # noqa: E402, F401
-from archsim.memory.kernel.pim import _in_set  # noqa: E402, F401
+load_from_cache_alone(run)  # a cache hit skips numba's lowering registries (archsim.jit)
