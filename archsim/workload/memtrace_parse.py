@@ -8,7 +8,6 @@ block and an error code, so the caller can report ``file:line`` without a traceb
 from __future__ import annotations
 
 import numpy as np
-
 from numba import njit
 
 from archsim.jit import load_from_cache_alone
