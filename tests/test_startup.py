@@ -144,3 +144,28 @@ def test_kernels_load_without_the_blas_probe_and_scipy_still_imports():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     ).stdout.split()
     assert out == ["False", "5.0"]
+
+
+def test_console_script_is_the_process_entry(monkeypatch):
+    """pyproject's `archsim` script names archsim.__main__.main, which sets the process-wide GC
+    thresholds and then runs the CLI (checked on `--version`, in this process)."""
+    import gc
+    import importlib
+    import tomllib
+    from pathlib import Path
+
+    target = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
+        "scripts"
+    ]["archsim"]
+    module, _, attr = target.partition(":")
+    entry = getattr(importlib.import_module(module), attr)
+    saved = gc.get_threshold()
+    monkeypatch.setattr(sys, "argv", ["archsim", "--version"])
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            entry()
+        assert exit_.value.code == 0
+        assert gc.get_threshold() == importlib.import_module("archsim.__main__").GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*saved)
+        gc.unfreeze()  # main() freezes the heap once the command is done
