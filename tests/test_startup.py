@@ -148,7 +148,8 @@ def test_kernels_load_without_the_blas_probe_and_scipy_still_imports():
 
 def test_console_script_is_the_process_entry(monkeypatch):
     """pyproject's `archsim` script names archsim.__main__.main, which sets the process-wide GC
-    thresholds and then runs the CLI (checked on `--version`, in this process)."""
+    thresholds, turns pydantic's plugin search off and then runs the CLI (checked on
+    `--version`, in this process)."""
     import gc
     import importlib
     import tomllib
@@ -160,12 +161,15 @@ def test_console_script_is_the_process_entry(monkeypatch):
     module, _, attr = target.partition(":")
     entry = getattr(importlib.import_module(module), attr)
     saved = gc.get_threshold()
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
     monkeypatch.setattr(sys, "argv", ["archsim", "--version"])
     try:
         with pytest.raises(SystemExit) as exit_:
             entry()
         assert exit_.value.code == 0
-        assert gc.get_threshold() == importlib.import_module("archsim.__main__").GC_THRESHOLDS
+        process = importlib.import_module("archsim.__main__")
+        assert gc.get_threshold() == process.GC_THRESHOLDS
+        assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
     finally:
         gc.set_threshold(*saved)
         gc.unfreeze()  # main() freezes the heap once the command is done
