@@ -164,8 +164,10 @@ def without_blas_probe() -> None:
         del sys.modules["scipy.linalg"]
 
 
-# numba releases whose cache loader :func:`load_from_cache_alone` was checked against (the
-# private attributes it uses, and that a cached kernel needs only numba's runtime to run).
+# numba releases whose cache loader :func:`load_from_cache_alone` was checked against: Cache's
+# load_overload (refresh, then _load_overload under _guard_against_spurious_io_errors) and the CPU
+# target's registries (rtsys.initialize, then imports) read the same in 0.60.0 and 0.68.1
+# (numba/core/caching.py, cpu.py); the suite runs on 0.68.1.
 QUICK_LOAD_NUMBA = ((0, 60), (0, 68))
 
 
