@@ -40,11 +40,12 @@ def addresses(cfg, pattern: str, n: int, seed: int = 0) -> np.ndarray:
 # On a fresh clone numba compiles archsim.memory.kernel.run once, for 55-80 s on the 2-core
 # development machine: a third of the default suite, on one core while the other idles. The
 # session starts that compile in a background process at once and runs first the files below,
-# which never run the kernel (in this process or a subprocess; checked by running them first,
-# alone, with the kernel wrapped); before the first test of any other file it waits for the
-# background process, and the kernel then loads from numba's cache. A file listed here by
-# mistake still passes (its test compiles the kernel itself, only slower); a file missing from
-# it just waits. Once the cache is warm the background process is done within 2 s.
+# which never run the kernel (in this process or a subprocess; checked by running them first
+# with the kernel wrapped); before the first test of any other file it waits for the background
+# process, and the kernel then loads from numba's cache. A file listed here by mistake still
+# passes (its test compiles the kernel itself, a minute slower, and the session ends with a note
+# naming it); a file missing from it just waits. With a warm cache the background process is
+# done within 2 s.
 KERNEL_FREE = frozenset(
     f"test_{name}.py"
     for name in (
@@ -77,7 +78,19 @@ def pytest_configure(config):
         [sys.executable, "-c", WARM_KERNEL],
         cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
-    _warm.update(proc=proc, log=log, stopped=False)
+    _warm.update(proc=proc, log=log, stopped=False, test="collection", compiled_in=None)
+    from numba.core import event
+
+    class KernelCompile(event.Listener):
+        def on_start(self, ev):
+            func = getattr((ev.data or {}).get("dispatcher"), "py_func", None)
+            if getattr(func, "__module__", "") == "archsim.memory.kernel.loop":
+                _warm["compiled_in"] = _warm["compiled_in"] or _warm["test"]
+
+        def on_end(self, ev):
+            pass
+
+    event.register("numba:compile", KernelCompile())
 
 
 def pytest_collection_modifyitems(items):
@@ -103,11 +116,21 @@ def pytest_runtest_setup(item):
     proc = _warm.get("proc")
     if proc is not None and item.path.name not in KERNEL_FREE:
         proc.wait()  # counted in this test's setup time (--durations)
+    _warm["test"] = item.nodeid
 
 
 def pytest_terminal_summary(terminalreporter):
     proc = _warm.get("proc")
-    if proc is None or _warm["stopped"] or proc.poll() in (None, 0):
+    if proc is None:
+        return
+    where = _warm["compiled_in"]
+    if where == "collection" or (where and Path(where.split("::")[0]).name in KERNEL_FREE):
+        terminalreporter.write_line(
+            f"note: the DRAM kernel compiled in the test process during {where}, before the"
+            " background compile was done: collection must not run it, and a file that does"
+            " must not be in KERNEL_FREE (tests/conftest.py)"
+        )
+    if _warm["stopped"] or proc.poll() in (None, 0):
         return
     _warm["log"].seek(0)
     tail = _warm["log"].read().decode(errors="replace").strip().splitlines()[-1:]
