@@ -345,6 +345,7 @@ def _check_actions_price_to_energy(system_name, model, n, **extra):
     assert pim and not pim & set(result.sides[0].summary["actions"])
 
 
+@pytest.mark.slow  # over 2 s: run by CI's slow stage (the swapping case below stays fast)
 def test_serve_action_counts_price_to_its_energy():
     _check_actions_price_to_energy("hbm2-pim", "gpt2", 30)
 

@@ -256,8 +256,10 @@ class AnalogMatrix:
                 seed_k = tile_seed(cfg.seed, index * per.weight_slices + k, 2 + call)
                 if round_:
                     seed_k = tile_seed(seed_k, round_, 1)
+                # Contiguous always: numba compiles a kernel once per array layout, and a column
+                # slice of several tiles is strided ('A') where a single tile's is not ('C').
                 self.saturated += kernels.adc_accumulate_kernel(
-                    part[:, cs], seed_k, per.out_noise, per.adc_range or 0.0,
+                    np.ascontiguousarray(part[:, cs]), seed_k, per.out_noise, per.adc_range or 0.0,
                     per.adc_bits or 0, tile.drift_scale * self._weight_of_slice[k], scale, out,
                     cs.start, sat,
                 )
