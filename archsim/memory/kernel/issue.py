@@ -1,9 +1,9 @@
 """Issuing a host or refresh command: the state it changes, its constraints, its outputs.
 
-Called from one site in the scheduler (keeping the compiled loop small enough to inline the
-rest): opens or closes the bank, serves and dequeues the request of a column command (latency,
-row-hit and completion accounting), advances a refresh, then applies the command's constraints,
-takes its command bus and logs it.
+Inlined at its one call site in the scheduler: opens or closes the bank (a close updates the
+bank's queue summary in O(1), an open rescans the bank's entries), serves and dequeues the
+request of a column command (latency, row-hit and completion accounting), advances a refresh,
+then applies the command's constraints, takes its command bus and logs it.
 """
 
 from __future__ import annotations
@@ -56,11 +56,11 @@ from archsim.memory.kernel.layout import (
     RF_REF_DUE,
     RF_REF_PEND,
 )
-from archsim.memory.kernel.queues import _rebank, _set_open
+from archsim.memory.kernel.queues import _close_bank, _rebank, _set_open
 from archsim.memory.kernel.timing import _apply, _is_row_cmd, _take_bus
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, inline="always", _nrt=False)
 def _issue(
     cmd,
     t,
@@ -112,7 +112,7 @@ def _issue(
         cnt[c, CNT_ACT] += 1
     elif cmd == PRE:
         open_row[gb] = -1
-        _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
+        _close_bank(c, gb, hits, bq, ch_st)
         _set_open(rk, t, -1, rk_st)
         cnt[c, CNT_PRE] += 1
     elif cmd == REFAB:

@@ -99,6 +99,21 @@ def _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist):
 
 
 @njit(cache=True, inline="always", _nrt=False)
+def _close_bank(c, gb, hits, bq, ch_st):
+    """Bank ``gb``'s queue summary after its row closed: what :func:`_rebank` would compute.
+
+    Every entry of the bank becomes an other entry and the count does not change, so the
+    oldest other entry is the older of the oldest hit and the oldest other entry.
+    """
+    for qi in range(2):
+        hs = bq[gb, qi, BQ_HIT]
+        if hs < bq[gb, qi, BQ_OTHER]:
+            bq[gb, qi, BQ_OTHER] = hs
+        bq[gb, qi, BQ_HIT] = INF
+        _set_hits(c, gb, qi, 0, hits, ch_st)
+
+
+@njit(cache=True, inline="always", _nrt=False)
 def _update_mode(c, p, ch_st):
     nr, nw = ch_st[c, CF_RQ_N], ch_st[c, CF_WQ_N]
     if ch_st[c, CF_MODE] == 0:

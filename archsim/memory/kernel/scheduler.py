@@ -259,7 +259,7 @@ def _select(
         if sel_cmd < 0:
             return best_next
 
-    # One call site for _issue keeps the kernel small enough to inline everything.
+    # One call site for _issue (inlined) keeps the compiled kernel small.
     for k in range(2):
         cmd = sel_cmd if k == 0 else sel2_cmd
         if cmd < 0:
