@@ -8,6 +8,7 @@ then applies the command's constraints, takes its command bus and logs it.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from archsim.memory.commands import ACT, PRE, RDA, REFAB, REFPB, WRA
@@ -133,12 +134,15 @@ def _issue(
         enq = q[c, qi, slot, QF_ENQ]
         demand_act = q[c, qi, slot, QF_ACT]
         n = ch_st[c, CF_RQ_N + qi]
-        for i in range(idx, n - 1):
-            order[c, qi, i] = order[c, qi, i + 1]
+        # Unsigned positions: numba indexes them without negative-index wraparound, and the
+        # shifts compile to plain copy loops.
+        u1 = np.uint64(1)
+        for i in range(np.uint64(idx), np.uint64(n - 1)):
+            order[c, qi, i] = order[c, qi, i + u1]
         order[c, qi, n - 1] = slot
         for f in range(N_H):
-            for i in range(idx, n - 1):
-                hot[c, qi, f, i] = hot[c, qi, f, i + 1]
+            for i in range(np.uint64(idx), np.uint64(n - 1)):
+                hot[c, qi, f, i] = hot[c, qi, f, i + u1]
         ch_st[c, CF_RQ_N + qi] = n - 1
         g[G_QUEUED] -= 1
         if qi == 0:

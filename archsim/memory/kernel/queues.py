@@ -8,6 +8,7 @@ not entries. Also the write-drain mode and each rank's active/precharged time.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from archsim.memory.kernel.layout import (
@@ -84,7 +85,7 @@ def _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist):
         n_hit = 0
         hit_seq = INF
         other_seq = INF
-        for i in range(n):  # branch-free: the matches are unpredictable
+        for i in range(np.uint64(n)):  # branch-free (unpredictable); unsigned: no wraparound
             mine = hot[c, qi, H_GB, i] == gb
             is_hit = mine & (hot[c, qi, H_ROW, i] == orow)
             seq = hot[c, qi, H_SEQ, i]
