@@ -19,6 +19,7 @@ from archsim.memory.kernel.layout import (
     BQ_HIT,
     BQ_OTHER,
     CF_AN0,
+    CF_HITS0,
     CF_MODE,
     CF_PQ_N,
     CF_RQ_N,
@@ -193,6 +194,9 @@ def _select(
         # Indices are cast to unsigned where they are computed: numba then indexes without its
         # negative-index wraparound (three instructions and a shape load per index).
         uq, uxq, ucol = np.uint64(qi), np.uint64(1 - qi), np.uint64(col_cmd)
+        # Queued entries hitting their bank's open row, in this queue and the other.
+        any_hit = ch_st[c, CF_HITS0 + qi] > 0
+        any_xhit = ch_st[c, CF_HITS0 + 1 - qi] > 0
         for j in range(ch_st[c, CF_AN0 + qi]):
             gb = alist[c, uq, np.uint64(j)]
             gbg = gb >> p[P_BPG_SH]
@@ -210,26 +214,31 @@ def _select(
             if fcfs:
                 hs = hs if hs == head_seq else INF
                 os = os if os == head_seq else INF
-            # Oldest row hit: a column command.
-            bph = max(na[ubg, ucol], na[ubk, ucol])
-            bph = bph if hs < INF else INF
-            mb2 = min(mb2, bph)
-            eh = max(rscr[urk, 2], bph)
-            best_next = min(best_next, eh)
-            take = (eh <= t) & (hs < hit_seq)
-            hit_seq = hs if take else hit_seq
-            hit_gb = gb if take else hit_gb
+            # Oldest row hit: a column command (no bank has one when the queue has no hits).
+            if any_hit:
+                bph = max(na[ubg, ucol], na[ubk, ucol])
+                bph = bph if hs < INF else INF
+                mb2 = min(mb2, bph)
+                eh = max(rscr[urk, 2], bph)
+                best_next = min(best_next, eh)
+                take = (eh <= t) & (hs < hit_seq)
+                hit_seq = hs if take else hit_seq
+                hit_gb = gb if take else hit_gb
             # Oldest other entry: ACT on a closed bank, else PRE unless the open row has hits.
             closed = open_row[ub] < 0
             kind = np.uint64(0 if closed else 1)
             cmd = ACT if closed else PRE
             ucmd = np.uint64(cmd)
-            blocked = (not closed) & block_pre & (hits[ub, uq] > 0)
-            # The open row also has hits in the other queue: serve them before closing it, as
-            # DRAMsim3's per-bank queues and Ramulator 2's active buffer do, instead of letting a
-            # write drain close rows that queued reads are about to hit (and the reverse).
-            cross = (not closed) & (not blocked) & block_pre & (os < INF) & (hits[ub, uxq] > 0)
-            blocked = blocked | cross
+            blocked = False
+            cross = False
+            if any_hit or any_xhit:
+                blocked = (not closed) & block_pre & (hits[ub, uq] > 0)
+                # The open row also has hits in the other queue: serve them before closing it,
+                # as DRAMsim3's per-bank queues and Ramulator 2's active buffer do, instead of
+                # letting a write drain close rows that queued reads are about to hit (and the
+                # reverse).
+                cross = (not closed) & (not blocked) & block_pre & (os < INF) & (hits[ub, uxq] > 0)
+                blocked = blocked | cross
             if cross:
                 any_cross = True
                 xs = bq[ub, uxq, BQ_HIT]
