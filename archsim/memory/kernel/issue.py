@@ -57,7 +57,7 @@ from archsim.memory.kernel.layout import (
     RF_REF_DUE,
     RF_REF_PEND,
 )
-from archsim.memory.kernel.queues import _close_bank, _rebank, _set_open
+from archsim.memory.kernel.queues import _close_bank, _rebank, _served_last_hit, _set_open
 from archsim.memory.kernel.timing import _apply, _is_row_cmd, _take_bus
 
 
@@ -170,7 +170,10 @@ def _issue(
                 cnt[c, CNT_RDA] += 1
             else:
                 cnt[c, CNT_WRA] += 1
-        _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
+        if hits[gb, qi] > 1:  # more hits on the row are queued: find the next oldest
+            _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
+        else:
+            _served_last_hit(c, gb, qi, open_row[gb] < 0, hits, bq, alist, ch_st)
         if p[P_RECORD] == 1:
             k = g[G_COMP_N]
             comp[k, 0] = rid

@@ -115,6 +115,21 @@ def _close_bank(c, gb, hits, bq, ch_st):
 
 
 @njit(cache=True, inline="always", _nrt=False)
+def _served_last_hit(c, gb, qi, closed, hits, bq, alist, ch_st):
+    """Bank ``gb``'s queue summary once a column command served its only row hit in queue
+    ``qi`` (and closed the row if ``closed``): what :func:`_rebank` would compute, in O(1).
+
+    The bank keeps its other entries, whose oldest does not change; a closed row turns the
+    other queue's hits into other entries too (:func:`_close_bank`).
+    """
+    _set_hits(c, gb, qi, 0, hits, ch_st)
+    bq[gb, qi, BQ_HIT] = INF
+    _set_count(c, gb, qi, bq[gb, qi, BQ_N] - 1, bq, alist, ch_st)
+    if closed:
+        _close_bank(c, gb, hits, bq, ch_st)
+
+
+@njit(cache=True, inline="always", _nrt=False)
 def _update_mode(c, p, ch_st):
     nr, nw = ch_st[c, CF_RQ_N], ch_st[c, CF_WQ_N]
     if ch_st[c, CF_MODE] == 0:
