@@ -36,7 +36,13 @@ over the signed code, every cycle unchanged). Keep index arithmetic signed and c
 index is used: numba types mixed signed and unsigned arithmetic as float.
 The three hot bodies (:func:`run`, ``scheduler._select``, ``issue._issue``) are kept whole:
 cutting them further into inlined helpers (refresh pick, queue scan, wake bound, enqueue)
-measured 4-7% slower on DDR4 replay.
+measured 4-7% slower on DDR4 replay. The compiled loop is short of registers, so its speed
+moves with the code's shape more than with its instruction count: these measured slower on
+DDR4 random, every cycle unchanged, and were not kept: a cached bank part of ``na`` (one more
+state array, 7-10%), the bank scan in two passes (hits, then the rest; 5%), the earliest ready
+cycle taken after the scan for one rank (6%), an O(1) summary after an ACT on a bank's only
+entry (40%). The bank scan is about half the kernel's time on random traffic (perf samples);
+each of its ~14 banks per scan costs about 10 ns. Time every change (paired runs).
 
 numba's cache (``cache=True``) is keyed on each function's own source file: after editing one
 of these modules, the cached :func:`run` (which inlines the others) is stale until its cache
