@@ -1,13 +1,14 @@
 """Issuing a host or refresh command: the state it changes, its constraints, its outputs.
 
-Called from one site in the scheduler (keeping the compiled loop small enough to inline the
-rest): opens or closes the bank, serves and dequeues the request of a column command (latency,
-row-hit and completion accounting), advances a refresh, then applies the command's constraints,
-takes its command bus and logs it.
+Inlined at its one call site in the scheduler: opens or closes the bank (a close updates the
+bank's queue summary in O(1), an open rescans the bank's entries), serves and dequeues the
+request of a column command (latency, row-hit and completion accounting), advances a refresh,
+then applies the command's constraints, takes its command bus and logs it.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from archsim.memory.commands import ACT, PRE, RDA, REFAB, REFPB, WRA
@@ -56,11 +57,11 @@ from archsim.memory.kernel.layout import (
     RF_REF_DUE,
     RF_REF_PEND,
 )
-from archsim.memory.kernel.queues import _rebank, _set_open
+from archsim.memory.kernel.queues import _close_bank, _rebank, _served_last_hit, _set_open
 from archsim.memory.kernel.timing import _apply, _is_row_cmd, _take_bus
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, inline="always", _nrt=False)
 def _issue(
     cmd,
     t,
@@ -112,7 +113,7 @@ def _issue(
         cnt[c, CNT_ACT] += 1
     elif cmd == PRE:
         open_row[gb] = -1
-        _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
+        _close_bank(c, gb, hits, bq, ch_st)
         _set_open(rk, t, -1, rk_st)
         cnt[c, CNT_PRE] += 1
     elif cmd == REFAB:
@@ -133,12 +134,15 @@ def _issue(
         enq = q[c, qi, slot, QF_ENQ]
         demand_act = q[c, qi, slot, QF_ACT]
         n = ch_st[c, CF_RQ_N + qi]
-        for i in range(idx, n - 1):
-            order[c, qi, i] = order[c, qi, i + 1]
+        # Unsigned positions: numba indexes them without negative-index wraparound, and the
+        # shifts compile to plain copy loops.
+        u1 = np.uint64(1)
+        for i in range(np.uint64(idx), np.uint64(n - 1)):
+            order[c, qi, i] = order[c, qi, i + u1]
         order[c, qi, n - 1] = slot
         for f in range(N_H):
-            for i in range(idx, n - 1):
-                hot[c, qi, f, i] = hot[c, qi, f, i + 1]
+            for i in range(np.uint64(idx), np.uint64(n - 1)):
+                hot[c, qi, f, i] = hot[c, qi, f, i + u1]
         ch_st[c, CF_RQ_N + qi] = n - 1
         g[G_QUEUED] -= 1
         if qi == 0:
@@ -166,7 +170,10 @@ def _issue(
                 cnt[c, CNT_RDA] += 1
             else:
                 cnt[c, CNT_WRA] += 1
-        _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
+        if hits[gb, qi] > 1:  # more hits on the row are queued: find the next oldest
+            _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist)
+        else:
+            _served_last_hit(c, gb, qi, open_row[gb] < 0, hits, bq, alist, ch_st)
         if p[P_RECORD] == 1:
             k = g[G_COMP_N]
             comp[k, 0] = rid

@@ -66,13 +66,11 @@ N_QF = len(QUEUE_FIELDS)
 # The fields every scan reads, mirrored in hot[channel, read/write, field, position] in queue
 # (age) order, so the scheduler walks contiguous memory without the slot indirection.
 HOT_FIELDS = (
-    ("RK", "global rank"),
-    ("GBG", "global bank group"),
     ("GB", "global bank"),
     ("ROW", "row"),
     ("SEQ", "sequence number (age) in the channel"),
 )
-H_RK, H_GBG, H_GB, H_ROW, H_SEQ = range(5)
+H_GB, H_ROW, H_SEQ = range(3)
 N_H = len(HOT_FIELDS)
 
 # Per-bank queue summary bq[bank, read/write, field]. All entries of a bank that want the same

@@ -32,8 +32,6 @@ from archsim.memory.kernel.layout import (
     G_SCANS,
     G_T,
     H_GB,
-    H_GBG,
-    H_RK,
     H_ROW,
     H_SEQ,
     INF,
@@ -156,8 +154,6 @@ def run(p, st, arrival, is_write, pim, ch, rank, bg, bank, row, col, req_id, cor
                 q[c, qi, s, QF_RK] = rk
                 q[c, qi, s, QF_GBG] = gbg
                 q[c, qi, s, QF_GB] = gb
-                hot[c, qi, H_RK, n] = rk
-                hot[c, qi, H_GBG, n] = gbg
                 hot[c, qi, H_GB, n] = gb
                 hot[c, qi, H_ROW, n] = row[i]
                 seq = ch_st[c, CF_SEQ]
@@ -255,7 +251,7 @@ def run(p, st, arrival, is_write, pim, ch, rank, bg, bank, row, col, req_id, cor
                 # Work is queued but nothing can ever issue: a controller bug; stop loudly.
                 g[G_T] = t
                 return -1
-        else:
+        elif g[G_QUEUED] == 0 and t_next == g[G_NEXT_REF]:  # _skip_idle's own first tests
             t_next = _skip_idle(
                 t, t_next, p, na, ch_st, rk_st, faw, cnt, g, arrival, corder, cstart
             )

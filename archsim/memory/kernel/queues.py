@@ -8,6 +8,7 @@ not entries. Also the write-drain mode and each rank's active/precharged time.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from archsim.memory.kernel.layout import (
@@ -84,7 +85,7 @@ def _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist):
         n_hit = 0
         hit_seq = INF
         other_seq = INF
-        for i in range(n):  # branch-free: the matches are unpredictable
+        for i in range(np.uint64(n)):  # branch-free (unpredictable); unsigned: no wraparound
             mine = hot[c, qi, H_GB, i] == gb
             is_hit = mine & (hot[c, qi, H_ROW, i] == orow)
             seq = hot[c, qi, H_SEQ, i]
@@ -96,6 +97,36 @@ def _rebank(c, gb, open_row, hot, ch_st, hits, bq, alist):
         bq[gb, qi, BQ_HIT] = hit_seq
         bq[gb, qi, BQ_OTHER] = other_seq
         _set_count(c, gb, qi, count, bq, alist, ch_st)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _close_bank(c, gb, hits, bq, ch_st):
+    """Bank ``gb``'s queue summary after its row closed: what :func:`_rebank` would compute.
+
+    Every entry of the bank becomes an other entry and the count does not change, so the
+    oldest other entry is the older of the oldest hit and the oldest other entry.
+    """
+    for qi in range(2):
+        hs = bq[gb, qi, BQ_HIT]
+        if hs < bq[gb, qi, BQ_OTHER]:
+            bq[gb, qi, BQ_OTHER] = hs
+        bq[gb, qi, BQ_HIT] = INF
+        _set_hits(c, gb, qi, 0, hits, ch_st)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _served_last_hit(c, gb, qi, closed, hits, bq, alist, ch_st):
+    """Bank ``gb``'s queue summary once a column command served its only row hit in queue
+    ``qi`` (and closed the row if ``closed``): what :func:`_rebank` would compute, in O(1).
+
+    The bank keeps its other entries, whose oldest does not change; a closed row turns the
+    other queue's hits into other entries too (:func:`_close_bank`).
+    """
+    _set_hits(c, gb, qi, 0, hits, ch_st)
+    bq[gb, qi, BQ_HIT] = INF
+    _set_count(c, gb, qi, bq[gb, qi, BQ_N] - 1, bq, alist, ch_st)
+    if closed:
+        _close_bank(c, gb, hits, bq, ch_st)
 
 
 @njit(cache=True, inline="always", _nrt=False)

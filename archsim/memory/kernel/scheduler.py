@@ -19,6 +19,7 @@ from archsim.memory.kernel.layout import (
     BQ_HIT,
     BQ_OTHER,
     CF_AN0,
+    CF_HITS0,
     CF_MODE,
     CF_PQ_N,
     CF_RQ_N,
@@ -190,50 +191,68 @@ def _select(
         o_bg = p[P_O_BG]
         o_bk = p[P_O_BK]
         block_pre = not fcfs
+        # Indices are cast to unsigned where they are computed: numba then indexes without its
+        # negative-index wraparound (three instructions and a shape load per index).
+        uq, uxq, ucol = np.uint64(qi), np.uint64(1 - qi), np.uint64(col_cmd)
+        # Queued entries hitting their bank's open row, in this queue and the other.
+        any_hit = ch_st[c, CF_HITS0 + qi] > 0
+        any_xhit = ch_st[c, CF_HITS0 + 1 - qi] > 0
         for j in range(ch_st[c, CF_AN0 + qi]):
-            gb = alist[c, qi, j]
+            gb = alist[c, uq, np.uint64(j)]
             gbg = gb >> p[P_BPG_SH]
             rk = gbg >> p[P_BG_SH]
             if refreshing and _in_refresh(rk, gbg & (BG - 1), gb & (BPG - 1), p, rk_st):
                 continue
-            hs = bq[gb, qi, BQ_HIT]
-            os = bq[gb, qi, BQ_OTHER]
+            ub, ubg, ubk, urk = (
+                np.uint64(gb),
+                np.uint64(o_bg + gbg),
+                np.uint64(o_bk + gb),
+                np.uint64(rk),
+            )
+            hs = bq[ub, uq, BQ_HIT]
+            os = bq[ub, uq, BQ_OTHER]
             if fcfs:
                 hs = hs if hs == head_seq else INF
                 os = os if os == head_seq else INF
-            # Oldest row hit: a column command.
-            bph = max(na[o_bg + gbg, col_cmd], na[o_bk + gb, col_cmd])
-            bph = bph if hs < INF else INF
-            mb2 = min(mb2, bph)
-            eh = max(rscr[rk, 2], bph)
-            best_next = min(best_next, eh)
-            take = (eh <= t) & (hs < hit_seq)
-            hit_seq = hs if take else hit_seq
-            hit_gb = gb if take else hit_gb
+            # Oldest row hit: a column command (no bank has one when the queue has no hits).
+            if any_hit:
+                bph = max(na[ubg, ucol], na[ubk, ucol])
+                bph = bph if hs < INF else INF
+                mb2 = min(mb2, bph)
+                eh = max(rscr[urk, 2], bph)
+                best_next = min(best_next, eh)
+                take = (eh <= t) & (hs < hit_seq)
+                hit_seq = hs if take else hit_seq
+                hit_gb = gb if take else hit_gb
             # Oldest other entry: ACT on a closed bank, else PRE unless the open row has hits.
-            closed = open_row[gb] < 0
-            kind = 0 if closed else 1
+            closed = open_row[ub] < 0
+            kind = np.uint64(0 if closed else 1)
             cmd = ACT if closed else PRE
-            blocked = (not closed) & block_pre & (hits[gb, qi] > 0)
-            # The open row also has hits in the other queue: serve them before closing it, as
-            # DRAMsim3's per-bank queues and Ramulator 2's active buffer do, instead of letting a
-            # write drain close rows that queued reads are about to hit (and the reverse).
-            cross = (not closed) & (not blocked) & block_pre & (os < INF) & (hits[gb, 1 - qi] > 0)
-            blocked = blocked | cross
+            ucmd = np.uint64(cmd)
+            blocked = False
+            cross = False
+            if any_hit or any_xhit:
+                blocked = (not closed) & block_pre & (hits[ub, uq] > 0)
+                # The open row also has hits in the other queue: serve them before closing it,
+                # as DRAMsim3's per-bank queues and Ramulator 2's active buffer do, instead of
+                # letting a write drain close rows that queued reads are about to hit (and the
+                # reverse).
+                cross = (not closed) & (not blocked) & block_pre & (os < INF) & (hits[ub, uxq] > 0)
+                blocked = blocked | cross
             if cross:
                 any_cross = True
-                xs = bq[gb, 1 - qi, BQ_HIT]
+                xs = bq[ub, uxq, BQ_HIT]
                 e = _earliest(x_cmd, c, rk, gbg, gb, p, na, ch_st, rk_st, faw)
                 best_next = min(best_next, e)
                 if e <= t and xs < oth_seq:
                     oth_seq = xs
                     oth_cmd = x_cmd
                     oth_q = 1 - qi
-            bpo = max(na[o_bg + gbg, cmd], na[o_bk + gb, cmd])
+            bpo = max(na[ubg, ucmd], na[ubk, ucmd])
             bpo = INF if (os == INF) | blocked else bpo
             mb0 = min(mb0, bpo if closed else INF)
             mb1 = min(mb1, INF if closed else bpo)
-            eo = max(rscr[rk, kind], bpo)
+            eo = max(rscr[urk, kind], bpo)
             best_next = min(best_next, eo)
             take = (eo <= t) & (os < oth_seq)
             oth_seq = os if take else oth_seq
@@ -259,7 +278,7 @@ def _select(
         if sel_cmd < 0:
             return best_next
 
-    # One call site for _issue keeps the kernel small enough to inline everything.
+    # One call site for _issue (inlined) keeps the compiled kernel small.
     for k in range(2):
         cmd = sel_cmd if k == 0 else sel2_cmd
         if cmd < 0:

@@ -8,6 +8,7 @@ allows it, the four-activate window has room and its command bus is free (:func:
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from archsim.memory.commands import ACT, PRE, REFAB, REFPB
@@ -39,11 +40,13 @@ def _is_row_cmd(cmd):
 @njit(cache=True, inline="always", _nrt=False)
 def _earliest(cmd, c, rk, gbg, gb, p, na, ch_st, rk_st, faw):
     """First cycle at which ``cmd`` may issue at the given nodes (gbg/gb may be -1)."""
-    e = max(na[c, cmd], na[p[P_O_RK] + rk, cmd])
+    # Unsigned node and command indices: numba indexes them without negative wraparound.
+    u = np.uint64(cmd)
+    e = max(na[np.uint64(c), u], na[np.uint64(p[P_O_RK] + rk), u])
     if gbg >= 0:
-        e = max(e, na[p[P_O_BG] + gbg, cmd])
+        e = max(e, na[np.uint64(p[P_O_BG] + gbg), u])
     if gb >= 0:
-        e = max(e, na[p[P_O_BK] + gb, cmd])
+        e = max(e, na[np.uint64(p[P_O_BK] + gb), u])
     if cmd == ACT and rk_st[rk, RF_FAW_N] >= 4:
         e = max(e, faw[rk, rk_st[rk, RF_FAW_I]] + p[P_FAW])
     if p[P_DUAL] == 1 and not _is_row_cmd(cmd):
@@ -58,33 +61,37 @@ def _apply(cmd, t, c, r, bg, b, p, cs_start, cs_tab, na, mode=APPLY_ALL):
     """Record the constraints that ``cmd`` issued at cycle ``t`` puts on later commands."""
     R, BG, BPG = p[P_R], p[P_BG], p[P_BPG]
     rk = c * R + r
-    for k in range(cs_start[cmd], cs_start[cmd + 1]):
-        q = cs_tab[k, 0]
+    # Unsigned indices (rows, nodes, commands): numba indexes them without negative wraparound.
+    for k in range(np.uint64(cs_start[cmd]), np.uint64(cs_start[cmd + 1])):
+        q = np.uint64(cs_tab[k, 0])
         until = t + cs_tab[k, 3]
         level = cs_tab[k, 1]
         if mode == APPLY_BUS_ONLY and level > 1:
             continue
         if level == 0:
-            if na[c, q] < until:
-                na[c, q] = until
+            n = np.uint64(c)
+            if na[n, q] < until:
+                na[n, q] = until
         elif level == 1:
             if cs_tab[k, 2] == 0:
-                if na[p[P_O_RK] + rk, q] < until:
-                    na[p[P_O_RK] + rk, q] = until
+                n = np.uint64(p[P_O_RK] + rk)
+                if na[n, q] < until:
+                    na[n, q] = until
             else:
                 for r2 in range(R):
-                    if r2 != r and na[p[P_O_RK] + c * R + r2, q] < until:
-                        na[p[P_O_RK] + c * R + r2, q] = until
+                    n = np.uint64(p[P_O_RK] + c * R + r2)
+                    if r2 != r and na[n, q] < until:
+                        na[n, q] = until
         elif level == 2:
             if bg >= 0:
-                gbg = rk * BG + bg
-                if na[p[P_O_BG] + gbg, q] < until:
-                    na[p[P_O_BG] + gbg, q] = until
+                n = np.uint64(p[P_O_BG] + rk * BG + bg)
+                if na[n, q] < until:
+                    na[n, q] = until
         elif b >= 0:
             if bg >= 0:
-                gb = (rk * BG + bg) * BPG + b
-                if na[p[P_O_BK] + gb, q] < until:
-                    na[p[P_O_BK] + gb, q] = until
+                n = np.uint64(p[P_O_BK] + (rk * BG + bg) * BPG + b)
+                if na[n, q] < until:
+                    na[n, q] = until
             else:  # same-bank refresh: bank b of every group
                 for g2 in range(BG):
                     gb = (rk * BG + g2) * BPG + b
