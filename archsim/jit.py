@@ -178,10 +178,11 @@ def load_from_cache_alone(dispatcher: Any) -> Any:
     implementation module it has (array math, random, typed containers, ...) and installs their
     typing and lowering registries: 0.13-0.2 s CPU of every process, measured, to run code that
     is already machine code. Those registries are for compiling; a cached nopython function only
-    needs numba's runtime to be initialised (without it the first call crashes). This replaces
-    the cache's ``load_overload`` on ``dispatcher`` alone by one that initialises the runtime and
-    loads, so other numba code in the process is untouched. A miss still compiles through
-    numba's own path, which refreshes the registries first.
+    needs numba's runtime initialised (without it the first call of a kernel that uses the
+    runtime crashes), and a kernel compiled without the runtime (``_nrt=False``) not even that.
+    This replaces the cache's ``load_overload`` on ``dispatcher`` alone by one that does just
+    that and loads, so other numba code in the process is untouched. A miss still compiles
+    through numba's own path, which refreshes the registries first.
 
     Applied to the kernels on the replay path (the DRAM controller and the trace parser), whose
     cached code uses no symbol that an implementation module registers when it is imported.
@@ -200,8 +201,13 @@ def load_from_cache_alone(dispatcher: Any) -> Any:
         return dispatcher
     from numba.core.runtime import rtsys
 
+    # A kernel compiled without numba's runtime (``_nrt=False``: it allocates nothing) does not
+    # need it initialised (which compiles the runtime's own module: ~20 ms).
+    needs_runtime = dispatcher.targetoptions.get("_nrt", True)
+
     def load_overload(sig: Any, target_context: Any) -> Any:
-        rtsys.initialize(target_context)
+        if needs_runtime:
+            rtsys.initialize(target_context)
         with cache._guard_against_spurious_io_errors():
             return cache._load_overload(sig, target_context)
 

@@ -144,6 +144,7 @@ def _blocks(path: Path, fmt: str, block_bytes: int) -> Iterator[MemoryRequests]:
     base_line = 0
     last_time = np.int64(0)
     carry = b""
+    tokens = np.empty((2, 4), dtype=np.int64)  # the parser's scratch
     with _compressed_errors(path), _open(path) as f:
         while True:
             chunk = f.read(block_bytes)
@@ -165,7 +166,7 @@ def _blocks(path: Path, fmt: str, block_bytes: int) -> Iterator[MemoryRequests]:
                 address = np.empty(lines, dtype=np.uint64)
                 line_of = np.empty(lines, dtype=np.int64)
                 n, used, err_line, err, last_time = parse_block(
-                    buf, code, arrival, is_write, address, line_of, last_time
+                    buf, code, arrival, is_write, address, line_of, last_time, tokens
                 )
                 if err != ERR_NONE:
                     bad = data.split(b"\n")[err_line].decode("utf-8", "replace").strip()

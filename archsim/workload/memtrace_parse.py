@@ -94,20 +94,23 @@ def _token_is(buf, lo, hi, a, b, c, d, e):
     return True
 
 
-@njit(cache=True, nogil=True)
-def parse_block(buf, fmt, arrival, is_write, address, line_of, last_time):
+@njit(cache=True, nogil=True, _nrt=False)
+def parse_block(buf, fmt, arrival, is_write, address, line_of, last_time, tokens):
     """Parse complete lines in ``buf`` into the output arrays (sized for the block's lines).
 
     Returns (requests, lines, error_line, error_code, last_time); ``error_line`` is the 0-based
     line index within the block. ``last_time`` carries the previous arrival across blocks so that
-    time order is checked across block boundaries.
+    time order is checked across block boundaries. ``tokens`` is scratch (int64, ``[2, 4]``): the
+    start and end of each of a line's first four tokens. The parser allocates nothing, so it runs
+    without numba's runtime (``_nrt=False``) and its cached code loads without numba's array
+    module (:func:`archsim.jit.load_from_cache_alone`).
     """
     n = 0
     line = 0
     pos = 0
     size = buf.shape[0]
-    starts = np.empty(4, dtype=np.int64)
-    ends = np.empty(4, dtype=np.int64)
+    starts = tokens[0]
+    ends = tokens[1]
     while pos < size:
         end = pos
         while end < size and buf[end] != _NL:
