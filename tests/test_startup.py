@@ -44,7 +44,13 @@ def loaded_after(args: list[str], modules: tuple[str, ...]) -> tuple[int, list[s
 
 # numba's implementation modules, which it loads to compile: a replay whose kernels are cached
 # runs without them (archsim.jit.load_from_cache_alone).
-LOWERING = ("numba.np.arraymath", "numba.np.npyimpl", "numba.typed.typeddict", "scipy.linalg")
+LOWERING = (
+    "numba.np.arraymath",
+    "numba.np.arrayobj",
+    "numba.np.npyimpl",
+    "numba.typed.typeddict",
+    "scipy.linalg",
+)
 
 
 @pytest.mark.parametrize(
