@@ -30,15 +30,31 @@ def _built_group(name: str):
 
 
 class _RootGroup(TyperGroup):
-    """The ``archsim`` group: lazy groups stand in as empty placeholders until they are used."""
+    """The ``archsim`` group: lazy groups stand in as empty placeholders until they are used,
+    and each top-level command is built from its typer registration when it is first looked up
+    (:func:`_root_command`)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._listing = False
+        self._lazy_commands: dict[str, object] = {}
         for name, group in LAZY_GROUPS.items():
             self.commands.setdefault(name, TyperGroup(name=name, help=group.info.help))
 
+    def defer(self, infos: list) -> None:
+        """Take typer command registrations to build on first use (in registration order)."""
+        for info in infos:
+            name = info.name or typer.main.get_command_name(info.callback.__name__)
+            self._lazy_commands[name] = info
+        self.commands = {**dict.fromkeys(self._lazy_commands), **self.commands}
+
     def get_command(self, ctx, cmd_name: str):
+        if cmd_name in self._lazy_commands and self.commands.get(cmd_name) is None:
+            self.commands[cmd_name] = typer.main.get_command_from_info(
+                self._lazy_commands[cmd_name],  # type: ignore[arg-type]
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
         if cmd_name in LAZY_GROUPS and not self._listing:
             self.commands[cmd_name] = _built_group(cmd_name)
         return super().get_command(ctx, cmd_name)
@@ -450,8 +466,20 @@ def _skip_final_collection() -> None:
 @functools.cache
 def _root_command():
     """The click command of ``app``, built once per process (typer rebuilds it, ~70 ms, on
-    every call of ``app()``; the in-process bad-input corpus calls execute() 470 times)."""
-    return typer.main.get_command(app)
+    every call of ``app()``; the in-process bad-input corpus calls execute() 470 times).
+
+    typer converts every registered command to click up front (~20 ms, a sixth of a small
+    replay's own work); here the root group is built without them and each is converted when
+    the command line names it (all of them for ``--help``). ``app`` keeps its registrations,
+    so ``typer.testing.CliRunner().invoke(app, ...)`` builds the same commands eagerly."""
+    commands = app.registered_commands
+    app.registered_commands = []
+    try:
+        root = typer.main.get_command(app)
+    finally:
+        app.registered_commands = commands
+    root.defer(commands)  # type: ignore[attr-defined]
+    return root
 
 
 def execute(argv: list[str] | None = None) -> int:

@@ -179,3 +179,28 @@ def test_console_script_is_the_process_entry(monkeypatch):
     finally:
         gc.set_threshold(*saved)
         gc.unfreeze()  # main() freezes the heap once the command is done
+
+
+def test_top_level_commands_are_built_when_named():
+    """The root group converts a command from typer to click only when it is looked up, and
+    lists the same commands, in the same order, as typer's eager build of ``app``."""
+    import typer
+    from typer.core import TyperCommand
+
+    from archsim import cli
+
+    cli._root_command.cache_clear()
+    try:
+        root = cli._root_command()
+        ctx = None  # neither lookup nor listing reads the context
+        assert root.commands["replay"] is None and root.commands["run"] is None
+        assert isinstance(root.get_command(ctx, "replay"), TyperCommand)
+        assert root.commands["run"] is None  # looking up one builds that one only
+        eager = typer.main.get_command(cli.app)
+        assert root.list_commands(ctx) == eager.list_commands(ctx)
+        for name in root.list_commands(ctx):
+            built, reference = root.get_command(ctx, name), eager.get_command(ctx, name)
+            assert built.get_short_help_str() == reference.get_short_help_str()
+            assert [p.name for p in built.params] == [p.name for p in reference.params]
+    finally:
+        cli._root_command.cache_clear()
