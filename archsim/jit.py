@@ -213,3 +213,57 @@ def load_from_cache_alone(dispatcher: Any) -> Any:
 
     cache.load_overload = load_overload
     return dispatcher
+
+
+SOURCES_DIGEST_FILE = "archsim-sources.sha256"
+
+
+def sources_digest(files: list[Path]) -> str:
+    """One sha256 over the contents of ``files`` (in the order given), named by file name."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def drop_stale_cache(dispatchers: list[Any], files: list[Path]) -> list[Path]:
+    """Remove the cached machine code of ``dispatchers`` if any of ``files`` changed since it
+    was written; return what was removed.
+
+    numba checks a cached function against its own source file only, while a kernel here
+    inlines functions and compiles in constants from several modules: after one of them changes
+    (an upgrade of archsim over an old install, whose ``__pycache__`` pip leaves behind, or an
+    edit of a source checkout), numba would load the old machine code of a function whose own
+    file did not change and link it with new code (measured: a replay that never ends). Each
+    cache directory of ``dispatchers`` keeps a digest of ``files``; when it differs, every
+    ``.nbi``/``.nbc`` file there is removed and the kernels compile again. Reads ``files`` (a
+    few dozen kB) on every start: under a millisecond. A process that loads while another
+    removes finds the files gone and compiles (numba treats a vanished file as a miss).
+    """
+    digest = sources_digest(files)
+    removed: list[Path] = []
+    dirs = {getattr(getattr(d, "_cache", None), "_cache_path", None) for d in dispatchers}
+    for directory in sorted(Path(d) for d in dirs if d):
+        stamp = directory / SOURCES_DIGEST_FILE
+        try:
+            if stamp.read_text() == digest:
+                continue
+        except OSError:
+            pass
+        for pattern in ("*.nbi", "*.nbc"):
+            for cached in directory.glob(pattern):
+                try:
+                    cached.unlink()
+                    removed.append(cached)
+                except OSError:
+                    pass
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            tmp = directory / f".{SOURCES_DIGEST_FILE}.{os.getpid()}.tmp"
+            tmp.write_text(digest)
+            os.replace(tmp, stamp)
+        except OSError:
+            pass  # a read-only cache: numba will not write there either
+    return removed

@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from numba import njit
@@ -75,3 +76,59 @@ def test_warmup_fills_an_empty_cache_and_the_next_run_compiles_nothing(tmp_path)
     assert "compiling" not in run.stdout + run.stderr
     again = subprocess.run([*cmd, "warmup"], env=env, capture_output=True, text=True)
     assert "every kernel was already compiled" in again.stdout
+
+
+class _Cache:
+    def __init__(self, path):
+        self._cache_path = str(path)
+
+
+class _Kernel:
+    def __init__(self, path):
+        self._cache = _Cache(path)
+
+
+def test_cached_kernels_are_dropped_when_any_of_their_sources_changes(tmp_path):
+    """A digest of every source beside the cache: a changed module (not only the function's
+    own file, which is all numba checks) removes the cached machine code once."""
+    src = tmp_path / "src"
+    src.mkdir()
+    files = [src / "loop.py", src / "layout.py"]
+    for f in files:
+        f.write_text(f"# {f.name}\n")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    kernels = [_Kernel(cache), _Kernel(cache)]
+
+    def fill():
+        for name in ("loop.run-73.py311.nbi", "loop.run-73.py311.1.nbc"):
+            (cache / name).write_bytes(b"x")
+
+    fill()
+    removed = jit.drop_stale_cache(kernels, files)  # no digest yet: nothing vouches for them
+    assert sorted(p.name for p in removed) == ["loop.run-73.py311.1.nbc", "loop.run-73.py311.nbi"]
+    fill()
+    assert jit.drop_stale_cache(kernels, files) == []  # sources unchanged: the cache stays
+    assert len(list(cache.glob("*.nb?"))) == 2
+    (src / "layout.py").write_text("# layout.py, a field dropped\n")  # another file changes
+    assert len(jit.drop_stale_cache(kernels, files)) == 2
+    assert list(cache.glob("*.nb?")) == []
+    assert (cache / jit.SOURCES_DIGEST_FILE).read_text() == jit.sources_digest(files)
+
+
+def test_the_dram_kernel_digest_covers_every_module_its_code_imports():
+    """Every archsim module imported by a module of archsim.memory.kernel is in its SOURCES:
+    otherwise editing it would leave a stale kernel in the cache."""
+    import ast
+    import importlib.util
+
+    from archsim.memory import kernel
+
+    sources = {p.resolve() for p in kernel.SOURCES}
+    for path in Path(kernel.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("archsim"):
+                if node.module == "archsim.jit":
+                    continue  # the cache machinery itself, not kernel code
+                origin = Path(importlib.util.find_spec(node.module).origin).resolve()
+                assert origin in sources, f"{path.name} imports {node.module}, not in SOURCES"

@@ -44,15 +44,25 @@ cycle taken after the scan for one rank (6%), an O(1) summary after an ACT on a 
 entry (40%). The bank scan is about half the kernel's time on random traffic (perf samples);
 each of its ~14 banks per scan costs about 10 ns. Time every change (paired runs).
 
-numba's cache (``cache=True``) is keyed on each function's own source file: after editing one
-of these modules, the cached :func:`run` (which inlines the others) is stale until its cache
-files are removed (``rm archsim/memory/kernel/__pycache__/*.nb?``); an installed package is
-never edited, so users are not affected.
+numba's cache (``cache=True``) checks each function against its own source file only, while
+:func:`run` inlines the others and compiles in their constants: :data:`SOURCES` (this package
+and :mod:`archsim.memory.commands`) are digested at import, and when they changed since the
+cache was written (an edit, or an upgrade over an old install's ``__pycache__``) the cached
+kernels are removed before anything loads them (:func:`archsim.jit.drop_stale_cache`; a test
+checks that every archsim module a kernel module imports is in :data:`SOURCES`).
 """
 
-from archsim.jit import load_from_cache_alone
+from pathlib import Path
+
+from archsim.jit import drop_stale_cache, load_from_cache_alone
 from archsim.memory.kernel.layout import *  # noqa: F403
 from archsim.memory.kernel.loop import run
-from archsim.memory.kernel.pim import _in_set  # noqa: F401
+from archsim.memory.kernel.pim import _in_set, _pim_step  # noqa: F401
+from archsim.memory.kernel.refresh import _skip_idle
 
+# Every source file the cached kernels are compiled from.
+_HERE = Path(__file__).parent
+SOURCES = [*sorted(_HERE.glob("*.py")), _HERE.parent / "commands.py"]
+
+drop_stale_cache([run, _pim_step, _skip_idle], SOURCES)
 load_from_cache_alone(run)  # a cache hit skips numba's lowering registries (archsim.jit)
