@@ -49,9 +49,9 @@ PEER_RATIO = 5.0
 # where, what), from this script run with the binary.
 LAST_PEER = (
     "2026-12-06",
-    "3 paired runs on the 2-core development machine, load average 0.8, Ramulator 2.0 at be93be78"
+    "4 paired runs on the 2-core development machine, load average 1.0, Ramulator 2.0 at be93be78"
     " built from its public source",
-    "archsim 2.37 s CPU, Ramulator 2 11.49 s CPU on 1M random DDR4 reads, whole process: 4.85x"
+    "archsim 1.71 s CPU, Ramulator 2 11.88 s CPU on 1M random DDR4 reads, whole process: 7.0x"
     " less CPU (target 5x)",
 )
 
