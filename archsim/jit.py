@@ -229,8 +229,9 @@ def sources_digest(files: list[Path]) -> str:
 
 
 def drop_stale_cache(dispatchers: list[Any], files: list[Path]) -> list[Path]:
-    """Remove the cached machine code of ``dispatchers`` if any of ``files`` changed since it
-    was written; return what was removed.
+    """Keep the cached machine code of ``dispatchers`` in step with all of ``files``: remove it
+    if any of them changed since it was written, and never write code compiled from sources
+    that changed meanwhile. Returns what was removed.
 
     numba checks a cached function against its own source file only, while a kernel here
     inlines functions and compiles in constants from several modules: after one of them changes
@@ -238,13 +239,20 @@ def drop_stale_cache(dispatchers: list[Any], files: list[Path]) -> list[Path]:
     edit of a source checkout), numba would load the old machine code of a function whose own
     file did not change and link it with new code (measured: a replay that never ends). Each
     cache directory of ``dispatchers`` keeps a digest of ``files``; when it differs, every
-    ``.nbi``/``.nbc`` file there is removed and the kernels compile again. Reads ``files`` (a
-    few dozen kB) on every start: under a millisecond. A process that loads while another
-    removes finds the files gone and compiles (numba treats a vanished file as a miss).
+    ``.nbi``/``.nbc`` file there is removed and the kernels compile again (the digest is written
+    only once they are all gone). A process that was compiling from the old sources when they
+    changed does not save its code: each save first checks that ``files`` still hash to what
+    this process read at import. Reads ``files`` (a few dozen kB) at import: under a
+    millisecond. A process that loads while another removes finds the files gone and compiles
+    (numba treats a vanished file as a miss).
     """
     digest = sources_digest(files)
     removed: list[Path] = []
-    dirs = {getattr(getattr(d, "_cache", None), "_cache_path", None) for d in dispatchers}
+    caches = [getattr(d, "_cache", None) for d in dispatchers]
+    for cache in caches:
+        if hasattr(cache, "save_overload"):
+            cache.save_overload = _save_if_current(cache.save_overload, files, digest)
+    dirs = {getattr(cache, "_cache_path", None) for cache in caches}
     for directory in sorted(Path(d) for d in dirs if d):
         stamp = directory / SOURCES_DIGEST_FILE
         try:
@@ -252,13 +260,18 @@ def drop_stale_cache(dispatchers: list[Any], files: list[Path]) -> list[Path]:
                 continue
         except OSError:
             pass
+        kept = False
         for pattern in ("*.nbi", "*.nbc"):
             for cached in directory.glob(pattern):
                 try:
                     cached.unlink()
                     removed.append(cached)
+                except FileNotFoundError:
+                    pass  # another process removed it first
                 except OSError:
-                    pass
+                    kept = True
+        if kept:
+            continue  # stale files remain (not ours to remove): no digest vouches for them
         try:
             directory.mkdir(parents=True, exist_ok=True)
             tmp = directory / f".{SOURCES_DIGEST_FILE}.{os.getpid()}.tmp"
@@ -267,3 +280,15 @@ def drop_stale_cache(dispatchers: list[Any], files: list[Path]) -> list[Path]:
         except OSError:
             pass  # a read-only cache: numba will not write there either
     return removed
+
+
+def _save_if_current(save: Any, files: list[Path], digest: str) -> Any:
+    def save_overload(sig: Any, data: Any) -> None:
+        try:
+            current = sources_digest(files)
+        except OSError:
+            return
+        if current == digest:
+            save(sig, data)
+
+    return save_overload

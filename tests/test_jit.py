@@ -81,6 +81,10 @@ def test_warmup_fills_an_empty_cache_and_the_next_run_compiles_nothing(tmp_path)
 class _Cache:
     def __init__(self, path):
         self._cache_path = str(path)
+        self.saved = []
+
+    def save_overload(self, sig, data):
+        self.saved.append(sig)
 
 
 class _Kernel:
@@ -132,3 +136,17 @@ def test_the_dram_kernel_digest_covers_every_module_its_code_imports():
                     continue  # the cache machinery itself, not kernel code
                 origin = Path(importlib.util.find_spec(node.module).origin).resolve()
                 assert origin in sources, f"{path.name} imports {node.module}, not in SOURCES"
+
+
+def test_code_compiled_from_sources_that_changed_meanwhile_is_not_saved(tmp_path):
+    """A process that read the sources, then saw one change before its compile finished, does
+    not save that compile: a later process would load it under the new digest."""
+    src = tmp_path / "layout.py"
+    src.write_text("A = 1\n")
+    kernel = _Kernel(tmp_path / "cache")
+    jit.drop_stale_cache([kernel], [src])
+    kernel._cache.save_overload("sig-1", b"code")
+    assert kernel._cache.saved == ["sig-1"]  # sources as read at import: saved
+    src.write_text("A = 2\n")  # edited (or upgraded) while this process compiles
+    kernel._cache.save_overload("sig-2", b"code")
+    assert kernel._cache.saved == ["sig-1"]
